@@ -1,0 +1,289 @@
+"""The `Paper` record every source yields and the catalog stores, plus its normalisation.
+
+Sources differ wildly (OAI-PMH XML, Kaggle JSON lines, `.abs` files, HF daily JSON, BibTeX);
+everything downstream sees only this one shape. Normalisation lives here so that two sources
+describing the same paper produce the same canonical id and comparable text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+# New-style ids (0704.0001 .. 2401.12345) and old-style (hep-th/9901001, math.AG/0101001).
+_NEW_ID = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
+_OLD_ID = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")
+_ID_PREFIXES = ("arxiv:", "oai:arxiv.org:", "https://arxiv.org/abs/", "http://arxiv.org/abs/")
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+class InvalidRecord(ValueError):
+    """A record that cannot become a `Paper` (missing title, unparseable id or date...)."""
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    """An arXiv identifier split into its version-less canonical part and optional version."""
+
+    id: str
+    version: int | None
+
+
+def parse_arxiv_id(text: str) -> ArxivId | None:
+    """Parse any common spelling of an arXiv id (prefixes, version suffix); None if not one."""
+    s = text.strip()
+    low = s.lower()
+    for prefix in _ID_PREFIXES:
+        if low.startswith(prefix):
+            s = s[len(prefix) :]
+            break
+    m = _NEW_ID.match(s) or _OLD_ID.match(s)
+    if not m:
+        return None
+    return ArxivId(m.group("id"), int(m.group("v")) if m.group("v") else None)
+
+
+def normalize_doi(text: str | None) -> str | None:
+    """Lower-case DOI without resolver prefix; None when absent or not DOI-shaped."""
+    if not text:
+        return None
+    s = text.strip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "http://dx.doi.org/", "doi:"):
+        if s.lower().startswith(prefix):
+            s = s[len(prefix) :]
+    s = s.split()[0] if s.split() else ""
+    return s.lower() if _DOI.match(s) else None
+
+
+def canonical_id(arxiv_id: str | None, doi: str | None, title: str, authors: list[str]) -> str:
+    """arXiv id without version; else `doi:<doi>`; else a stable hash of title + first author."""
+    if arxiv_id:
+        parsed = parse_arxiv_id(arxiv_id)
+        if parsed:
+            return parsed.id
+    ndoi = normalize_doi(doi)
+    if ndoi:
+        return f"doi:{ndoi}"
+    key = " ".join(normalize_text(title).lower().split()) + "|" + (authors[0].lower() if authors else "")
+    return "h:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+# --- text normalisation -------------------------------------------------------------------
+
+_COMBINING = {
+    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "c": "\u0327", "v": "\u030c", "H": "\u030b", "u": "\u0306", "r": "\u030a",
+    "k": "\u0328",
+}
+_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ",
+            "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı"}
+# {\"o}  \"{o}  \"o  {\'\i}  \c{c}  \v s ; symbol accents need no space, letter accents need {} or space.
+_ACCENT = re.compile(
+    r"\{?\\(?P<a>[\"'`^~=.])\s*(?:\{(?P<b1>\\?[A-Za-z])\}|(?P<b2>\\?[A-Za-z]))\}?"
+    r"|\{?\\(?P<la>[cvHurk])(?:\{(?P<lb1>\\?[A-Za-z])\}|\s+(?P<lb2>[A-Za-z]))\}?"
+)
+_LETTER = re.compile(r"\{\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)\}|\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)(?![A-Za-z])")
+_WS = re.compile(r"\s+")
+
+
+def _accent(m: re.Match[str]) -> str:
+    accent = m.group("a") or m.group("la")
+    base = m.group("b1") or m.group("b2") or m.group("lb1") or m.group("lb2")
+    if base in ("\\i", "\\j"):
+        base = base[1]
+    if base.startswith("\\"):
+        return m.group(0)
+    return unicodedata.normalize("NFC", base + _COMBINING[accent])
+
+
+def detex_accents(text: str) -> str:
+    """Turn TeX accent macros (`{\\"o}`, `\\'e`, `\\c{c}`, `{\\ss}`) into Unicode; leave math alone."""
+    if "\\" not in text:
+        return text
+    text = _ACCENT.sub(_accent, text)
+    return _LETTER.sub(lambda m: _LETTERS[m.group(1) or m.group(2)], text)
+
+
+def normalize_text(text: str | None) -> str:
+    """Collapse whitespace, convert TeX accents, NFC-normalise. Idempotent."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFC", _WS.sub(" ", detex_accents(text)).strip())
+
+
+def parse_date(value: Any) -> date | None:
+    """Accept ISO dates/datetimes, `YYYY-MM`, `YYYY`, RFC-2822 (Kaggle `created`) and date objects."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}", s):
+            return date(int(s), 1, 1)
+        if re.fullmatch(r"\d{4}-\d{2}", s):
+            return date(int(s[:4]), int(s[5:7]), 1)
+        if re.match(r"\d{4}-\d{2}-\d{2}", s):
+            return date.fromisoformat(s[:10])
+    except ValueError as exc:
+        raise InvalidRecord(f"invalid date {s!r}") from exc
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(s).date()
+    except (TypeError, ValueError) as exc:
+        raise InvalidRecord(f"unrecognised date {s!r}") from exc
+
+
+# --- the record -----------------------------------------------------------------------------
+
+
+@dataclass
+class Version:
+    """One arXiv version (v1, v2...) and the date it was submitted."""
+
+    version: int
+    date: date | None = None
+
+
+@dataclass
+class Popularity:
+    """An external popularity observation (e.g. HF daily upvotes) and when it was seen."""
+
+    source: str
+    observed: date | None
+    upvotes: int | None = None
+    comments: int | None = None
+    github_stars: int | None = None
+
+
+@dataclass
+class Paper:
+    """A normalised paper. `raw_title`/`raw_abstract` keep the source text before normalisation."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    submitted: date | None = None
+    updated: date | None = None
+    announced: date | None = None
+    versions: list[Version] = field(default_factory=list)
+    doi: str | None = None
+    journal_ref: str | None = None
+    comments: str | None = None
+    license: str | None = None
+    links: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    popularity: list[Popularity] = field(default_factory=list)
+    raw_title: str | None = None
+    raw_abstract: str | None = None
+
+    @property
+    def latest_version(self) -> int | None:
+        return max((v.version for v in self.versions), default=None)
+
+    @property
+    def is_arxiv(self) -> bool:
+        return parse_arxiv_id(self.id) is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings); `from_dict` inverts it exactly."""
+        d = asdict(self)
+        for key in ("submitted", "updated", "announced"):
+            d[key] = d[key].isoformat() if d[key] else None
+        for v in d["versions"]:
+            v["date"] = v["date"].isoformat() if v["date"] else None
+        for p in d["popularity"]:
+            p["observed"] = p["observed"].isoformat() if p["observed"] else None
+        d["latest_version"] = self.latest_version
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Paper:
+        """Inverse of `to_dict`; raises InvalidRecord on a wrong shape."""
+        try:
+            return cls(
+                id=d["id"],
+                title=d["title"],
+                abstract=d.get("abstract") or "",
+                authors=list(d.get("authors") or []),
+                categories=list(d.get("categories") or []),
+                primary_category=d.get("primary_category"),
+                submitted=parse_date(d.get("submitted")),
+                updated=parse_date(d.get("updated")),
+                announced=parse_date(d.get("announced")),
+                versions=[Version(int(v["version"]), parse_date(v.get("date"))) for v in d.get("versions") or []],
+                doi=d.get("doi"),
+                journal_ref=d.get("journal_ref"),
+                comments=d.get("comments"),
+                license=d.get("license"),
+                links=dict(d.get("links") or {}),
+                sources=list(d.get("sources") or []),
+                popularity=[
+                    Popularity(p["source"], parse_date(p.get("observed")), p.get("upvotes"), p.get("comments"),
+                               p.get("github_stars"))
+                    for p in d.get("popularity") or []
+                ],
+                raw_title=d.get("raw_title"),
+                raw_abstract=d.get("raw_abstract"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidRecord(f"not a papersift record: {exc}") from exc
+
+
+def make_paper(
+    *,
+    source: str,
+    title: str | None,
+    abstract: str | None = None,
+    arxiv_id: str | None = None,
+    doi: str | None = None,
+    authors: list[str] | None = None,
+    categories: list[str] | None = None,
+    primary_category: str | None = None,
+    **fields: Any,
+) -> Paper:
+    """Build a normalised Paper from a source's raw values; the one place sources call.
+
+    Raises InvalidRecord when the record has no title (a paper nobody can recognise).
+    """
+    if not title or not title.strip():
+        raise InvalidRecord("missing title")
+    clean_authors = [normalize_text(a) for a in (authors or []) if a and a.strip()]
+    cats = [c for c in (categories or []) if c]
+    parsed = parse_arxiv_id(arxiv_id) if arxiv_id else None
+    if arxiv_id and parsed is None and not doi:
+        # an unparseable "arXiv id" is kept as a stable opaque id rather than rejected
+        pid = "x:" + arxiv_id.strip()
+    else:
+        pid = canonical_id(arxiv_id, doi, title, clean_authors)
+    versions = fields.pop("versions", None) or []
+    if parsed and parsed.version and not any(v.version == parsed.version for v in versions):
+        versions = [*versions, Version(parsed.version, None)]
+    links = fields.pop("links", None) or {}
+    if parsed:
+        links = {"abs": f"https://arxiv.org/abs/{parsed.id}", "pdf": f"https://arxiv.org/pdf/{parsed.id}", **links}
+    return Paper(
+        id=pid,
+        title=normalize_text(title),
+        abstract=normalize_text(abstract),
+        authors=clean_authors,
+        categories=cats,
+        primary_category=primary_category or (cats[0] if cats else None),
+        versions=sorted(versions, key=lambda v: v.version),
+        doi=normalize_doi(doi),
+        links={k: v for k, v in links.items() if v},
+        sources=[source],
+        raw_title=title if normalize_text(title) != title else None,
+        raw_abstract=abstract if abstract and normalize_text(abstract) != abstract else None,
+        **fields,
+    )
