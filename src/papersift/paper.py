@@ -269,6 +269,9 @@ def make_paper(
     versions = fields.pop("versions", None) or []
     if parsed and parsed.version and not any(v.version == parsed.version for v in versions):
         versions = [*versions, Version(parsed.version, None)]
+    dated = [v.date for v in versions if v.date]
+    fields["submitted"] = fields.get("submitted") or min(dated, default=None)
+    fields["updated"] = fields.get("updated") or max(dated, default=None)
     links = fields.pop("links", None) or {}
     if parsed:
         links = {"abs": f"https://arxiv.org/abs/{parsed.id}", "pdf": f"https://arxiv.org/pdf/{parsed.id}", **links}

@@ -1,0 +1,66 @@
+"""SQL tables of the catalog (SQLAlchemy Core). Alembic migrations create and evolve them.
+
+`papers` holds one row per canonical paper with list/dict fields as JSON; `paper_authors` and
+`paper_categories` exist so author and category pages are index look-ups, not scans. `seq` is
+the change log: every insert or real update takes the next number, so an indexer asks for
+"rows with seq > my checkpoint" and catches up incrementally.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+    sa.Column("merged_into", sa.String(64)),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False, default=""),
+    sa.Column("authors", sa.JSON, nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("primary_category", sa.String(32), index=True),
+    sa.Column("submitted", sa.Date, index=True),
+    sa.Column("updated", sa.Date),
+    sa.Column("announced", sa.Date, index=True),
+    sa.Column("latest_version", sa.Integer),
+    sa.Column("versions", sa.JSON, nullable=False),
+    sa.Column("doi", sa.String(256), index=True),
+    sa.Column("journal_ref", sa.Text),
+    sa.Column("comments", sa.Text),
+    sa.Column("license", sa.Text),
+    sa.Column("links", sa.JSON, nullable=False),
+    sa.Column("sources", sa.JSON, nullable=False),
+    sa.Column("popularity", sa.JSON, nullable=False),
+    sa.Column("external_upvotes", sa.Integer, nullable=False, default=0),
+    sa.Column("raw_title", sa.Text),
+    sa.Column("raw_abstract", sa.Text),
+)
+
+paper_authors = sa.Table(
+    "paper_authors",
+    metadata,
+    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False, index=True),
+)
+
+paper_categories = sa.Table(
+    "paper_categories",
+    metadata,
+    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category", sa.String(32), primary_key=True, index=True),
+)
+
+checkpoints = sa.Table(
+    "ingest_checkpoints",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,295 @@
+"""The catalog: the only writer of the SQL database.
+
+Writes come in batches, each one transaction: papers, their author/category rows, the change
+log numbers and (optionally) a source checkpoint commit together or not at all, so a run
+killed at any instant leaves the catalog as it was after some whole batch. Re-running the same
+input merges into identical rows and writes nothing (see `merge.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+
+from papersift.catalog.merge import merge_papers, same_paper, settle
+from papersift.catalog.schema import checkpoints, paper_authors, paper_categories, papers
+from papersift.paper import Paper, parse_arxiv_id
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: UpsertResult) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change-log entry: the paper's latest state is at `seq`."""
+
+    seq: int
+    id: str
+    deleted: bool
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (web) never block the ingest writer
+    cur.execute("PRAGMA synchronous=NORMAL")  # safe against process crashes in WAL mode
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def create_engine_for(url: str) -> Engine:
+    """Engine with SQLite tuned for one writer + many readers; other URLs used as given."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when current)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _paper_to_row(p: Paper) -> dict[str, Any]:
+    d = p.to_dict()
+    d.pop("latest_version")
+    for key in ("submitted", "updated", "announced"):
+        d[key] = getattr(p, key)
+    d["latest_version"] = p.latest_version
+    d["external_upvotes"] = max((o.upvotes or 0 for o in p.popularity), default=0)
+    return d
+
+
+def _row_to_paper(row: sa.Row[Any]) -> Paper:
+    m = dict(row._mapping)
+    return Paper.from_dict(m)
+
+
+class Catalog:
+    """Read/write access to the catalog database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Catalog:
+        engine = create_engine_for(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writing ------------------------------------------------------------------------
+
+    def upsert(self, batch: Iterable[Paper], checkpoint: tuple[str, str] | None = None) -> UpsertResult:
+        """Merge a batch of papers (and store a source checkpoint) in one transaction."""
+        result = UpsertResult()
+        with self.engine.begin() as conn:
+            next_seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
+            pending: dict[str, Paper] = {}  # id -> merged state to write
+            existing: dict[str, Paper] = {}
+            incoming = list(batch)
+            wanted = {p.id for p in incoming}
+            dois = {p.doi for p in incoming if p.doi}
+            existing.update(self._load(conn, papers.c.id.in_(wanted)))
+            if dois:
+                existing.update(self._load(conn, papers.c.doi.in_(dois)))
+            by_doi = {p.doi: p.id for p in existing.values() if p.doi and not p.id.startswith("doi:")}
+            retired: list[tuple[str, str]] = []
+            for paper in incoming:
+                target = paper.id
+                if target.startswith("doi:") and paper.doi in by_doi:
+                    target = by_doi[paper.doi]  # a DOI-only record of a paper we know by arXiv id
+                    paper.id = target
+                base = pending.get(target) or existing.get(target)
+                merged = merge_papers(base, paper) if base else settle(paper)
+                doi_twin = f"doi:{paper.doi}" if paper.doi and not target.startswith("doi:") else None
+                if doi_twin and doi_twin in existing and doi_twin not in dict(retired):
+                    merged = merge_papers(existing[doi_twin], merged)
+                    merged.id = target
+                    retired.append((doi_twin, target))
+                if base is not None and same_paper(base, merged):
+                    result.unchanged += 1
+                    continue
+                pending[target] = merged
+                if merged.doi:
+                    by_doi.setdefault(merged.doi, target)
+            for paper in pending.values():
+                if paper.id in existing:
+                    result.updated += 1
+                else:
+                    result.inserted += 1
+            next_seq = self._write(conn, pending, existing, next_seq)
+            for old_id, new_id in retired:
+                conn.execute(papers.update().where(papers.c.id == old_id)
+                             .values(deleted=True, merged_into=new_id, seq=next_seq))
+                next_seq += 1
+            if checkpoint:
+                self._store_checkpoint(conn, *checkpoint)
+        return result
+
+    def _load(self, conn: Connection, where: sa.ColumnElement[bool]) -> dict[str, Paper]:
+        rows = conn.execute(sa.select(papers).where(where, papers.c.deleted.is_(False)))
+        return {r.id: _row_to_paper(r) for r in rows}
+
+    def _write(self, conn: Connection, pending: dict[str, Paper], existing: dict[str, Paper], seq: int) -> int:
+        if not pending:
+            return seq
+        rows = []
+        for paper in pending.values():
+            row = _paper_to_row(paper)
+            row.update(seq=seq, deleted=False, merged_into=None)
+            seq += 1
+            rows.append(row)
+        new_rows = [r for r in rows if r["id"] not in existing]
+        old_rows = [{**r, "pid": r["id"]} for r in rows if r["id"] in existing]
+        if new_rows:
+            conn.execute(papers.insert(), new_rows)
+        if old_rows:
+            cols = {c: sa.bindparam(c) for c in rows[0] if c != "id"}
+            conn.execute(papers.update().where(papers.c.id == sa.bindparam("pid")).values(cols), old_rows)
+        ids = list(pending)
+        conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(ids)))
+        conn.execute(paper_categories.delete().where(paper_categories.c.paper_id.in_(ids)))
+        authors = [{"paper_id": p.id, "position": i, "name": a, "name_key": author_key(a)}
+                   for p in pending.values() for i, a in enumerate(p.authors)]
+        cats = [{"paper_id": p.id, "category": c} for p in pending.values() for c in dict.fromkeys(p.categories)]
+        if authors:
+            conn.execute(paper_authors.insert(), authors)
+        if cats:
+            conn.execute(paper_categories.insert(), cats)
+        return seq
+
+    def _store_checkpoint(self, conn: Connection, key: str, value: str) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        updated = conn.execute(checkpoints.update().where(checkpoints.c.key == key).values(value=value, updated_at=now))
+        if updated.rowcount == 0:
+            conn.execute(checkpoints.insert().values(key=key, value=value, updated_at=now))
+
+    def delete(self, paper_id: str) -> bool:
+        """Mark a paper deleted (kept for the change log so indexes drop it too)."""
+        with self.engine.begin() as conn:
+            seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
+            res = conn.execute(papers.update().where(papers.c.id == paper_id, papers.c.deleted.is_(False))
+                               .values(deleted=True, seq=seq))
+            return res.rowcount > 0
+
+    # --- reading ------------------------------------------------------------------------
+
+    def checkpoints(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {r.key: r.value for r in conn.execute(sa.select(checkpoints))}
+
+    def resolve_id(self, text: str) -> str:
+        """Map user spellings (`arXiv:2401.1v2`, a DOI, a merged id) to a canonical id."""
+        parsed = parse_arxiv_id(text)
+        if parsed:
+            return parsed.id
+        return text.strip()
+
+    def get(self, text: str) -> Paper | None:
+        """The paper for an id in any common spelling; follows merges; None when unknown."""
+        pid = self.resolve_id(text)
+        with self.engine.connect() as conn:
+            for _ in range(3):  # merged_into chains are at most one hop in practice
+                row = conn.execute(sa.select(papers).where(papers.c.id == pid)).first()
+                if row is None and not pid.startswith("doi:") and "/" in pid and pid.startswith("10."):
+                    row = conn.execute(sa.select(papers).where(papers.c.doi == pid.lower(),
+                                                               papers.c.deleted.is_(False))).first()
+                if row is None:
+                    return None
+                if not row.deleted:
+                    return _row_to_paper(row)
+                if not row.merged_into:
+                    return None
+                pid = row.merged_into
+        return None
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """Live papers for the given canonical ids (missing/deleted ones are absent)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Paper] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                found.update(self._load(conn, papers.c.id.in_(wanted[i : i + 500])))
+        return found
+
+    def max_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0
+
+    def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
+        """Change-log entries after `seq`, oldest first (an indexer's catch-up feed)."""
+        q = (sa.select(papers.c.seq, papers.c.id, papers.c.deleted)
+             .where(papers.c.seq > seq).order_by(papers.c.seq).limit(limit))
+        with self.engine.connect() as conn:
+            return [Change(r.seq, r.id, bool(r.deleted)) for r in conn.execute(q)]
+
+    def iter_all(self, batch: int = 2000) -> Iterator[Paper]:
+        """Every live paper in id order, paged by keyset (constant memory on any size)."""
+        last = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(papers).where(papers.c.id > last, papers.c.deleted.is_(False))
+                                    .order_by(papers.c.id).limit(batch)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _row_to_paper(r)
+            last = rows[-1].id
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).where(papers.c.deleted.is_(False))).scalar() or 0
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by source, primary category and submission year."""
+        live = papers.c.deleted.is_(False)
+        year = sa.func.substr(sa.cast(papers.c.submitted, sa.String), 1, 4)
+        with self.engine.connect() as conn:
+            by_cat = conn.execute(sa.select(papers.c.primary_category, sa.func.count()).where(live)
+                                  .group_by(papers.c.primary_category).order_by(sa.func.count().desc())).all()
+            by_year = conn.execute(sa.select(year, sa.func.count()).where(live).group_by(year).order_by(year)).all()
+            by_source: dict[str, int] = {}
+            for (srcs,) in conn.execute(sa.select(papers.c.sources).where(live)):
+                for s in srcs:
+                    by_source[s] = by_source.get(s, 0) + 1
+        return {
+            "papers": sum(n for _, n in by_cat),
+            "by_source": dict(sorted(by_source.items(), key=lambda kv: -kv[1])),
+            "by_category": {c or "(none)": n for c, n in by_cat},
+            "by_year": {y or "(unknown)": n for y, n in by_year},
+        }
+
+
+def author_key(name: str) -> str:
+    """Case- and space-insensitive key for author look-ups."""
+    return " ".join(name.lower().split())

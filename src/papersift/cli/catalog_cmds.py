@@ -1,0 +1,145 @@
+"""Catalog commands: ingest, stats, show, export."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from papersift.cli import app
+from papersift.cli.output import err, fail, print_json
+from papersift.context import AppContext
+from papersift.ingest import IngestReport, ingest
+from papersift.paper import Paper
+from papersift.sources import REGISTRY, SourceContext, SourceError
+
+
+def _parse_options(values: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for v in values:
+        key, sep, value = v.partition("=")
+        if not sep or not key:
+            fail(f"--option expects KEY=VALUE, got {v!r}", code=2)
+        options[key.strip()] = value.strip()
+    return options
+
+
+@app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="Source format (see `papersift formats`).")],
+    locations: Annotated[list[str], typer.Argument(metavar="PATH_OR_URL...", help="Files, folders or URLs.")],
+    since: Annotated[str | None, typer.Option(help="Only papers updated on/after this date (YYYY-MM-DD).")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Exit 0 even if some records were rejected.")] = False,
+    option: Annotated[list[str], typer.Option("--option", "-o", help="Source option KEY=VALUE (repeatable).")] = [],  # noqa: B006
+    json_out: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+) -> None:
+    """Ingest paper metadata into the catalog (idempotent, resumable)."""
+    app_ctx: AppContext = ctx.obj
+    if fmt not in REGISTRY:
+        fail(f"unknown format {fmt!r}; known formats: {', '.join(sorted(REGISTRY))}", code=2)
+    try:
+        since_date = date.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--since expects YYYY-MM-DD, got {since!r}", code=2)
+    source_ctx = SourceContext(since=since_date, options=_parse_options(option))
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=not err.is_terminal) as progress:
+        task = progress.add_task(f"ingesting {fmt}", total=None)
+
+        def on_progress(r: IngestReport) -> None:
+            progress.update(task, description=f"ingesting {fmt}: {r.records:,} records, "
+                                              f"{r.written.inserted:,} new, {r.rejected:,} rejected")
+
+        try:
+            report = ingest(app_ctx.catalog, fmt, locations, source_ctx,
+                            app_ctx.settings.ingest_batch_size, on_progress)
+        except SourceError as exc:
+            fail(str(exc), code=2)
+    _print_report(report, json_out)
+    if not report.ok and not (skip_bad and not report.failed_locations):
+        raise typer.Exit(1)
+
+
+def _print_report(report: IngestReport, json_out: bool) -> None:
+    if json_out:
+        print_json(report.to_dict())
+    w = report.written
+    err.print(f"{report.records:,} records read: {w.inserted:,} new, {w.updated:,} updated, "
+              f"{w.unchanged:,} unchanged, {report.rejected:,} rejected", highlight=False)
+    for message in report.errors:
+        err.print(f"  rejected: {message}", style="yellow", highlight=False, markup=False)
+    if report.rejected > len(report.errors):
+        err.print(f"  ... and {report.rejected - len(report.errors):,} more", style="yellow")
+
+
+@app.command("formats")
+def formats_cmd() -> None:
+    """List the ingestible source formats."""
+    table = Table("format", "description")
+    for name, (_, description) in sorted(REGISTRY.items()):
+        table.add_row(name, description)
+    err.print(table)
+
+
+@app.command("stats")
+def stats_cmd(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts of papers by source, primary category and year."""
+    stats = ctx.obj.catalog.stats()
+    if json_out:
+        print_json(stats)
+        return
+    print(f"papers: {stats['papers']:,}")
+    for title, key in (("source", "by_source"), ("primary category", "by_category"), ("year", "by_year")):
+        table = Table(title, "papers")
+        for name, n in list(stats[key].items())[:25]:
+            table.add_row(str(name), f"{n:,}")
+        err.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="arXiv id (with or without version), DOI or id.")],
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show one paper."""
+    paper = ctx.obj.catalog.get(paper_id)
+    if paper is None:
+        fail(f"no paper with id {paper_id!r}")
+    if json_out:
+        print_json(paper.to_dict())
+        return
+    _print_paper(paper)
+
+
+def _print_paper(p: Paper) -> None:
+    print(p.title)
+    print(", ".join(p.authors))
+    print(f"id: {p.id}   categories: {' '.join(p.categories)}   submitted: {p.submitted}   updated: {p.updated}")
+    if p.versions:
+        print("versions: " + ", ".join(f"v{v.version} ({v.date or '?'})" for v in p.versions))
+    for label, value in (("doi", p.doi), ("journal", p.journal_ref), ("comments", p.comments)):
+        if value:
+            print(f"{label}: {value}")
+    print()
+    print(p.abstract)
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
+) -> None:
+    """Write the whole catalog to stdout (re-ingestible with `ingest jsonl`)."""
+    import json
+
+    if fmt != "jsonl":
+        fail(f"unsupported export format {fmt!r} (supported: jsonl)", code=2)
+    out = sys.stdout
+    for paper in ctx.obj.catalog.iter_all():
+        out.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")

@@ -1,0 +1,23 @@
+"""Output conventions shared by all commands: results on stdout, progress and logs on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (the `--json` contract)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line error to stderr and exit non-zero (no stack trace for user errors)."""
+    err.print(f"error: {message}", style="bold red", highlight=False, markup=False)
+    raise typer.Exit(code)

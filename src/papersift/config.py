@@ -1,0 +1,104 @@
+"""One settings object for every surface (CLI, web, digests).
+
+Precedence, highest first: `PAPERSIFT_*` environment variables, then `<home>/papersift.toml`
+(or the file given by `--config` / `PAPERSIFT_CONFIG`), then defaults. The home directory
+(`--home` / `PAPERSIFT_HOME`, default `~/.papersift`) holds everything papersift writes, so
+two homes never share state. Unknown keys and bad values fail loudly, naming the file or
+variable, instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_HOME = Path("~/.papersift")
+CONFIG_NAME = "papersift.toml"
+
+
+class ConfigError(Exception):
+    """Settings could not be loaded; the message names the file/variable and the field."""
+
+
+class Settings(BaseSettings):
+    """All tunables. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERSIFT_", extra="ignore", validate_default=True)
+
+    home: Path = Field(default=DEFAULT_HOME, description="data directory (catalog, indexes, secrets)")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
+    backend: Literal["embedded", "milvus"] = "embedded"
+    milvus_uri: str | None = None
+    encoder: str = Field(default="minilm-int8", description="registered encoder name (index/embed.py)")
+    encoder_max_length: int = Field(default=256, ge=16, le=512)
+    encoder_threads: int | None = Field(default=None, ge=1)
+    ingest_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    mail_from: str = "papersift@localhost"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # env beats the TOML values, which `load_settings` passes in as init kwargs
+        return (env_settings, init_settings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'catalog.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
+    known = set(Settings.model_fields)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return data
+
+
+def load_settings(home: Path | None = None, config_file: Path | None = None) -> Settings:
+    """Resolve home (argument > PAPERSIFT_HOME > ~/.papersift), read its TOML, apply env vars."""
+    home = Path(home or os.environ.get("PAPERSIFT_HOME") or DEFAULT_HOME).expanduser()
+    env_config = os.environ.get("PAPERSIFT_CONFIG")
+    path = config_file or (Path(env_config) if env_config else home / CONFIG_NAME)
+    values: dict[str, Any] = {}
+    if path.exists() or config_file or env_config:
+        values = _read_toml(path)
+    values["home"] = home
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])} (PAPERSIFT_{str(e['loc'][0]).upper()} or {path}): {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+    # --home on the command line wins over PAPERSIFT_HOME, which env_settings would re-apply
+    settings.home = home
+    return settings

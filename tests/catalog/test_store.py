@@ -1,0 +1,115 @@
+"""Catalog store on a real SQLite database: idempotency, versions, merging, change log."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from papersift.catalog import Catalog
+from papersift.paper import Paper, Popularity, Version, make_paper
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Catalog:
+    cat = Catalog.open(f"sqlite:///{tmp_path / 'c.db'}")
+    yield cat
+    cat.close()
+
+
+def arxiv(pid: str = "2401.00001", version: int = 1, title: str = "Attention please", **kw: object) -> Paper:
+    return make_paper(source=kw.pop("source", "test"), title=title, abstract=kw.pop("abstract", "An abstract."),
+                      arxiv_id=f"{pid}v{version}", authors=["Ada Lovelace", "Alan Turing"],
+                      categories=["cs.CL", "cs.AI"],
+                      versions=[Version(v, date(2024, 1, v)) for v in range(1, version + 1)], **kw)
+
+
+def test_insert_then_reingest_is_noop(catalog: Catalog) -> None:
+    r1 = catalog.upsert([arxiv(), arxiv("2401.00002")])
+    assert (r1.inserted, r1.updated) == (2, 0)
+    seq = catalog.max_seq()
+    r2 = catalog.upsert([arxiv(), arxiv("2401.00002")])
+    assert (r2.inserted, r2.updated, r2.unchanged) == (0, 0, 2)
+    assert catalog.max_seq() == seq
+
+
+def test_newer_version_updates_and_keeps_history(catalog: Catalog) -> None:
+    catalog.upsert([arxiv(version=1, title="Old title")])
+    catalog.upsert([arxiv(version=3, title="New title")])
+    p = catalog.get("2401.00001v1")
+    assert p is not None and p.title == "New title"
+    assert [v.version for v in p.versions] == [1, 2, 3]
+    assert p.submitted == date(2024, 1, 1) and p.updated == date(2024, 1, 3)
+    # an older version arriving later does not win
+    catalog.upsert([arxiv(version=1, title="Old title")])
+    assert catalog.get("2401.00001").title == "New title"
+
+
+def test_two_sources_merge_into_one_record(catalog: Catalog) -> None:
+    catalog.upsert([arxiv(source="arxiv-oai")])
+    hf = make_paper(source="hf-daily", title="Attention please", arxiv_id="2401.00001",
+                    links={"code": "https://github.com/x/y"},
+                    popularity=[Popularity("hf-daily", date(2024, 1, 5), upvotes=42, comments=3)])
+    catalog.upsert([hf])
+    assert catalog.count() == 1
+    p = catalog.get("arXiv:2401.00001")
+    assert p.sources == ["arxiv-oai", "hf-daily"]
+    assert p.links["code"] == "https://github.com/x/y"
+    assert p.popularity[0].upvotes == 42
+    assert p.authors == ["Ada Lovelace", "Alan Turing"]  # hf record had none: kept
+
+
+def test_doi_only_record_merges_into_arxiv_record(catalog: Catalog) -> None:
+    catalog.upsert([arxiv(doi="10.1000/ABC")])
+    bib = make_paper(source="bibtex", title="Attention please", doi="10.1000/abc", journal_ref="J. Stuff 1")
+    assert bib.id == "doi:10.1000/abc"
+    catalog.upsert([bib])
+    assert catalog.count() == 1
+    assert catalog.get("2401.00001").journal_ref == "J. Stuff 1"
+
+
+def test_arxiv_record_absorbs_earlier_doi_record(catalog: Catalog) -> None:
+    catalog.upsert([make_paper(source="bibtex", title="Attention please", doi="10.1000/abc")])
+    catalog.upsert([arxiv(doi="10.1000/abc")])
+    assert catalog.count() == 1
+    assert catalog.get("doi:10.1000/abc").id == "2401.00001"  # follows the merge
+
+
+def test_change_log_is_monotonic_and_incremental(catalog: Catalog) -> None:
+    catalog.upsert([arxiv("2401.00001"), arxiv("2401.00002")])
+    mark = catalog.max_seq()
+    catalog.upsert([arxiv("2401.00003"), arxiv("2401.00001", version=2)])
+    changes = catalog.changes_since(mark)
+    assert [c.id for c in changes] == ["2401.00003", "2401.00001"]
+    assert all(a.seq < b.seq for a, b in zip(changes, changes[1:], strict=False))
+    assert catalog.delete("2401.00002")
+    assert catalog.changes_since(changes[-1].seq)[0].deleted
+    assert catalog.get("2401.00002") is None
+
+
+def test_checkpoint_commits_with_batch(catalog: Catalog) -> None:
+    catalog.upsert([arxiv()], checkpoint=("oai:x", "token-1"))
+    assert catalog.checkpoints() == {"oai:x": "token-1"}
+    catalog.upsert([], checkpoint=("oai:x", "token-2"))
+    assert catalog.checkpoints() == {"oai:x": "token-2"}
+
+
+def test_duplicates_within_one_batch(catalog: Catalog) -> None:
+    r = catalog.upsert([arxiv(version=1), arxiv(version=2, title="v2")])
+    assert r.inserted == 1 and catalog.get("2401.00001").title == "v2"
+
+
+def test_stats_and_iteration(catalog: Catalog) -> None:
+    catalog.upsert([arxiv(f"2401.0000{i}") for i in range(1, 6)])
+    s = catalog.stats()
+    assert s["papers"] == 5 and s["by_category"] == {"cs.CL": 5} and s["by_year"] == {"2024": 5}
+    assert [p.id for p in catalog.iter_all(batch=2)] == [f"2401.0000{i}" for i in range(1, 6)]
+
+
+def test_roundtrip_through_database_is_lossless(catalog: Catalog) -> None:
+    p = arxiv(title="T\n  with  spaces", doi="10.1/x",
+              popularity=[Popularity("hf-daily", date(2024, 1, 2), 5, None, 7)])
+    catalog.upsert([p])
+    assert catalog.get(p.id) == replace(p)

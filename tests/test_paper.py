@@ -1,0 +1,120 @@
+"""Paper normalisation: ids, DOIs, TeX accents, dates, dict round-trip."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papersift.paper import (
+    InvalidRecord,
+    Paper,
+    Popularity,
+    Version,
+    canonical_id,
+    make_paper,
+    normalize_doi,
+    normalize_text,
+    parse_arxiv_id,
+    parse_date,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2401.12345", ("2401.12345", None)),
+        ("2401.12345v3", ("2401.12345", 3)),
+        ("arXiv:0704.0001v2", ("0704.0001", 2)),
+        ("hep-th/9901001", ("hep-th/9901001", None)),
+        ("hep-th/9901001v4", ("hep-th/9901001", 4)),
+        ("math.AG/0101001", ("math.AG/0101001", None)),
+        ("oai:arXiv.org:1412.8544", ("1412.8544", None)),
+        ("https://arxiv.org/abs/2503.11731v1", ("2503.11731", 1)),
+    ],
+)
+def test_arxiv_ids(text: str, expected: tuple[str, int | None]) -> None:
+    parsed = parse_arxiv_id(text)
+    assert parsed is not None and (parsed.id, parsed.version) == expected
+
+
+@pytest.mark.parametrize("text", ["", "hello", "12345", "2401.123", "HEP-TH/9901001", "10.1000/xyz"])
+def test_not_arxiv_ids(text: str) -> None:
+    assert parse_arxiv_id(text) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        (r"Schr{\"o}dinger", "Schrödinger"),
+        (r"Schr\"odinger", "Schrödinger"),
+        (r"C. Bal\'azs", "C. Balázs"),
+        (r"Fran\c{c}ois", "François"),
+        (r"Gau{\ss}", "Gauß"),
+        (r"na\"{\i}ve", "naïve"),
+        ("  many\n   spaces\there ", "many spaces here"),
+        (r"energy $E=mc^2$ and \alpha", r"energy $E=mc^2$ and \alpha"),
+    ],
+)
+def test_normalize_text(raw: str, clean: str) -> None:
+    assert normalize_text(raw) == clean
+
+
+@given(st.text())
+def test_normalize_text_is_idempotent_and_total(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+@given(st.text(max_size=40))
+def test_parse_arxiv_id_never_raises(text: str) -> None:
+    parse_arxiv_id(text)
+
+
+@given(st.text(max_size=30))
+def test_parse_date_raises_only_invalid_record(text: str) -> None:
+    try:
+        parse_date(text)
+    except InvalidRecord:
+        pass
+
+
+def test_dates() -> None:
+    assert parse_date("Mon, 2 Apr 2007 19:18:42 GMT") == date(2007, 4, 2)
+    assert parse_date("2024-06-21T17:23:21.000Z") == date(2024, 6, 21)
+    assert parse_date("1958-12") == date(1958, 12, 1)
+    with pytest.raises(InvalidRecord):
+        parse_date("2024-13-45")
+
+
+def test_canonical_ids() -> None:
+    assert canonical_id("2401.00001v2", "10.1/x", "T", []) == "2401.00001"
+    assert canonical_id(None, "https://doi.org/10.1103/PhysRevD.76.013009", "T", []) == "doi:10.1103/physrevd.76.013009"
+    h1 = canonical_id(None, None, "A  Title", ["Ann"])
+    assert h1 == canonical_id(None, None, "a title", ["ann"]) and h1.startswith("h:")
+    assert normalize_doi("not a doi") is None
+
+
+def test_make_paper_requires_title() -> None:
+    with pytest.raises(InvalidRecord):
+        make_paper(source="t", title="  ", arxiv_id="2401.00001")
+
+
+def test_make_paper_keeps_original_text() -> None:
+    p = make_paper(source="t", title="A\n  title", abstract=r"Schr\"odinger", arxiv_id="2401.00001v2")
+    assert p.title == "A title" and p.raw_title == "A\n  title"
+    assert p.abstract == "Schrödinger" and p.raw_abstract == r"Schr\"odinger"
+    assert p.latest_version == 2 and p.links["abs"] == "https://arxiv.org/abs/2401.00001"
+
+
+def test_dict_round_trip() -> None:
+    p = Paper(id="2401.00001", title="T", abstract="A", authors=["X", "Y"], categories=["cs.CL"],
+              primary_category="cs.CL", submitted=date(2024, 1, 1), updated=date(2024, 2, 1),
+              versions=[Version(1, date(2024, 1, 1)), Version(2, date(2024, 2, 1))], doi="10.1/x",
+              links={"code": "https://github.com/a/b"}, sources=["beir"],
+              popularity=[Popularity("hf-daily", date(2024, 1, 3), 10, 2, None)])
+    assert Paper.from_dict(p.to_dict()) == p
+    with pytest.raises(InvalidRecord):
+        Paper.from_dict({"title": "no id"})
