@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.papersift")
@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     mail_from: str = "papersift@localhost"
+    _home_explicit: bool = PrivateAttr(default=False)
+
+    @property
+    def home_explicit(self) -> bool:
+        """True when the user chose the home (`--home` or PAPERSIFT_HOME), not the default."""
+        return self._home_explicit
 
     @classmethod
     def settings_customise_sources(
@@ -84,6 +90,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def load_settings(home: Path | None = None, config_file: Path | None = None) -> Settings:
     """Resolve home (argument > PAPERSIFT_HOME > ~/.papersift), read its TOML, apply env vars."""
+    explicit = bool(home or os.environ.get("PAPERSIFT_HOME"))
     home = Path(home or os.environ.get("PAPERSIFT_HOME") or DEFAULT_HOME).expanduser()
     env_config = os.environ.get("PAPERSIFT_CONFIG")
     path = config_file or (Path(env_config) if env_config else home / CONFIG_NAME)
@@ -101,4 +108,5 @@ def load_settings(home: Path | None = None, config_file: Path | None = None) -> 
         raise ConfigError(f"invalid settings: {problems}") from exc
     # --home on the command line wins over PAPERSIFT_HOME, which env_settings would re-apply
     settings.home = home
+    settings._home_explicit = explicit
     return settings

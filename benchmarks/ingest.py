@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Catalog ingest throughput and memory on the real shared collections.
+
+    .venv/bin/python benchmarks/ingest.py [--shared ../shared/data] [--out benchmarks/results/ingest.md]
+
+For each collection/format: records read, written, rejected, seconds, records/s, and the
+resident-memory curve sampled during the run (flat memory = streaming works). The target in
+the catalog issue is >= 5,000 records/s for the 60k-record arxiv-daily-cs corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from papersift.catalog import Catalog
+from papersift.ingest import ingest
+from papersift.sources import SourceContext
+
+RUNS = [  # (label, format, path relative to shared data)
+    ("arxiv-daily-cs", "beir", "arxiv-daily-cs/corpus.jsonl.gz"),
+    ("arxiv-quant-ph", "beir", "arxiv-quant-ph/corpus.jsonl.gz"),
+    ("hf-daily-papers", "beir", "hf-daily-papers/corpus.jsonl.gz"),
+    ("scifact", "beir", "scifact/corpus.jsonl"),
+    ("arxiv-daily raw", "arxiv-daily", "arxiv-daily-cs/raw"),
+    ("hf-daily raw", "hf-daily", "hf-daily-papers/raw"),
+    ("arxiv-abs", "arxiv-abs", "arxiv-abs/raw_abs_files.tar.gz"),
+    ("kaggle sample", "arxiv-kaggle", "arxiv-kaggle-sample/arxiv-metadata-oai-snapshot.sample.json"),
+    ("oai fixture", "arxiv-oai", "arxiv-oai-fixtures/listrecords---should-list-identifiers-from-arxiv.1.200.xml"),
+]
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(fmt: str, path: Path) -> dict[str, float | str]:
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append(rss_mib())
+            time.sleep(0.2)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        catalog = Catalog.open(f"sqlite:///{tmp}/c.db")
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0 = time.perf_counter()
+        report = ingest(catalog, fmt, [str(path)], SourceContext())
+        seconds = time.perf_counter() - t0
+        stop.set()
+        sampler.join()
+        t1 = time.perf_counter()
+        again = ingest(catalog, fmt, [str(path)], SourceContext())
+        reseconds = time.perf_counter() - t1
+        catalog.close()
+    quarter = max(1, len(samples) // 4)
+    return {
+        "records": report.records, "inserted": report.written.inserted, "rejected": report.rejected,
+        "seconds": seconds, "rate": report.records / seconds if seconds else 0.0,
+        "rss_q1": max(samples[:quarter] or [0]), "rss_q4": max(samples[-quarter:] or [0]),
+        "reingest_changed": again.written.inserted + again.written.updated, "reingest_s": reseconds,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    lines = ["| collection | format | records | new | rejected | seconds | records/s | RSS MiB (1st/last quarter) "
+             "| re-ingest changed | re-ingest s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for label, fmt, rel in RUNS:
+        path = args.shared / rel
+        if not path.exists():
+            print(f"skip {label}: {path} missing", file=sys.stderr)
+            continue
+        r = run(fmt, path)
+        lines.append(f"| {label} | {fmt} | {r['records']:,} | {r['inserted']:,} | {r['rejected']:,} | "
+                     f"{r['seconds']:.2f} | {r['rate']:,.0f} | {r['rss_q1']:.0f} / {r['rss_q4']:.0f} | "
+                     f"{r['reingest_changed']} | {r['reingest_s']:.2f} |")
+        print(lines[-1], file=sys.stderr)
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        args.out.write_text(f"# Ingest benchmark\n\nCommand: `.venv/bin/python benchmarks/ingest.py`\n\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

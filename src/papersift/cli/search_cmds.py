@@ -1,0 +1,164 @@
+"""Index and search commands: model, index, search, similar, eval."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from papersift.cli import app
+from papersift.cli.output import err, fail, print_json
+from papersift.config import load_settings
+from papersift.context import AppContext
+from papersift.evaluate.beir import CollectionError, evaluate, load_collection
+from papersift.index.indexer import run_indexer
+from papersift.ingest import ingest
+from papersift.search.query import parse
+from papersift.search.types import MODES, QueryError
+from papersift.sources import SourceContext
+
+model_app = typer.Typer(help="The bundled sentence-embedding model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("build")
+def model_build() -> None:
+    """Build (once) and verify the int8 ONNX encoder from the bundled safetensors."""
+    from papersift.index.onnx_build import ModelUnavailableError, ensure_model
+
+    try:
+        path = ensure_model("int8")
+    except ModelUnavailableError as exc:
+        fail(str(exc))
+    err.print(f"encoder model ready: {path}", highlight=False)
+
+
+def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = False) -> None:
+    """Bring both indexes up to date with the catalog, with a progress bar per phase."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, disable=quiet) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(f"{phase} index", total=total)
+            progress.update(tasks[phase], completed=done)
+
+        encoder = None if lexical_only else app_ctx.encoder
+        report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress)
+    if not quiet:
+        err.print(f"indexed {report.lexical_indexed:,} papers (lexical), {report.dense_indexed:,} (dense), "
+                  f"{report.deleted:,} removed in {report.seconds:.1f}s; "
+                  f"{report.dense_pending:,} awaiting embeddings", highlight=False)
+
+
+@app.command("index")
+def index_cmd(
+    ctx: typer.Context,
+    lexical_only: Annotated[bool, typer.Option("--lexical-only", help="Skip embeddings (fast).")] = False,
+) -> None:
+    """Update the search indexes from the catalog (incremental; safe to interrupt and re-run)."""
+    run_index(ctx.obj, lexical_only)
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Query, e.g. \'"graph neural" cat:cs.LG year:2024\'.')],
+    mode: Annotated[str, typer.Option(help="lexical | dense | hybrid")] = "hybrid",
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    sort: Annotated[str, typer.Option(help="relevance | date | trending")] = "relevance",
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Search the catalog."""
+    try:
+        page = ctx.obj.search.search(query, mode=mode, sort=sort, per_page=limit)  # type: ignore[arg-type]
+    except QueryError as exc:
+        fail(f"bad query: {exc}", code=2)
+    for notice in page.notices:
+        err.print(notice, style="yellow", highlight=False)
+    if json_out:
+        print_json({"query": query, "mode": mode, "total": page.total, "results": [
+            {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 6), "authors": h.paper.authors,
+             "categories": h.paper.categories, "date": str(h.paper.announced or h.paper.submitted or ""),
+             "snippet": h.snippet} for h in page.hits]})
+        return
+    table = Table("#", "id", "title", "score", title=f"{page.total:,} results ({mode})")
+    for i, hit in enumerate(page.hits, 1):
+        table.add_row(str(i), hit.paper.id, hit.paper.title, f"{hit.score:.3f}")
+    typer.echo("\n".join(f"{i}. [{h.paper.id}] {h.paper.title}" for i, h in enumerate(page.hits, 1)))
+    err.print(table)
+
+
+@app.command("similar")
+def similar_cmd(
+    ctx: typer.Context,
+    paper_id: Annotated[str, typer.Argument(metavar="ID")],
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Papers similar to ID, each with the reason."""
+    try:
+        hits = ctx.obj.search.similar(paper_id, limit)
+    except KeyError:
+        fail(f"no paper with id {paper_id!r}")
+    if json_out:
+        print_json({"id": paper_id, "results": [
+            {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 6), "shared_terms": h.shared_terms,
+             "reason": h.reason} for h in hits]})
+        return
+    for i, h in enumerate(hits, 1):
+        typer.echo(f"{i}. [{h.paper.id}] {h.paper.title}\n   {h.reason}")
+
+
+@app.command("eval")
+def eval_cmd(
+    ctx: typer.Context,
+    beir_dir: Annotated[Path, typer.Argument(metavar="BEIR_DIR", help="Folder with corpus, queries, qrels/.")],
+    queries: Annotated[Path | None, typer.Option(help="Queries JSONL (default BEIR_DIR/queries.jsonl).")] = None,
+    qrels: Annotated[Path | None, typer.Option(help="Qrels TSV (default BEIR_DIR/qrels/test.tsv).")] = None,
+    mode: Annotated[str, typer.Option(help="lexical | dense | hybrid")] = "hybrid",
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Measure nDCG@10, Recall@100 and MRR@10 of a ranking mode on a BEIR collection.
+
+    Uses a throwaway home unless --home / PAPERSIFT_HOME is given (then the corpus is
+    ingested and indexed there once, and re-runs reuse it).
+    """
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", code=2)
+    try:
+        collection = load_collection(beir_dir, queries, qrels)
+    except CollectionError as exc:
+        fail(str(exc), code=2)
+    app_ctx: AppContext = ctx.obj
+    with tempfile.TemporaryDirectory(prefix="papersift-eval-") as tmp:
+        if not app_ctx.settings.home_explicit:
+            app_ctx = AppContext(load_settings(Path(tmp)))
+        report = ingest(app_ctx.catalog, "beir", [str(collection.corpus)],
+                        SourceContext(options={"collection": collection.name}))
+        if not report.ok:
+            fail(f"corpus could not be read cleanly: {report.errors[:3]}")
+        run_index(app_ctx, lexical_only=mode == "lexical", quiet=json_out)
+        service = app_ctx.search
+        prefix = f"{collection.name}:"
+        result = evaluate(
+            collection,
+            lambda text: service.ranked(parse(text, allow_empty=True, lenient=True), mode, depth=100),  # type: ignore[arg-type]
+            lambda pid: pid[len(prefix):] if pid.startswith(prefix) else pid,
+            mode, time.perf_counter,
+        )
+        app_ctx.close()
+    out = result.to_dict()
+    if json_out:
+        print_json(out)
+        return
+    table = Table("metric", "value", title=f"{collection.name} · {mode} · {result.queries} queries")
+    for key, value in out.items():
+        table.add_row(key, str(value))
+    err.print(table)

@@ -1,0 +1,93 @@
+"""Web commands: `papersift serve` and account administration (`papersift users ...`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from papersift.cli import app
+from papersift.cli.output import err, fail, print_json
+from papersift.community import UserError
+from papersift.community.accounts import Accounts
+from papersift.context import AppContext
+
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _accounts(ctx: typer.Context) -> Accounts:
+    app_ctx: AppContext = ctx.obj
+    return Accounts(app_ctx.catalog.engine)
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for all).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the web app and JSON API (uvicorn)."""
+    import uvicorn
+
+    app_ctx: AppContext = ctx.obj
+    app_ctx.catalog  # noqa: B018  (migrate the database once, before workers race to do it)
+    # workers rebuild the context from the environment, so pass the resolved home on
+    os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)
+    err.print(f"papersift: serving {app_ctx.settings.home} on http://{host}:{port}/ ({workers} worker(s))")
+    uvicorn.run("papersift.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, proxy_headers=True, server_header=False)
+
+
+@users_app.command("create")
+def create_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The new user's email address.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+    ] = False,
+) -> None:
+    """Create an account (prompts for the password unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        user = _accounts(ctx).create_user(email, password)
+    except UserError as exc:
+        fail(str(exc), code=2)
+    err.print(f"created user {user.email} (id {user.id})", highlight=False)
+
+
+@users_app.command("list")
+def list_users(ctx: typer.Context,
+               json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List accounts."""
+    users = _accounts(ctx).list_users()
+    if json_out:
+        print_json([{"id": u.id, "email": u.email, "created_at": u.created_at.isoformat(),
+                     "disabled": u.disabled} for u in users])
+        return
+    table = Table("id", "email", "created", "status")
+    for u in users:
+        table.add_row(str(u.id), u.email, u.created_at.strftime("%Y-%m-%d %H:%M"),
+                      "disabled" if u.disabled else "active")
+    Console().print(table)
+
+
+@users_app.command("disable")
+def disable_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The account to disable.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Re-enable instead.")] = False,
+) -> None:
+    """Disable an account (signs it out everywhere; its tokens stop working). --enable undoes it."""
+    if not _accounts(ctx).set_disabled(email, disabled=not enable):
+        fail(f"no user with email {email!r}", code=1)
+    err.print(f"{'enabled' if enable else 'disabled'} {email}", highlight=False)

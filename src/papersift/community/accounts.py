@@ -1,0 +1,291 @@
+"""User accounts, browser sessions, personal API tokens and login throttling.
+
+Passwords are argon2id-hashed (argon2-cffi's RFC 9106 low-memory profile) and re-hashed on
+login when the parameters change. Session ids and API tokens are 256-bit random strings shown
+to the client once and stored only as SHA-256 digests, so a leaked database grants no access.
+Failed logins are recorded in the database (not process memory) so the limit holds across
+server workers and restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from papersift.community.schema import api_tokens, login_failures, sessions, users
+
+SESSION_LIFETIME = timedelta(days=30)
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_CLIENT = 20
+MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+TOKEN_PREFIX = "ps_"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp (what the DateTime columns store on every backend)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class UserError(ValueError):
+    """A request the user must change (bad email, weak password, taken email...)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class RateLimited(Exception):
+    """Too many failed sign-ins; `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, retry_after // 60)
+        super().__init__(f"too many failed sign-in attempts; try again in {minutes} minute(s)")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    created_at: datetime
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A token as listed on the account page: never the secret itself, only its prefix."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def normalize_email(email: str) -> str:
+    e = email.strip().lower()
+    if len(e) > 320 or not _EMAIL.match(e):
+        raise UserError("invalid_email", "enter a valid email address, like name@example.org")
+    return e
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError("weak_password", f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UserError("weak_password", f"the password must have at most {MAX_PASSWORD} characters")
+
+
+def _user(row: sa.Row) -> User:
+    return User(row.id, row.email, row.created_at, bool(row.disabled))
+
+
+class Accounts:
+    """Everything about who a request is: users, sessions, tokens."""
+
+    def __init__(
+        self, engine: Engine, hasher: PasswordHasher | None = None, clock: Callable[[], datetime] = utcnow
+    ):
+        self.engine = engine
+        self.hasher = hasher or PasswordHasher()
+        self.clock = clock
+        self._dummy_hash = self.hasher.hash(secrets.token_hex(8))
+
+    # --- users --------------------------------------------------------------------------
+
+    def create_user(self, email: str, password: str) -> User:
+        """Create an account; raises UserError when the email is invalid/taken or the password weak."""
+        address = normalize_email(email)
+        check_password(password)
+        now = self.clock()
+        try:
+            with self.engine.begin() as conn:
+                uid = conn.execute(
+                    users.insert().values(
+                        email=address,
+                        password_hash=self.hasher.hash(password),
+                        created_at=now,
+                        disabled=False,
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError:
+            raise UserError("email_taken", "an account with this email already exists") from None
+        return User(uid, address, now, False)
+
+    def get_user(self, email: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.email == email.strip().lower())).first()
+        return _user(row) if row else None
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(sa.select(users).order_by(users.c.id))]
+
+    def set_disabled(self, email: str, disabled: bool = True) -> bool:
+        """Disable (or re-enable) an account; disabling also ends its sessions. False if unknown."""
+        with self.engine.begin() as conn:
+            uid = conn.execute(sa.select(users.c.id).where(users.c.email == email.strip().lower())).scalar()
+            if uid is None:
+                return False
+            conn.execute(users.update().where(users.c.id == uid).values(disabled=disabled))
+            if disabled:
+                conn.execute(sessions.delete().where(sessions.c.user_id == uid))
+        return True
+
+    def authenticate(self, email: str, password: str, client: str) -> User | None:
+        """The user for valid credentials, None otherwise; raises RateLimited when throttled."""
+        address = email.strip().lower()
+        keys = (f"account:{address}", f"client:{client}")
+        self._check_throttle(*keys)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.email == address)).first()
+        stored = row.password_hash if row is not None else self._dummy_hash  # same work either way
+        try:
+            self.hasher.verify(stored, password)
+            ok = row is not None and not row.disabled
+        except (VerificationError, InvalidHashError):
+            ok = False
+        with self.engine.begin() as conn:
+            if not ok:
+                now = self.clock()
+                conn.execute(login_failures.insert(), [{"key": k, "at": now} for k in keys])
+                conn.execute(login_failures.delete().where(login_failures.c.at < now - THROTTLE_WINDOW))
+                return None
+            conn.execute(login_failures.delete().where(login_failures.c.key == keys[0]))
+            if self.hasher.check_needs_rehash(row.password_hash):
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == row.id)
+                    .values(password_hash=self.hasher.hash(password))
+                )
+        return _user(row)
+
+    def _check_throttle(self, account_key: str, client_key: str) -> None:
+        since = self.clock() - THROTTLE_WINDOW
+        q = (
+            sa.select(login_failures.c.key, sa.func.count(), sa.func.min(login_failures.c.at))
+            .where(login_failures.c.key.in_((account_key, client_key)), login_failures.c.at >= since)
+            .group_by(login_failures.c.key)
+        )
+        with self.engine.connect() as conn:
+            for key, n, first in conn.execute(q):
+                limit = MAX_FAILURES_PER_ACCOUNT if key == account_key else MAX_FAILURES_PER_CLIENT
+                if n >= limit:
+                    wait = (first + THROTTLE_WINDOW - self.clock()).total_seconds()
+                    raise RateLimited(int(wait) + 1)
+
+    def change_password(self, user: User, old: str, new: str, keep_session: str | None = None) -> None:
+        """Change a password after re-checking the old one; ends every other session."""
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user.id)).scalar_one()
+        try:
+            self.hasher.verify(stored, old)
+        except (VerificationError, InvalidHashError):
+            raise UserError("wrong_password", "the current password is not correct") from None
+        check_password(new)
+        with self.engine.begin() as conn:
+            new_hash = self.hasher.hash(new)
+            conn.execute(users.update().where(users.c.id == user.id).values(password_hash=new_hash))
+            others = sessions.c.user_id == user.id
+            if keep_session:
+                others = others & (sessions.c.token_hash != digest(keep_session))
+            conn.execute(sessions.delete().where(others))
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def start_session(self, user: User) -> str:
+        """A new session id for the browser cookie (a fresh one at every sign-in)."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                sessions.insert().values(
+                    token_hash=digest(token),
+                    user_id=user.id,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
+            conn.execute(sessions.delete().where(sessions.c.expires_at < now))
+        return token
+
+    def session_user(self, token: str) -> User | None:
+        q = (
+            sa.select(users)
+            .join(sessions, sessions.c.user_id == users.c.id)
+            .where(
+                sessions.c.token_hash == digest(token),
+                sessions.c.expires_at > self.clock(),
+                users.c.disabled.is_(False),
+            )
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return _user(row) if row else None
+
+    def end_session(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.token_hash == digest(token)))
+
+    # --- API tokens ---------------------------------------------------------------------
+
+    def create_token(self, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new personal API token; the secret is returned once and stored only hashed."""
+        label = " ".join(name.split())[:100] or "token"
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            tid = conn.execute(
+                api_tokens.insert().values(
+                    user_id=user.id,
+                    name=label,
+                    token_hash=digest(secret),
+                    prefix=secret[:10],
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+        return ApiToken(tid, label, secret[:10], now, None), secret
+
+    def list_tokens(self, user: User) -> list[ApiToken]:
+        q = sa.select(api_tokens).where(api_tokens.c.user_id == user.id).order_by(api_tokens.c.id)
+        with self.engine.connect() as conn:
+            return [ApiToken(r.id, r.name, r.prefix, r.created_at, r.last_used_at) for r in conn.execute(q)]
+
+    def delete_token(self, user: User, token_id: int) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                api_tokens.delete().where(api_tokens.c.id == token_id, api_tokens.c.user_id == user.id)
+            )
+        return res.rowcount > 0
+
+    def token_user(self, secret: str) -> User | None:
+        """The (enabled) owner of an API token, recording its use; None for unknown tokens."""
+        q = (
+            sa.select(users, api_tokens.c.id.label("token_id"))
+            .join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.token_hash == digest(secret), users.c.disabled.is_(False))
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(q).first()
+            if row is None:
+                return None
+            conn.execute(
+                api_tokens.update().where(api_tokens.c.id == row.token_id).values(last_used_at=self.clock())
+            )
+        return _user(row)

@@ -1,0 +1,78 @@
+"""Collection export: BibTeX (for reference managers) and JSON Lines (papersift's own records).
+
+BibTeX is written with bibtexparser so quoting and layout follow what BibTeX tools read back;
+TeX in titles/abstracts is kept (it is what BibTeX expects) unless its braces are unbalanced,
+in which case they are escaped so one odd abstract cannot corrupt the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import bibtexparser
+from bibtexparser.model import Entry, Field
+
+from papersift.paper import Paper
+
+
+def to_jsonl(papers: Iterable[Paper]) -> str:
+    """One `Paper.to_dict()` JSON object per line."""
+    return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "{}" and i and text[i - 1] == "\\":
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _bib_value(text: str) -> str:
+    return text if _balanced(text) else re.sub(r"(?<!\\)([{}])", r"\\\1", text)
+
+
+def _key(paper: Paper, taken: set[str]) -> str:
+    surname = paper.authors[0].split()[-1] if paper.authors else "anon"
+    year = str((paper.submitted or paper.announced).year) if (paper.submitted or paper.announced) else ""
+    word = next((w for w in re.findall(r"[A-Za-z]{4,}", paper.title)), "paper")
+    base = unicodedata.normalize("NFKD", f"{surname}{year}{word}").encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]", "", base) or "paper"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}{n}"
+    taken.add(key)
+    return key
+
+
+def _entry(paper: Paper, taken: set[str]) -> Entry:
+    when = paper.submitted or paper.announced
+    values = {
+        "title": paper.title,
+        "author": " and ".join(paper.authors),
+        "year": str(when.year) if when else None,
+        "journal": paper.journal_ref,
+        "doi": paper.doi,
+        "eprint": paper.id if paper.is_arxiv else None,
+        "archiveprefix": "arXiv" if paper.is_arxiv else None,
+        "primaryclass": paper.primary_category if paper.is_arxiv else None,
+        "url": paper.links.get("abs") or paper.links.get("project"),
+        "abstract": paper.abstract,
+    }
+    fields = [Field(k, _bib_value(v)) for k, v in values.items() if v]
+    kind = "article" if paper.journal_ref else "misc"
+    return Entry(kind, _key(paper, taken), fields)
+
+
+def to_bibtex(papers: Iterable[Paper]) -> str:
+    """A BibTeX database with one entry per paper and unique citation keys."""
+    taken: set[str] = set()
+    library = bibtexparser.Library([_entry(p, taken) for p in papers])
+    return bibtexparser.write_string(library)

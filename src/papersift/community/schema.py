@@ -1,0 +1,87 @@
+"""SQL tables of the community layer: accounts, sessions, API tokens, votes, collections.
+
+They live on the catalog's `metadata` (and database) so that one Alembic history migrates
+everything and a vote can reference the paper it is for. Secrets are never stored: sessions
+and API tokens are kept as SHA-256 digests of high-entropy random strings, passwords as argon2
+hashes.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from papersift.catalog.schema import metadata
+
+
+def _fk(target: str) -> sa.ForeignKey:
+    """Owned rows go with their owner (a deleted user takes sessions, votes, collections along)."""
+    return sa.ForeignKey(target, ondelete="CASCADE")
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+)
+
+sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, _fk("users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, _fk("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_used_at", sa.DateTime),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(400), nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("user_id", sa.Integer, _fk("users.id"), primary_key=True),
+    sa.Column("paper_id", sa.String(64), _fk("papers.id"), primary_key=True, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, _fk("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("public", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
+)
+
+collection_items = sa.Table(
+    "collection_items",
+    metadata,
+    sa.Column("collection_id", sa.Integer, _fk("collections.id"), primary_key=True),
+    sa.Column("paper_id", sa.String(64), _fk("papers.id"), primary_key=True, index=True),
+    sa.Column("added_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Relevance evaluation on BEIR-layout test collections (corpus, queries, qrels)."""

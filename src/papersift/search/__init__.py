@@ -1,0 +1,1 @@
+"""Search: query language, ranking modes (lexical/dense/hybrid), fusion, similar papers."""

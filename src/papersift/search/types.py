@@ -1,0 +1,69 @@
+"""The shapes the search service returns to every surface (CLI, web pages, JSON API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from papersift.paper import Paper
+
+Mode = Literal["lexical", "dense", "hybrid"]
+Sort = Literal["relevance", "date", "trending"]
+MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
+SORTS: tuple[Sort, ...] = ("relevance", "date", "trending")
+
+
+class QueryError(ValueError):
+    """A query the user must fix; `position` is the 0-based character offset of the problem."""
+
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message)
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Structured filters from a UI/API (in addition to any written in the query text)."""
+
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class SearchHit:
+    """One result. `snippet` is HTML-escaped text with query terms wrapped in <mark>."""
+
+    paper: Paper
+    score: float
+    snippet: str = ""
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+
+
+@dataclass
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+    mode: Mode
+    query: str
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SimilarHit:
+    """A similar paper and why: cosine similarity and the key terms both papers share."""
+
+    paper: Paper
+    score: float
+    shared_terms: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        terms = ", ".join(self.shared_terms[:5])
+        return f"similarity {self.score:.2f}" + (f"; shared terms: {terms}" if terms else "")

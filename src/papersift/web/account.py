@@ -1,0 +1,165 @@
+"""Account pages: sign up, sign in/out, password change, personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from papersift.community import RateLimited, User, UserError
+from papersift.community.accounts import SESSION_LIFETIME
+from papersift.web.deps import (
+    SESSION_COOKIE,
+    SignedIn,
+    Web,
+    WebDep,
+    client_address,
+    current_user,
+    render,
+)
+
+router = APIRouter(prefix="/account", dependencies=[Depends(current_user)], include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths may be redirect targets (no open redirects via ?next=)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _signed_in(web: Web, request: Request, user: User, target: str | None) -> Response:
+    token = web.community.accounts.start_session(user)
+    response = RedirectResponse(safe_next(target), 303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(request: Request, web: WebDep, next: str | None = None) -> HTMLResponse:
+    return render(web, request, "account/signup.html", next=safe_next(next), email="", error=None)
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    web: WebDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    password2: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if password != password2:
+            raise UserError("password_mismatch", "the two passwords differ")
+        user = web.community.accounts.create_user(email, password)
+    except UserError as exc:
+        return render(
+            web, request, "account/signup.html", 400, next=safe_next(next), email=email, error=str(exc)
+        )
+    return _signed_in(web, request, user, next)
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, web: WebDep, next: str | None = None) -> HTMLResponse:
+    return render(web, request, "account/signin.html", next=safe_next(next), email="", error=None)
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    web: WebDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        user = web.community.accounts.authenticate(email, password, client_address(request))
+    except RateLimited as exc:
+        response = render(
+            web, request, "account/signin.html", 429, next=safe_next(next), email=email, error=str(exc)
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if user is None:
+        return render(
+            web,
+            request,
+            "account/signin.html",
+            400,
+            next=safe_next(next),
+            email=email,
+            error="wrong email or password",
+        )
+    return _signed_in(web, request, user, next)
+
+
+@router.post("/signout")
+def signout(request: Request, web: WebDep) -> Response:
+    if token := request.cookies.get(SESSION_COOKIE):
+        web.community.accounts.end_session(token)
+    response = RedirectResponse("/", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _account_page(
+    web: Web, request: Request, user: User, status: int = 200, **values: object
+) -> HTMLResponse:
+    values = {"message": None, "error": None, "new_token": None, **values}
+    return render(
+        web,
+        request,
+        "account/settings.html",
+        status,
+        tokens=web.community.accounts.list_tokens(user),
+        **values,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def settings(request: Request, web: WebDep, user: SignedIn) -> HTMLResponse:
+    return _account_page(web, request, user)
+
+
+@router.post("/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    web: WebDep,
+    user: SignedIn,
+    current: Annotated[str, Form(max_length=1024)],
+    new: Annotated[str, Form(max_length=1024)],
+    new2: Annotated[str, Form(max_length=1024)],
+) -> HTMLResponse:
+    try:
+        if new != new2:
+            raise UserError("password_mismatch", "the two new passwords differ")
+        web.community.accounts.change_password(
+            user, current, new, keep_session=request.cookies.get(SESSION_COOKIE)
+        )
+    except UserError as exc:
+        return _account_page(web, request, user, 400, error=str(exc))
+    return _account_page(web, request, user, message="Password changed; your other sessions were signed out.")
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request, web: WebDep, user: SignedIn, name: Annotated[str, Form(max_length=100)] = ""
+) -> HTMLResponse:
+    _, secret = web.community.accounts.create_token(user, name)
+    return _account_page(web, request, user, new_token=secret)
+
+
+@router.post("/tokens/{token_id}/delete")
+def delete_token(web: WebDep, user: SignedIn, token_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    web.community.accounts.delete_token(user, token_id)
+    return RedirectResponse("/account", 303)

@@ -1,0 +1,196 @@
+"""The JSON API (read endpoints and votes); collections are in api_collections.py.
+
+Reads are public. Writes need a user: a session cookie plus the X-CSRF-Token header, or a
+personal token in `Authorization: Bearer ...`. Every error is `{"error": {"code", "message"}}`
+with a 4xx status; paper ids may contain '/' (old arXiv ids), hence the path converters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from papersift.community.feeds import Feed
+from papersift.search.types import Mode, QueryError, Sort
+from papersift.web.deps import MaybeUser, Problem, SignedIn, Web, WebDep
+from papersift.web.schemas import (
+    ERRORS,
+    FeedOut,
+    HitOut,
+    PaperOut,
+    PeriodOut,
+    RankedOut,
+    SearchOut,
+    SimilarList,
+    SimilarOut,
+    VoteOut,
+    paper_out,
+)
+from papersift.web.views import Page, PerPage, SortParam, get_paper, load_feed, make_filters
+
+router = APIRouter(prefix="/api", tags=["papers"], responses=ERRORS)
+
+
+def _period_out(feed: Feed) -> PeriodOut | None:
+    if feed.period is None:
+        return None
+    p, prev, nxt = feed.period, feed.previous, feed.following
+    return PeriodOut(
+        kind=p.kind,
+        value=p.value,
+        start=p.start,
+        end=p.end,
+        label=p.label,
+        previous=prev.value if prev else None,
+        next=nxt.value if nxt else None,
+    )
+
+
+@router.get("/daily", response_model=FeedOut)
+def daily(
+    web: WebDep,
+    user: MaybeUser,
+    day: Annotated[str | None, Query(alias="date", description="YYYY-MM-DD")] = None,
+    week: Annotated[str | None, Query(description="ISO week, YYYY-Www")] = None,
+    month: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    sort: SortParam = "trending",
+    page: Page = 1,
+    per_page: PerPage = 30,
+) -> FeedOut:
+    """Papers of one day, ISO week or month (default: the latest day with papers), ranked."""
+    view = load_feed(web, user, day, week, month, sort, page, per_page)
+    feed = view.feed
+    if feed is None:
+        return FeedOut(
+            period=None, sort=sort, day_counts={}, results=[], total=0, page=page, per_page=per_page, pages=1
+        )
+    return FeedOut(
+        period=_period_out(feed),
+        sort=sort,
+        total=feed.total,
+        page=page,
+        per_page=per_page,
+        pages=feed.pages,
+        day_counts={d.isoformat(): n for d, n in feed.day_counts or []},
+        results=[
+            RankedOut(
+                paper=paper_out(r.paper, r.local, r.paper.id in view.voted if user else None), score=r.score
+            )
+            for r in feed.items
+        ],
+    )
+
+
+@router.get("/search", response_model=SearchOut)
+def search(
+    web: WebDep,
+    user: MaybeUser,
+    q: Annotated[
+        str,
+        Query(
+            max_length=1000,
+            description='query: words, "phrases", ti: abs: au: cat: id: year: date:, AND OR NOT',
+        ),
+    ],
+    category: Annotated[list[str], Query(description="filter: category (repeatable)")] = (),
+    author: Annotated[list[str], Query(description="filter: author name (repeatable)")] = (),
+    mode: Mode = "hybrid",
+    sort: Sort = "relevance",
+    page: Annotated[int, Query(ge=1, le=50)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> SearchOut:
+    """Search with the query language; results, total, page info, facets and notices."""
+    if not web.has_search:
+        raise Problem(503, "search_unavailable", "this build has no search service")
+    filters = make_filters(category, author, date_from, date_to)
+    try:
+        result = web.ctx.search.search(q, mode, sort, page, per_page, filters)
+    except QueryError as exc:
+        where = f" (at character {exc.position})" if exc.position is not None else ""
+        raise Problem(400, "invalid_query", f"{exc}{where}") from None
+    ids = [h.paper.id for h in result.hits]
+    counts, voted = web.community.votes.counts(ids), web.community.votes.voted(user, ids)
+    return SearchOut(
+        query=result.query,
+        mode=result.mode,
+        sort=sort,
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        pages=max(1, -(-result.total // result.per_page)),
+        facets=result.facets,
+        notices=result.notices,
+        results=[
+            HitOut(
+                paper=paper_out(h.paper, counts.get(h.paper.id, 0), h.paper.id in voted if user else None),
+                score=h.score,
+                snippet=h.snippet,
+                lexical_rank=h.lexical_rank,
+                dense_rank=h.dense_rank,
+            )
+            for h in result.hits
+        ],
+    )
+
+
+@router.get("/papers/{paper_id:path}/similar", response_model=SimilarList)
+def similar(web: WebDep, paper_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10) -> SimilarList:
+    """Papers similar to this one, each with the reason (similarity and shared key terms)."""
+    paper = get_paper(web, paper_id)
+    if not web.has_search:
+        raise Problem(503, "search_unavailable", "this build has no search service")
+    try:
+        hits = web.ctx.search.similar(paper.id, limit)
+    except KeyError:
+        raise Problem(404, "not_indexed", f"paper {paper.id!r} is not in the search index yet") from None
+    counts = web.community.votes.counts(h.paper.id for h in hits)
+    return SimilarList(
+        paper_id=paper.id,
+        results=[
+            SimilarOut(
+                paper=paper_out(h.paper, counts.get(h.paper.id, 0)),
+                score=h.score,
+                shared_terms=h.shared_terms,
+                reason=h.reason,
+            )
+            for h in hits
+        ],
+    )
+
+
+def _vote_out(web: Web, paper_id: str, voted: bool) -> VoteOut:
+    return VoteOut(
+        paper_id=paper_id, upvotes=web.community.votes.counts([paper_id]).get(paper_id, 0), voted=voted
+    )
+
+
+@router.post("/papers/{paper_id:path}/vote", response_model=VoteOut)
+def upvote(web: WebDep, user: SignedIn, paper_id: str) -> VoteOut:
+    """Upvote (idempotent: a second vote by the same user changes nothing)."""
+    paper = get_paper(web, paper_id)
+    web.community.votes.vote(user, paper.id)
+    return _vote_out(web, paper.id, True)
+
+
+@router.delete("/papers/{paper_id:path}/vote", response_model=VoteOut)
+def undo_vote(web: WebDep, user: SignedIn, paper_id: str) -> VoteOut:
+    """Take an upvote back."""
+    paper = get_paper(web, paper_id)
+    web.community.votes.unvote(user, paper.id)
+    return _vote_out(web, paper.id, False)
+
+
+@router.get("/papers/{paper_id:path}", response_model=PaperOut)
+def get_paper_json(web: WebDep, user: MaybeUser, paper_id: str) -> PaperOut:
+    """One paper by id (any spelling: `2401.00001v2`, `arXiv:...`, `hep-th/9901001`, a DOI)."""
+    paper = get_paper(web, paper_id)
+    votes = web.community.votes
+    return paper_out(
+        paper,
+        votes.counts([paper.id]).get(paper.id, 0),
+        paper.id in votes.voted(user, [paper.id]) if user else None,
+    )

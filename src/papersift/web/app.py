@@ -1,0 +1,156 @@
+"""The web app factory: HTML pages, the JSON API, static files, errors and security headers.
+
+`create_app(ctx)` builds everything from one AppContext, so tests and `papersift serve` run the
+same app; `app_from_env()` is the factory uvicorn workers import (settings come from the
+PAPERSIFT_* environment the CLI exported).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from papersift.community import Community
+from papersift.config import load_settings
+from papersift.context import AppContext
+from papersift.web import account, actions, api, api_collections, collection_pages, pages, search_pages
+from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
+from papersift.web.templating import make_templates
+
+STATIC = Path(__file__).with_name("static")
+ROUTERS = (api, api_collections, account, collection_pages, actions, search_pages, pages)
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+
+class HeadersMiddleware:
+    """Adds security headers and, when a page issued one, the CSRF nonce cookie (pure ASGI: cheap)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                nonce = scope.get("state", {}).get("csrf_new_nonce")
+                if nonce:
+                    secure = "; Secure" if scope.get("scheme") == "https" else ""
+                    headers.append(
+                        "set-cookie", f"{CSRF_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _problem_response(request: Request, exc: Problem) -> Response:
+    if is_api(request):
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message}}, exc.status, headers=exc.headers
+        )
+    if isinstance(exc, SignInRequired) and request.method == "GET":
+        return RedirectResponse(f"/account/signin?next={request.url.path}", 303)
+    return render(request.app.state.web, request, "error.html", exc.status, problem=exc)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
+        got = (
+            f" (got {str(err['input'])[:40]!r})"
+            if "input" in err and not isinstance(err["input"], dict)
+            else ""
+        )
+        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}{got}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def problem(request: Request, exc: Problem) -> Response:
+        return _problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _problem_response(request, Problem(422, "invalid_request", _validation_message(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = {404: "there is nothing at this address"}.get(exc.status_code, str(exc.detail))
+        return _problem_response(
+            request,
+            Problem(
+                exc.status_code, codes.get(exc.status_code, "http_error"), message, dict(exc.headers or {})
+            ),
+        )
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI from the vendored copy (works offline); its inline start-up script needs a
+    looser CSP, on this one page only."""
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> Response:
+        page = get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="papersift API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+        page.headers["content-security-policy"] = DOCS_CSP
+        return page
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """The complete web application over one context (catalog, community tables, search)."""
+    app = FastAPI(
+        title="papersift",
+        summary="Research-paper discovery: daily feeds, search, similar papers, votes and collections.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(csrf_guard)],
+    )
+    app.state.web = Web(ctx=ctx, community=Community(ctx), templates=make_templates())
+    _install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    _install_docs(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(HeadersMiddleware)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Uvicorn factory for `papersift serve`: settings from PAPERSIFT_HOME / PAPERSIFT_CONFIG."""
+    return create_app(AppContext(load_settings()))

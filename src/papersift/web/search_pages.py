@@ -1,0 +1,75 @@
+"""The search page. Its URL carries the whole state (query, mode, sort, filters, page), so a
+result list can be bookmarked or shared; htmx only swaps the results in place."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from papersift.search.types import MODES, SORTS, Filters, Mode, QueryError, Sort
+from papersift.web.deps import MaybeUser, WebDep, current_user, render
+from papersift.web.views import make_filters
+
+router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
+PER_PAGE = 20
+FACET_PARAMS = {"categories": "category", "authors": "author"}  # facet name -> filter parameter
+SYNTAX = [
+    ("transformer attention", "papers about both words (ranked by relevance)"),
+    ('"mixture of experts"', "an exact phrase"),
+    ("ti:diffusion", "a word in the title (abs: for the abstract)"),
+    ('au:"Yann LeCun"', "an author"),
+    ("cat:cs.CL", "a category"),
+    ("year:2024  date:2024-05-01..2024-05-31", "a year or a date range"),
+    ("id:2405.15738", "an arXiv id"),
+    ("llm AND (rlhf OR dpo) NOT survey", "boolean operators and grouping"),
+]
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    web: WebDep,
+    user: MaybeUser,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    mode: Mode = "hybrid",
+    sort: Sort = "relevance",
+    page: Annotated[int, Query(ge=1, le=50)] = 1,
+    category: Annotated[list[str], Query()] = (),
+    author: Annotated[list[str], Query()] = (),
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> HTMLResponse:
+    filters = make_filters(category, author, date_from, date_to)
+    state = {
+        "q": q,
+        "mode": mode,
+        "sort": sort,
+        "filters": filters,
+        "modes": MODES,
+        "sorts": SORTS,
+        "syntax": SYNTAX,
+        "facet_params": FACET_PARAMS,
+        "result": None,
+        "error": None,
+        "voted": set(),
+        "counts": {},
+    }
+    if not (q.strip() or filters != Filters()):
+        return render(web, request, "search.html", **state)
+    if not web.has_search:
+        return render(
+            web, request, "search.html", 503, **{**state, "error": "Search is not available in this build."}
+        )
+    try:
+        result = web.ctx.search.search(q, mode, sort, page, PER_PAGE, filters)
+    except QueryError as exc:
+        return render(
+            web, request, "search.html", 400, **{**state, "error": str(exc), "position": exc.position}
+        )
+    ids = [h.paper.id for h in result.hits]
+    votes = web.community.votes
+    found = {"result": result, "voted": votes.voted(user, ids), "counts": votes.counts(ids)}
+    return render(web, request, "search.html", **{**state, **found})

@@ -1,0 +1,98 @@
+"""Jinja2 set-up: autoescaping everywhere, plus the few filters templates need.
+
+Everything a user or a paper supplies reaches HTML through autoescaping; the only markup
+that is passed through is built here from already-escaped text (`tex`) or comes from the
+search service's snippet field, which that service escapes before adding <mark>.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from starlette.requests import Request
+
+from papersift.community.trending import external_upvotes
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+_MATH = re.compile(r"\$[^$]{1,300}\$")
+
+
+def paper_url(paper_id: str) -> str:
+    """`/papers/<id>`; old-style arXiv ids keep their '/', anything odd is percent-encoded."""
+    return "/papers/" + quote(paper_id, safe="/:.")
+
+
+def author_url(name: str) -> str:
+    return "/authors/" + quote(name, safe="")
+
+
+def category_url(category: str) -> str:
+    return "/categories/" + quote(category, safe="")
+
+
+def tex(text: str) -> Markup:
+    """Escape, then set inline `$...$` math apart so TeX stays readable as TeX."""
+    escaped = str(escape(text))
+    return Markup(_MATH.sub(lambda m: f'<span class="tex">{m.group(0)}</span>', escaped))
+
+
+def nice_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%-d %b %Y")
+
+
+def with_query(request: Request, **changes: object) -> str:
+    """The current URL with some query parameters replaced (None removes one): pagination and
+    sort links keep every other piece of state."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    for key, value in changes.items():
+        if isinstance(value, list | tuple):
+            params.extend((key, str(v)) for v in value)
+        elif value is not None:
+            params.append((key, str(value)))
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def here(request: Request) -> str:
+    """Path and query of the current page (where a form should send the user back to)."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _asset_versions() -> dict[str, str]:
+    """Content hashes for cache-busting `?v=` on static assets (computed once at start-up)."""
+    return {
+        str(p.relative_to(STATIC)): hashlib.sha256(p.read_bytes()).hexdigest()[:10]
+        for p in STATIC.rglob("*")
+        if p.is_file()
+    }
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    versions = _asset_versions()
+    env.globals.update(
+        asset=lambda name: f"/static/{name}?v={versions.get(name, '0')}",
+        paper_url=paper_url,
+        author_url=author_url,
+        category_url=category_url,
+        with_query=with_query,
+        here=here,
+    )
+    env.filters.update(tex=tex, nice_date=nice_date, external_upvotes=external_upvotes)
+    return Jinja2Templates(env=env)

@@ -1,0 +1,126 @@
+"""Request-independent view logic shared by the HTML pages and the JSON API, so both surfaces
+answer the same question the same way (feeds, paper look-ups, vote state)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Path, Query
+from fastapi.responses import Response
+
+from papersift.community import Collection, User
+from papersift.community.export import to_bibtex, to_jsonl
+from papersift.community.feeds import Feed, FeedSort, Listing, Period, parse_period
+from papersift.paper import Paper
+from papersift.search.types import Filters
+from papersift.web.deps import Problem, Web
+
+MAX_ID = 200
+Page = Annotated[int, Query(ge=1, le=1000, description="1-based page number")]
+SortParam = Annotated[FeedSort, Query(description="trending (time-decayed votes), votes, or newest")]
+PerPage = Annotated[int, Query(ge=1, le=100, description="results per page")]
+CollectionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="collection number")]
+Kind = Literal["day", "week", "month"]
+
+
+@dataclass
+class FeedView:
+    """A feed page plus what the user has voted on (or an empty catalog)."""
+
+    feed: Feed | None
+    voted: set[str]
+
+
+def load_feed(
+    web: Web,
+    user: User | None,
+    day: str | None,
+    week: str | None,
+    month: str | None,
+    sort: FeedSort,
+    page: int,
+    per_page: int,
+) -> FeedView:
+    """The requested period's feed; with no period, the latest day that has papers."""
+    try:
+        period = parse_period(day, week, month)
+    except ValueError as exc:
+        raise Problem(422, "invalid_period", str(exc)) from None
+    feeds = web.community.feeds
+    if period is None:
+        latest = feeds.latest_day()
+        if latest is None:
+            return FeedView(None, set())
+        period = Period.containing("day", latest)
+    feed = feeds.feed(period, sort, page, per_page, date.today())
+    return FeedView(feed, web.community.votes.voted(user, (r.paper.id for r in feed.items)))
+
+
+def get_paper(web: Web, paper_id: str) -> Paper:
+    """The paper for any spelling of its id, or a 404 Problem that says what was looked for."""
+    paper = web.ctx.catalog.get(paper_id) if 0 < len(paper_id) <= MAX_ID else None
+    if paper is None:
+        raise Problem(404, "paper_not_found", f"no paper with id {paper_id[:MAX_ID]!r} in this catalog")
+    return paper
+
+
+def listing_voted(web: Web, user: User | None, listing: Listing) -> set[str]:
+    return web.community.votes.voted(user, (r.paper.id for r in listing.items))
+
+
+def period_links(anchor: date) -> dict[Kind, Period]:
+    """The day, week and month around a date (the feed's view switcher)."""
+    return {kind: Period.containing(kind, anchor) for kind in ("day", "week", "month")}
+
+
+def visible_collection(web: Web, user: User | None, collection_id: int) -> Collection:
+    """A collection the user may see; private ones of others look missing (404), never 403."""
+    found = web.community.collections.get(collection_id, user)
+    if found is None:
+        raise Problem(404, "collection_not_found", f"no collection {collection_id} (or it is private)")
+    return found
+
+
+def owned_collection(web: Web, user: User, collection_id: int) -> Collection:
+    found = visible_collection(web, user, collection_id)
+    if found.owner_id != user.id:
+        raise Problem(404, "collection_not_found", f"no collection {collection_id} of yours")
+    return found
+
+
+def collection_papers(web: Web, collection: Collection) -> list[Paper]:
+    ids = web.community.collections.paper_ids(collection.id)
+    found = web.ctx.catalog.get_many(ids)
+    return [found[pid] for pid in ids if pid in found]
+
+
+EXPORTS = {"bibtex": ("bib", "application/x-bibtex"), "jsonl": ("jsonl", "application/jsonl")}
+
+
+def export_response(web: Web, collection: Collection, fmt: str) -> Response:
+    """The collection as a BibTeX or JSON Lines download."""
+    papers = collection_papers(web, collection)
+    body = to_bibtex(papers) if fmt == "bibtex" else to_jsonl(papers)
+    ext, media = EXPORTS[fmt]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", collection.name).strip("-") or f"collection-{collection.id}"
+    return Response(
+        body,
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.{ext}"'},
+    )
+
+
+def make_filters(
+    categories: Iterable[str], authors: Iterable[str], date_from: date | None, date_to: date | None
+) -> Filters:
+    """Search filters from repeated query parameters; blank values (an empty form field) are dropped."""
+    return Filters(
+        categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
+        authors=tuple(dict.fromkeys(a.strip() for a in authors if a.strip())),
+        date_from=date_from,
+        date_to=date_to,
+    )
