@@ -62,7 +62,9 @@ def test_reference_file_covers_the_hard_cases(reference: tuple[list[str], np.nda
     assert max(tokens) > 256 and min(tokens) == 2  # a truncated abstract and an empty text
 
 
-def test_fp32_graph_matches_torch_reference(fp32: MiniLMEncoder, reference: tuple[list[str], np.ndarray]) -> None:
+def test_fp32_graph_matches_torch_reference(
+    fp32: MiniLMEncoder, reference: tuple[list[str], np.ndarray]
+) -> None:
     texts, ref = reference
     cos = cosines(fp32.encode(texts), ref)
     assert cos.min() >= 0.9999, cos
@@ -93,7 +95,7 @@ def test_output_contract(int8: MiniLMEncoder, fp32: MiniLMEncoder) -> None:
 def test_batch_order_is_restored(fp32: MiniLMEncoder, reference: tuple[list[str], np.ndarray]) -> None:
     texts, _ = reference
     alone = np.stack([fp32.encode_query(t) for t in texts])
-    for batch_size in (1, 3, 32):
+    for batch_size in (1, 5):
         np.testing.assert_allclose(fp32.encode(texts, batch_size=batch_size), alone, atol=2e-5)
     perm = np.random.default_rng(0).permutation(len(texts))
     np.testing.assert_allclose(fp32.encode([texts[i] for i in perm]), alone[perm], atol=2e-5)
@@ -132,9 +134,10 @@ def test_truncation_at_max_length(models: dict[str, Path]) -> None:
     ids = enc.tokenize([prefix + " and then something else", "short"])
     assert len(ids[0]) == 16 and ids[0][-1] == 102 and ids[0][0] == 101  # [CLS] ... [SEP]
     assert len(ids[1]) == 3
-    a, b = enc.encode([prefix + " about chemistry", prefix + " a different ending entirely"])
+    pair = [prefix + " about chemistry", prefix + " a different ending entirely"]
+    a, b = enc.encode(pair)
     assert float(a @ b) > 0.99999  # everything after token 14 is cut
-    full = MiniLMEncoder("fp32").encode([prefix + " about chemistry", prefix + " a different ending entirely"])
+    full = MiniLMEncoder("fp32").encode(pair)
     assert float(full[0] @ full[1]) < 0.999  # whereas the full texts do differ
     with pytest.raises(ValueError):
         MiniLMEncoder("fp32", max_length=1000)

@@ -86,17 +86,18 @@ def test_stemming_matches_singular_and_plural(index: LexicalIndex) -> None:
     assert set(ids(index, "transformer")) == set(hits)
 
 
-def test_title_match_outranks_abstract_match(index: LexicalIndex) -> None:
-    hits = index.search(parse("quasiperiodic"), 5)
+def test_title_boost_lifts_title_matches(index: LexicalIndex) -> None:
+    hits = index.search(parse("quasiperiodic"), 5, title_boost=2.0)
     assert [pid for pid, _ in hits][:2] == ["t1", "t2"]
     unboosted = dict(index.search(parse("quasiperiodic"), 5, title_boost=1.0))
     assert unboosted["t1"] < dict(hits)["t1"]
+    assert dict(index.search(parse("quasiperiodic"), 5))["t1"] == pytest.approx(unboosted["t1"])  # default 1.0
     assert unboosted["t2"] == pytest.approx(dict(hits)["t2"])
 
 
 def test_bare_words_are_or_ranked(index: LexicalIndex) -> None:
     # a paper lacking one of the words is still found, and papers with more words rank higher
-    assert ids(index, "quasiperiodic xyzzyunseenword")[:2] == ["t1", "t2"]
+    assert set(ids(index, "quasiperiodic xyzzyunseenword")[:2]) == {"t1", "t2"}
     hits = ids(index, "molecular transformers graphs")
     assert hits[0] == "2401.00001"
     assert "2402.00005" in hits  # "transformers" only

@@ -18,7 +18,7 @@ from papersift.context import AppContext
 from papersift.evaluate.beir import CollectionError, evaluate, load_collection
 from papersift.index.indexer import run_indexer
 from papersift.ingest import ingest
-from papersift.search.query import parse
+from papersift.search.query import plain_query
 from papersift.search.types import MODES, QueryError
 from papersift.sources import SourceContext
 
@@ -149,7 +149,7 @@ def eval_cmd(
         prefix = f"{collection.name}:"
         result = evaluate(
             collection,
-            lambda text: service.ranked(parse(text, allow_empty=True, lenient=True), mode, depth=100),  # type: ignore[arg-type]
+            lambda text: service.ranked(plain_query(text), mode, depth=100),  # type: ignore[arg-type]
             lambda pid: pid[len(prefix):] if pid.startswith(prefix) else pid,
             mode, time.perf_counter,
         )

@@ -174,7 +174,6 @@ class ParsedQuery:
     """`text`: the BM25-scored part; `filters`: the exact, non-scoring part (either may be None)."""
     text: Node | None = None
     filters: Node | None = None
-    notices: tuple[str, ...] = field(default=(), compare=False)  # reserved: parse raises, never truncates
 
     @property
     def is_empty(self) -> bool:
@@ -203,11 +202,6 @@ class ParsedQuery:
         parts = [] if text is None else [f"({text})" if local_not else str(text)]  # else it'd be hoisted
         parts += [f"({f})" if isinstance(f, Seq) else str(f) for f in _conjuncts(self.filters)]
         return " ".join(parts)
-
-
-def parse_filters(parsed: ParsedQuery, filters: Filters) -> ParsedQuery:
-    """`parsed.with_filters(filters)`, as a function."""
-    return parsed.with_filters(filters)
 
 
 def _conjuncts(node: Node | None) -> tuple[Node, ...]:
@@ -457,6 +451,19 @@ def parse(text: str, allow_empty: bool = False) -> ParsedQuery:
     _split(root, texts, filters)
     return ParsedQuery(texts[0] if texts else None,
                        None if not filters else filters[0] if len(filters) == 1 else And(tuple(filters)))
+
+
+def plain_query(text: str) -> ParsedQuery:
+    """Every word of `text` as an optional term, no operators or fields.
+
+    For text that is not written in the query language (test-collection queries, a paper's
+    own title used as a query), where `AND`, `(`, `:` or quotes are just characters.
+    """
+    words = [w for w in re.split(r"[^\w]+", _clean(text)) if w and _has_alnum(w)]
+    if not words:
+        return ParsedQuery()
+    terms = tuple(Term(w) for w in words)
+    return ParsedQuery(terms[0] if len(terms) == 1 else Seq(terms))
 
 
 def parse_tree(text: str, allow_empty: bool = False) -> Node | None:

@@ -22,10 +22,12 @@ from papersift.catalog import Catalog
 from papersift.index.embed import Encoder
 from papersift.index.store import IndexStore
 from papersift.search.fusion import convex, rrf
-from papersift.search.query import ParsedQuery, parse, parse_filters
+from papersift.search.query import ParsedQuery, parse, plain_query
 from papersift.search.types import MODES, SORTS, Filters, Mode, QueryError, SearchHit, SearchPage, SimilarHit, Sort
 
 MAX_PAGE = 50  # deeper pages are a crawler, not a reader
+BROWSE_DEPTH = 2_000  # candidates re-ranked by trending when listing without text
+SELECTIVE_FILTER = 20_000  # below this many matches, score exactly the allowed rows
 TrendingScores = Callable[[list[str]], dict[str, float]]
 
 
@@ -79,8 +81,7 @@ class SearchService:
         if mode in ("dense", "hybrid") and parsed.text is not None and len(self.store.vectors):
             dense_text = parsed.dense_text()
             if dense_text:
-                allowed = self.store.lexical.filter_ids(parsed.filters) if parsed.filters is not None else None
-                den = self.store.vectors.search(self.embed_query(dense_text), depth, allowed)
+                den = self._dense(self.embed_query(dense_text), parsed, depth)
         if mode == "lexical" or not den:
             return lex
         if mode == "dense":
@@ -88,6 +89,28 @@ class SearchService:
         if self.fusion == "rrf":
             return rrf([lex, den], k=self.rrf_k)[:depth]
         return convex(lex, den, self.alpha)[:depth]
+
+    def _dense(self, query: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
+        """Exact filtered nearest neighbours.
+
+        A selective filter is turned into its id set and only those rows are scored. A broad
+        one (materialising its ids costs more than scoring) is applied to a growing top-k
+        until `depth` allowed hits are found or every vector was considered; both are exact.
+        """
+        vectors, lexical = self.store.vectors, self.store.lexical
+        if parsed.filters is None:
+            return vectors.search(query, depth)
+        only_filters = ParsedQuery(None, parsed.filters)
+        if lexical.count(only_filters) <= SELECTIVE_FILTER:
+            return vectors.search(query, depth, lexical.filter_ids(parsed.filters))
+        k = depth * 4
+        while True:
+            hits = vectors.search(query, k)
+            allowed = lexical.filter_among(parsed.filters, [pid for pid, _ in hits])
+            kept = [(pid, s) for pid, s in hits if pid in allowed]
+            if len(kept) >= depth or k >= len(vectors):
+                return kept[:depth]
+            k *= 4
 
     # --- the public calls ------------------------------------------------------------------
 
@@ -104,18 +127,21 @@ class SearchService:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         if not 1 <= per_page <= 100:
             raise QueryError("per_page must be between 1 and 100")
-        parsed = parse_filters(parse(query, allow_empty=True), filters)
+        parsed = parse(query, allow_empty=True).with_filters(filters)
         if parsed.is_empty:
             raise QueryError("empty query: type some words, or a filter such as cat:cs.CL")
-        notices = list(parsed.notices)
+        notices: list[str] = []
         if mode != "lexical" and parsed.text is not None and not len(self.store.vectors):
             notices.append("semantic index not built yet: showing keyword results (run `papersift index`)")
         browse = parsed.text is None
         depth = max(self.depth, page * per_page)
-        candidates = self.ranked(parsed, mode, depth=10_000 if browse else depth)
+        if browse and sort != "trending":  # a listing: newest first, straight from the index
+            candidates = self.store.lexical.search(parsed, limit=depth, sort="date")
+        else:
+            candidates = self.ranked(parsed, mode, depth=BROWSE_DEPTH if browse else depth)
         ids = [pid for pid, _ in candidates]
         scores = dict(candidates)
-        if sort == "date" or (browse and sort == "relevance"):
+        if sort == "date" and not browse:
             papers = self.catalog.get_many(ids)
             ids.sort(key=lambda pid: _paper_date(papers.get(pid)), reverse=True)
         elif sort == "trending" and self.trending:
@@ -124,11 +150,11 @@ class SearchService:
         start = (page - 1) * per_page
         page_ids = ids[start : start + per_page]
         papers = self.catalog.get_many(page_ids)
-        hits = [
-            SearchHit(paper=papers[pid], score=scores[pid], snippet=self.store.lexical.snippet(pid, parsed))
-            for pid in page_ids if pid in papers
-        ]
-        total = len(ids) if browse or mode != "lexical" else self.store.lexical.count(parsed)
+        snippets = self.store.lexical.snippets([pid for pid in page_ids if pid in papers], parsed)
+        hits = [SearchHit(paper=papers[pid], score=scores[pid], snippet=snippets.get(pid, ""))
+                for pid in page_ids if pid in papers]
+        # lexical and browse totals are exact match counts; dense/hybrid lists are ranked candidates
+        total = self.store.lexical.count(parsed) if browse or mode == "lexical" else len(ids)
         facets = {"categories": self.store.lexical.facets(parsed)} if hits else {}
         return SearchPage(hits=hits, total=max(total, len(ids)), page=page, per_page=per_page, mode=mode,
                           query=query, facets=facets, notices=notices)
@@ -136,31 +162,28 @@ class SearchService:
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.
 
-        Falls back to lexical more-like-this (the paper's key terms as a query) when the paper
-        has no vector yet.
+        Falls back to lexical more-like-this (the paper's own title and abstract as a plain
+        query) when the paper has no vector yet.
         """
         paper = self.catalog.get(paper_id)
         if paper is None:
             raise KeyError(paper_id)
+        lexical = self.store.lexical
         vec = self.store.vectors.get(paper.id)
         if vec is not None:
             ranked = self.store.vectors.search(vec, limit + 1)
         else:
-            terms = self.store.lexical.key_terms(paper.id, k=12)
-            ranked = self.store.lexical.search(parse(" ".join(terms), allow_empty=True), limit=limit + 1) if terms else []
+            terms = " ".join(t.word for t in lexical.key_terms(paper.id, k=12))
+            ranked = lexical.search(plain_query(terms), limit=limit + 1) if terms else []
         ranked = [(pid, s) for pid, s in ranked if pid != paper.id][:limit]
         papers = self.catalog.get_many(pid for pid, _ in ranked)
-        mine = set(self.store.lexical.key_terms(paper.id, k=25))
-        out = []
-        for pid, score in ranked:
-            if pid in papers:
-                shared = [t for t in self.store.lexical.key_terms(pid, k=25) if t in mine]
-                out.append(SimilarHit(paper=papers[pid], score=score, shared_terms=shared[:5]))
-        return out
+        return [SimilarHit(paper=papers[pid], score=score, shared_terms=lexical.shared_terms(paper.id, pid))
+                for pid, score in ranked if pid in papers]
 
 
 def _paper_date(paper: object) -> date:
     if paper is None:
         return date.min
-    return paper.announced or paper.submitted or paper.updated or date.min  # type: ignore[attr-defined]
+    # same precedence as the index's date field, so "sort by date" agrees with date filters
+    return paper.submitted or paper.announced or paper.updated or date.min  # type: ignore[attr-defined]
 

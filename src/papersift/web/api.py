@@ -7,7 +7,6 @@ with a 4xx status; paper ids may contain '/' (old arXiv ids), hence the path con
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -28,7 +27,7 @@ from papersift.web.schemas import (
     VoteOut,
     paper_out,
 )
-from papersift.web.views import Page, PerPage, SortParam, get_paper, load_feed, make_filters
+from papersift.web.views import Page, PerPage, SortParam, get_paper, load_feed, make_filters, parse_day
 
 router = APIRouter(prefix="/api", tags=["papers"], responses=ERRORS)
 
@@ -100,13 +99,13 @@ def search(
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=50)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> SearchOut:
     """Search with the query language; results, total, page info, facets and notices."""
     if not web.has_search:
         raise Problem(503, "search_unavailable", "this build has no search service")
-    filters = make_filters(category, author, date_from, date_to)
+    filters = make_filters(category, author, parse_day(date_from, "from"), parse_day(date_to, "to"))
     try:
         result = web.ctx.search.search(q, mode, sort, page, per_page, filters)
     except QueryError as exc:

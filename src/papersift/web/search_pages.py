@@ -3,7 +3,6 @@ result list can be bookmarked or shared; htmx only swaps the results in place.""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from papersift.search.types import MODES, SORTS, Filters, Mode, QueryError, Sort
 from papersift.web.deps import MaybeUser, WebDep, current_user, render
-from papersift.web.views import make_filters
+from papersift.web.views import make_filters, parse_day
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 PER_PAGE = 20
@@ -39,10 +38,10 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=50)] = 1,
     category: Annotated[list[str], Query()] = (),
     author: Annotated[list[str], Query()] = (),
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> HTMLResponse:
-    filters = make_filters(category, author, date_from, date_to)
+    filters = make_filters(category, author, parse_day(date_from, "from"), parse_day(date_to, "to"))
     state = {
         "q": q,
         "mode": mode,

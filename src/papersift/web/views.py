@@ -124,3 +124,15 @@ def make_filters(
         date_from=date_from,
         date_to=date_to,
     )
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """An optional YYYY-MM-DD parameter; empty means absent (what an untouched date input sends)."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise Problem(
+            422, "invalid_date", f"{name} must be a date like 2024-05-27, got {value[:40]!r}"
+        ) from None

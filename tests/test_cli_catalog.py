@@ -1,0 +1,117 @@
+"""The catalog through the real command line: ingest, stats, show, export, bad input, kill -9."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PAPERSIFT = [sys.executable, "-m", "papersift"]
+
+
+def cli(home: Path, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True, input=stdin,
+                          timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc
+
+
+def test_ingest_show_stats_and_reingest(tmp_path: Path, shared_data: Path) -> None:
+    kaggle = shared_data / "arxiv-kaggle-sample" / "arxiv-metadata-oai-snapshot.sample.json"
+    out = json.loads(cli(tmp_path, "ingest", "arxiv-kaggle", str(kaggle), "--json").stdout)
+    assert out["inserted"] == 168 and out["rejected"] == 0
+    again = json.loads(cli(tmp_path, "ingest", "arxiv-kaggle", str(kaggle), "--json").stdout)
+    assert again["inserted"] == 0 and again["updated"] == 0 and again["unchanged"] == 168
+    stats = json.loads(cli(tmp_path, "stats", "--json").stdout)
+    assert stats["papers"] == 168
+    paper = json.loads(cli(tmp_path, "show", "0704.0001v2", "--json").stdout)
+    assert paper["id"] == "0704.0001" and paper["authors"][0] == "C. Balázs"
+    assert [v["version"] for v in paper["versions"]] == [1, 2]
+    for key in ("id", "title", "abstract", "authors", "categories", "versions"):
+        assert key in paper
+    missing = cli(tmp_path, "show", "9999.99999", check=False)
+    assert missing.returncode == 1 and "no paper" in missing.stderr
+
+
+def test_export_round_trips_losslessly(tmp_path: Path, shared_data: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli(a, "ingest", "arxiv-abs", str(shared_data / "arxiv-abs" / "raw_abs_files.tar.gz"))
+    cli(a, "ingest", "hf-daily", str(shared_data / "hf-daily-papers" / "raw"))
+    exported = cli(a, "export", "--format", "jsonl").stdout
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(exported, encoding="utf-8")
+    cli(b, "ingest", "jsonl", str(dump))
+    assert cli(b, "export", "--format", "jsonl").stdout == exported
+    assert len(exported.splitlines()) == json.loads(cli(a, "stats", "--json").stdout)["papers"]
+
+
+def test_bad_records_are_reported_and_good_ones_kept(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(
+        b'{"_id": "2401.00001", "title": "Good one", "text": "x"}\n'
+        b'{"_id": "2401.00002", "title": \n'
+        b'{"_id": "2401.00003", "text": "no title"}\n'
+        b'{"_id": "2401.00004", "title": "Caf\xe9 latin-1", "text": "x"}\n'
+        b'{"_id": "2401.00005", "title": "Good two", "text": "y"}\n'
+    )
+    proc = cli(tmp_path / "h", "ingest", "jsonl", str(bad), check=False)
+    assert proc.returncode == 1
+    assert "bad.jsonl:2" in proc.stderr and "bad.jsonl:3" in proc.stderr and "bad.jsonl:4" in proc.stderr
+    stats = json.loads(cli(tmp_path / "h", "stats", "--json").stdout)
+    assert stats["papers"] == 2
+    assert cli(tmp_path / "h", "ingest", "jsonl", str(bad), "--skip-bad", check=False).returncode == 0
+
+
+def test_truncated_gzip_keeps_records_before_the_cut(tmp_path: Path, shared_data: Path) -> None:
+    data = (shared_data / "scifact" / "corpus.jsonl").read_bytes()[:400_000]
+    cut = gzip.compress(data)[:-5000]
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(cut)
+    proc = cli(tmp_path / "h", "ingest", "beir", str(path), "--json", check=False)
+    assert proc.returncode == 1 and "cut.jsonl.gz" in proc.stderr
+    assert json.loads(proc.stdout)["inserted"] > 100
+
+
+def test_unknown_format_and_bad_options_exit_2(tmp_path: Path) -> None:
+    proc = cli(tmp_path, "ingest", "nope", "x", check=False)
+    assert proc.returncode == 2 and "known formats" in proc.stderr
+    proc = cli(tmp_path, "ingest", "jsonl", "x", "--since", "yesterday", check=False)
+    assert proc.returncode == 2 and "--since" in proc.stderr
+
+
+def test_bad_config_is_named(tmp_path: Path) -> None:
+    (tmp_path / "papersift.toml").write_text("ingest_batch_size = 'lots'\n")
+    proc = cli(tmp_path, "stats", check=False)
+    assert proc.returncode == 2 and "ingest_batch_size" in proc.stderr and "papersift.toml" in proc.stderr
+    (tmp_path / "papersift.toml").write_text("colour = 'blue'\n")
+    proc = cli(tmp_path, "stats", check=False)
+    assert proc.returncode == 2 and "colour" in proc.stderr
+
+
+@pytest.mark.slow
+def test_kill_9_mid_ingest_then_rerun_equals_clean_run(tmp_path: Path, shared_data: Path) -> None:
+    corpus = shared_data / "arxiv-quant-ph" / "corpus.jsonl.gz"
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    (killed).mkdir()
+    (killed / "papersift.toml").write_text("ingest_batch_size = 500\n")
+    proc = subprocess.Popen([*PAPERSIFT, "--home", str(killed), "ingest", "beir", str(corpus)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = killed / "catalog.db"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not db.exists() or db.stat().st_size < 2_000_000):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = json.loads(cli(killed, "stats", "--json").stdout)["papers"]
+    assert 0 < partial < 31_067, "the kill should land mid-ingest"
+    cli(killed, "ingest", "beir", str(corpus))
+    cli(clean, "ingest", "beir", str(corpus))
+    assert cli(killed, "export").stdout == cli(clean, "export").stdout

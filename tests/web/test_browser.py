@@ -1,0 +1,235 @@
+"""Real-browser end-to-end tests: Debian's chromium driven by Playwright against `papersift serve`.
+
+The server runs as a subprocess on a free loopback port over a home filled from the real HF
+daily-papers data (a 400-paper slice, plus an XSS-probe title). Screenshots of the main pages
+go to artifacts/screenshots/. Without chromium or Playwright these tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from papersift.config import load_settings
+from papersift.context import AppContext
+from tests.community.factories import XSS_TITLE, demo_papers
+from tests.conftest import REPO, shared_data_dir
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = REPO / "artifacts" / "screenshots"
+PASSWORD = "correct horse battery"
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    pytest.skip(
+        "BROWSER TESTS NOT RUN: Playwright is not installed (pip install playwright)", allow_module_level=True
+    )
+if not Path(CHROMIUM).exists():  # pragma: no cover
+    pytest.skip(
+        f"BROWSER TESTS NOT RUN: {CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _papersift() -> list[str]:
+    script = Path(sys.executable).with_name("papersift")
+    return [str(script)] if script.exists() else [shutil.which("papersift") or "papersift"]
+
+
+def _fill_home(home: Path) -> bool:
+    """Ingest a slice of the real data (or the hand-made papers); True if a search index was built."""
+    data = shared_data_dir()
+    if data is not None:
+        corpus = home.parent / "corpus.jsonl.gz"
+        with (
+            gzip.open(data / "hf-daily-papers" / "corpus.jsonl.gz", "rt") as src,
+            gzip.open(corpus, "wt") as dst,
+        ):
+            dst.writelines(itertools.islice(src, 400))
+        subprocess.run(
+            [*_papersift(), "--home", str(home), "ingest", "beir", str(corpus)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    ctx = AppContext(load_settings(home))
+    ctx.catalog.upsert(demo_papers())
+    ctx.close()
+    indexed = subprocess.run([*_papersift(), "--home", str(home), "index"], capture_output=True, timeout=600)
+    return indexed.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, bool]]:
+    home = tmp_path_factory.mktemp("browser") / "home"
+    searchable = _fill_home(home)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            *_papersift(),
+            "--home",
+            str(home),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, "PAPERSIFT_HOME": str(home)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"papersift serve did not start (exit code {proc.poll()})")
+            time.sleep(0.2)
+        yield base, searchable
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.on("dialog", lambda d: pytest.fail(f"a script opened a dialog: {d.message}"))
+    yield p
+    context.close()
+
+
+def test_home_feed_and_escaping(server: tuple[str, bool], page: Page) -> None:
+    base, _ = server
+    page.goto(base + "/")
+    expect(page.locator(".eyebrow").first).to_have_text("Daily papers")
+    expect(page.locator(".cards li").first).to_be_visible()
+    page.screenshot(path=SHOTS / "home.png", full_page=False)
+    page.goto(base + "/?week=2024-W22")
+    expect(page.locator(".cards li").first).to_be_visible()
+    page.goto(base + "/?date=2024-05-28")
+    expect(page.get_by_role("link", name=XSS_TITLE)).to_be_visible()  # shown as text; no dialog fired
+    page.emulate_media(color_scheme="dark")
+    page.goto(base + "/?date=2024-05-27")
+    page.screenshot(path=SHOTS / "home-dark.png")
+
+
+def test_keyboard_skip_link_and_theme_toggle(server: tuple[str, bool], page: Page) -> None:
+    base, _ = server
+    page.goto(base + "/")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to content")
+    page.click("#theme-toggle")
+    assert page.evaluate("document.documentElement.dataset.theme") in ("dark", "light")
+    expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
+
+
+def test_mobile_layout(server: tuple[str, bool], browser: Browser) -> None:
+    base, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    p = context.new_page()
+    p.goto(base + "/?date=2024-05-27")
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390  # no horizontal scrolling
+    p.screenshot(path=SHOTS / "home-mobile.png")
+    context.close()
+
+
+def test_sign_up_upvote_and_collect(server: tuple[str, bool], page: Page) -> None:
+    base, _ = server
+    page.goto(base + "/?date=2024-05-27")
+    page.locator(".card-title a").first.click()
+    title = page.locator("h1").inner_text()
+    paper_url = page.url
+    page.screenshot(path=SHOTS / "paper-anonymous.png")
+    page.locator(".vote-button").click()  # anonymous: sent to sign in, then back
+    page.wait_for_url(re.compile(r".*/account/signin\?next=/papers/"))
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill("ada@example.org")
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.screenshot(path=SHOTS / "signup.png")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(paper_url)
+    expect(page.locator("h1")).to_have_text(title)
+    button = page.locator(".paper-actions .vote-button")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()  # htmx swaps the button in place
+    expect(page.locator(".paper-actions .vote-button")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".paper-actions .vote-button .count")).to_have_text("1")
+    page.get_by_label("New collection").fill("Reading list")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Added to “Reading list”")
+    page.screenshot(path=SHOTS / "paper-signed-in.png", full_page=True)
+    page.reload()
+    expect(page.locator(".paper-actions .vote-button .count")).to_have_text("1")
+    page.goto(base + "/collections")
+    page.get_by_role("link", name="Reading list").click()
+    expect(page.get_by_role("link", name=title)).to_be_visible()
+    page.screenshot(path=SHOTS / "collection.png")
+    page.goto(base + "/account")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#new-token")).to_contain_text("ps_")
+    page.screenshot(path=SHOTS / "account.png")
+
+
+def test_search(server: tuple[str, bool], page: Page) -> None:
+    base, searchable = server
+    page.goto(base + "/search")
+    page.screenshot(path=SHOTS / "search-help.png")
+    if not searchable:
+        pytest.skip("`papersift index` failed on this machine, so there is no index to search")
+    page.get_by_label("Query").fill("vision language model")
+    page.get_by_label("Query").press("Enter")
+    expect(page.locator("#results .cards li").first).to_be_visible()
+    assert re.search(r"q=vision(\+|%20)language", page.url)  # htmx pushed the state into the URL
+    page.get_by_text("Keywords").click()  # mode switch re-runs the search
+    page.wait_for_url("**mode=lexical**")
+    expect(page.locator("#results mark").first).to_be_visible()
+    page.screenshot(path=SHOTS / "search.png")
+    page.locator("#results .card-title a").first.click()
+    expect(page.locator(".similar-list li").first).to_be_visible(timeout=20_000)
