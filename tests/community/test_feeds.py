@@ -108,3 +108,9 @@ def test_feed_day_index_is_used(community: Community) -> None:
     with community.feeds.engine.connect() as conn:
         plan = " ".join(str(r) for r in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "ix_papers_feed_day" in plan
+
+
+def test_trending_scores_for_the_search_service(community: Community) -> None:
+    scores = community.feeds.trending_scores(["2405.00002", "2405.00004", "missing"], DAY3)
+    assert set(scores) == {"2405.00002", "2405.00004"}
+    assert scores["2405.00002"] == pytest.approx(40 / 3**GRAVITY)

@@ -60,12 +60,13 @@ def test_csv_with_quoted_multiline_cells_and_bad_rows(tmp_path: Path) -> None:
         b'x5,Last,t,"Doe, J.; Roe, R.",cs.DL,2020-05\n')
     result = run("csv", path, options={"map": "title:Title"})
     papers = result.by_id()
-    assert list(papers) == ["0704.0001", "list:x1", "list:x5"]
+    assert list(papers) == ["0704.0001", "list:x5"]  # x1 has no title: rejected, not guessed
     first = papers["0704.0001"]
     assert (first.title, first.abstract, first.authors) == ("Diphoton, prompt", "two lines",
                                                            ["Balázs C.", "Berger E."])
-    assert papers["list:x1"].raw_title == "" and papers["list:x5"].authors == ["Doe, J.", "Roe, R."]
+    assert papers["list:x5"].authors == ["Doe, J.", "Roe, R."]
     assert [(e.where.rsplit("/", 1)[1], e.message.split(" (")[0]) for e in result.errors] == [
+        ("list.csv:4", "missing title"),
         ("list.csv:5", "not valid UTF-8"),
         ("list.csv:6", "unrecognised date 'sometime'"),
         ("list.csv:7", "1 more cells than header columns"),

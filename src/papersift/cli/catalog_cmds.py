@@ -72,7 +72,7 @@ def _print_report(report: IngestReport, json_out: bool) -> None:
     err.print(f"{report.records:,} records read: {w.inserted:,} new, {w.updated:,} updated, "
               f"{w.unchanged:,} unchanged, {report.rejected:,} rejected", highlight=False)
     for message in report.errors:
-        err.print(f"  rejected: {message}", style="yellow", highlight=False, markup=False)
+        err.print(f"  rejected: {message}", style="yellow", highlight=False, markup=False, soft_wrap=True)
     if report.rejected > len(report.errors):
         err.print(f"  ... and {report.rejected - len(report.errors):,} more", style="yellow")
 

@@ -19,5 +19,5 @@ def print_json(data: Any) -> None:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line error to stderr and exit non-zero (no stack trace for user errors)."""
-    err.print(f"error: {message}", style="bold red", highlight=False, markup=False)
+    err.print(f"error: {message}", style="bold red", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)

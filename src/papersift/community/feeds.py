@@ -159,24 +159,32 @@ class Feeds:
         with self.engine.connect() as conn:
             return conn.execute(q).scalar()
 
-    def _rank(
-        self, where: sa.ColumnElement[bool], sort: FeedSort, page: int, per_page: int, at: date
-    ) -> Listing:
+    def trending_scores(self, paper_ids: list[str], today: date) -> dict[str, float]:
+        """Trending scores as of today for given papers (the search service's "sort by trending")."""
+        scores: dict[str, float] = {}
+        for i in range(0, len(paper_ids), 500):
+            for r in self._candidates(papers.c.id.in_(paper_ids[i : i + 500])):
+                scores[r.id] = trending_score(r.external_upvotes, r.local, r.day, today)
+        return scores
+
+    def _candidates(self, where: sa.ColumnElement[bool]) -> list[sa.Row]:
+        """(id, feed day, external votes, local votes) of the live papers matching `where`."""
         counted = (
             sa.select(votes.c.paper_id, sa.func.count().label("n")).group_by(votes.c.paper_id).subquery()
         )
+        local = sa.func.coalesce(counted.c.n, 0).label("local")
         q = (
-            sa.select(
-                papers.c.id,
-                FEED_DAY.label("day"),
-                papers.c.external_upvotes,
-                sa.func.coalesce(counted.c.n, 0).label("local"),
-            )
+            sa.select(papers.c.id, FEED_DAY.label("day"), papers.c.external_upvotes, local)
             .select_from(papers.outerjoin(counted, counted.c.paper_id == papers.c.id))
             .where(papers.c.deleted.is_(False), where)
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
+            return list(conn.execute(q).all())
+
+    def _rank(
+        self, where: sa.ColumnElement[bool], sort: FeedSort, page: int, per_page: int, at: date
+    ) -> Listing:
+        rows = self._candidates(where)
         scored = [
             (
                 r.id,

@@ -11,8 +11,10 @@ defaulting to the input's parent folder name (`--option collection=`): BEIR ids 
 within their corpus, and qrels must map back. `beir_id()` is that mapping, for the evaluation
 harness to apply to qrels corpus-ids.
 
-Records with an empty title but an abstract (all of NFCorpus, a few CACM/Cranfield documents) are
-kept, titled with the abstract's first words; `raw_title == ""` marks such a derived title.
+Test collections (the `beir` format) may have documents with an empty title but an abstract (all
+of NFCorpus, a few CACM/Cranfield documents): those are kept, titled with the abstract's first
+words, and `raw_title == ""` marks such a derived title. For generic JSON lines and CSV a missing
+title is a rejected record, as for every other source: a paper nobody can recognise.
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ def _popularity(record: Mapping[str, Any], announced: date | None) -> list[Popul
                        counts["github_stars"])]
 
 
-def to_paper(record: Mapping[str, Any], source: str, collection: str, mapping: Mapping[str, str]) -> Paper:
+def to_paper(record: Mapping[str, Any], source: str, collection: str, mapping: Mapping[str, str],
+             derive_title: bool = False) -> Paper:
     """One flat record -> Paper (see the module docstring for ids and untitled records)."""
 
     def get(target: str) -> Any:
@@ -103,7 +106,7 @@ def to_paper(record: Mapping[str, Any], source: str, collection: str, mapping: M
     if "last_listed" in record:  # daily-listing corpora: `date` is the listing day, not the submission
         submitted, announced = None, announced or submitted
     title, abstract = get("title"), get("abstract")
-    derived = not (title and str(title).strip()) and bool(abstract and str(abstract).strip())
+    derived = derive_title and not (title and str(title).strip()) and bool(abstract and str(abstract).strip())
     if derived:
         words = str(abstract).split()
         title = " ".join(words[:_TITLE_WORDS]) + (" …" if len(words) > _TITLE_WORDS else "")
@@ -133,7 +136,8 @@ def to_paper(record: Mapping[str, Any], source: str, collection: str, mapping: M
 
 
 def iter_json_records(location: str, source: str, options: Mapping[str, str],
-                      special: Callable[[dict[str, Any]], Paper | None] | None = None) -> Iterator[Item]:
+                      special: Callable[[dict[str, Any]], Paper | None] | None = None,
+                      derive_title: bool = False) -> Iterator[Item]:
     """Papers from JSON lines of flat records; `special` may claim a line first (papersift exports)."""
     mapping = parse_map(options.get("map"))
     folder: tuple[Path, str] | None = None
@@ -144,10 +148,10 @@ def iter_json_records(location: str, source: str, options: Mapping[str, str],
         where, path, record = item
         if folder is None or folder[0] != path:
             folder = (path, default_collection(path, options))
-        yield convert(where, _build, record, special, source, folder[1], mapping)
+        yield convert(where, _build, record, special, source, folder[1], mapping, derive_title)
 
 
 def _build(record: dict[str, Any], special: Callable[[dict[str, Any]], Paper | None] | None, source: str,
-           collection: str, mapping: Mapping[str, str]) -> Paper:
+           collection: str, mapping: Mapping[str, str], derive_title: bool) -> Paper:
     paper = special(record) if special else None
-    return paper if paper is not None else to_paper(record, source, collection, mapping)
+    return paper if paper is not None else to_paper(record, source, collection, mapping, derive_title)

@@ -21,4 +21,4 @@ __all__ = ["beir_id", "iter_papers"]
 
 def iter_papers(location: str, ctx: SourceContext) -> Iterator[Item]:
     """Stream a corpus file or every `.jsonl`/`.json` file under a directory (plain or .gz)."""
-    return finish(iter_json_records(location, SOURCE, ctx.options), ctx)
+    return finish(iter_json_records(location, SOURCE, ctx.options, derive_title=True), ctx)

@@ -7,6 +7,7 @@ PAPERSIFT_* environment the CLI exported).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -42,7 +43,8 @@ SECURITY_HEADERS = {
 
 
 class HeadersMiddleware:
-    """Adds security headers and, when a page issued one, the CSRF nonce cookie (pure ASGI: cheap)."""
+    """Adds security headers, a `Server-Timing: app;dur=<ms>` header (what the latency benchmark
+    reads as server-side time) and, when a page issued one, the CSRF nonce cookie. Pure ASGI: cheap."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -52,9 +54,12 @@ class HeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                headers.append("server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
                 for name, value in SECURITY_HEADERS.items():
                     if name not in headers:
                         headers[name] = value

@@ -1,0 +1,116 @@
+"""The indexer: incremental catch-up from the change log, deletes, crash recovery, corruption."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from papersift.catalog import Catalog
+from papersift.index.indexer import index_dense, index_lexical, run_indexer
+from papersift.index.store import IndexStore
+from papersift.paper import make_paper
+from papersift.search.query import parse
+
+
+class HashEncoder:
+    """Deterministic vectors from a text checksum: these tests check bookkeeping (what gets
+    embedded when), not meaning, so they skip the real model's cost. Meaning is tested with
+    the bundled encoder in tests/search/test_service.py."""
+
+    name = "hash-test"
+    dim = 384
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        rows = [np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim) for t in texts]
+        m = np.array(rows, dtype=np.float32)
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def paper(n: int, title: str = "Quantum error correction") -> object:
+    return make_paper(source="t", title=f"{title} {n}", abstract="Surface codes.", arxiv_id=f"2401.{n:05d}")
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Catalog, IndexStore]:
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'c.db'}")
+    return catalog, IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
+
+
+def test_incremental_and_deletes(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 51)])
+    report = run_indexer(catalog, store, HashEncoder())
+    assert (report.lexical_indexed, report.dense_indexed, report.dense_pending) == (50, 50, 0)
+    assert run_indexer(catalog, store, HashEncoder()).lexical_indexed == 0  # nothing new
+    catalog.upsert([paper(51), paper(3, title="Renamed paper")])
+    catalog.delete("2401.00007")
+    report = run_indexer(catalog, store, HashEncoder())
+    assert (report.lexical_indexed, report.deleted, report.dense_indexed) == (2, 1, 3)
+    assert store.lexical.doc_count() == 50 and len(store.vectors) == 50
+    assert "2401.00007" not in store.vectors
+    assert [pid for pid, _ in store.lexical.search(parse("renamed"), 5)] == ["2401.00003"]
+    reopened = IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
+    assert reopened.state == store.state and len(reopened.vectors) == 50
+
+
+def test_lexical_first_dense_later(setup: tuple[Catalog, IndexStore]) -> None:
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 21)])
+    report = run_indexer(catalog, store, None)
+    assert report.lexical_indexed == 20 and report.dense_pending == 20
+    assert index_dense(catalog, store, HashEncoder(), limit=5, batch_size=5) == 5
+    assert catalog.count_changes_since(store.state.dense_seq) == 15
+
+
+def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 41)])
+    index_lexical(catalog, store)
+
+    class Crash(Exception):
+        pass
+
+    calls = 0
+
+    class Dying(HashEncoder):
+        def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+            nonlocal calls
+            calls += 1
+            if calls == 3:
+                raise Crash
+            return super().encode(texts)
+
+    with pytest.raises(Crash):
+        index_dense(catalog, store, Dying(), batch_size=10)
+    # the process "dies": a new store sees only what was saved (nothing or whole batches)
+    fresh = IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
+    saved = len(fresh.vectors)
+    assert catalog.count_changes_since(fresh.state.dense_seq) == 40 - saved
+    index_dense(catalog, fresh, HashEncoder(), batch_size=10)
+    assert len(fresh.vectors) == 40 and catalog.count_changes_since(fresh.state.dense_seq) == 0
+
+
+def test_corrupt_indexes_are_rebuilt_not_served(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 11)])
+    run_indexer(catalog, store, HashEncoder())
+    store.lexical.close()
+    (tmp_path / "index" / "vectors.npz").write_bytes(b"garbage")
+    (tmp_path / "index" / "lexical" / "meta.json").write_text("{not json")
+    messages: list[str] = []
+    repaired = IndexStore(tmp_path / "index", "hash-test", 384, warn=messages.append)
+    assert any("vector" in m for m in messages) and any("lexical" in m for m in messages)
+    assert repaired.state.lexical_seq == 0 and repaired.state.dense_seq == 0
+    run_indexer(catalog, repaired, HashEncoder())
+    assert repaired.lexical.doc_count() == 10 and len(repaired.vectors) == 10
+
+
+def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 6)])
+    run_indexer(catalog, store, HashEncoder())
+    other = IndexStore(tmp_path / "index", "other-model", 384, warn=lambda m: None)
+    assert other.state.dense_seq == 0 and len(other.vectors) == 0

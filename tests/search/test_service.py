@@ -1,0 +1,117 @@
+"""The search service on a real home: modes, exact filters, pagination, similar papers, errors.
+
+Uses 400 real SciFact abstracts (embedded with the bundled encoder once per session) plus a
+handful of arXiv-style papers with categories and dates for the filter cases.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from papersift.config import load_settings
+from papersift.context import AppContext
+from papersift.index.indexer import run_indexer
+from papersift.paper import Paper, make_paper
+from papersift.search.types import Filters, QueryError
+
+ARXIV = [
+    ("2401.00001", "Graph neural networks for molecular property prediction", "cs.LG", date(2024, 1, 5)),
+    ("2401.00002", "Message passing networks on molecular graphs", "cs.LG", date(2024, 1, 20)),
+    ("2402.00003", "Protein structure prediction with transformers", "q-bio.BM", date(2024, 2, 3)),
+    ("2403.00004", "Chemical reaction outcome prediction using graph models", "physics.chem-ph", date(2024, 3, 9)),
+    ("2405.00005", "Large language models for molecule generation", "cs.CL", date(2024, 5, 1)),
+]
+
+
+def _papers(shared: Path) -> list[Paper]:
+    out = []
+    with (shared / "scifact" / "corpus.jsonl").open() as fh:
+        for line, _ in zip(fh, range(400), strict=False):
+            d = json.loads(line)
+            out.append(Paper(id=f"scifact:{d['_id']}", title=d["title"], abstract=d["text"]))
+    for pid, title, cat, day in ARXIV:
+        out.append(make_paper(source="test", title=title, abstract=f"{title}. We study this problem.",
+                              arxiv_id=pid, categories=[cat], submitted=day))
+    return out
+
+
+@pytest.fixture(scope="session")
+def ctx(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> AppContext:
+    app_ctx = AppContext(load_settings(tmp_path_factory.mktemp("search-home")))
+    app_ctx.catalog.upsert(_papers(shared_data))
+    run_indexer(app_ctx.catalog, app_ctx.indexes, app_ctx.encoder)
+    return app_ctx
+
+
+@pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
+def test_every_mode_finds_the_obvious_paper(ctx: AppContext, mode: str) -> None:
+    page = ctx.search.search("graph neural networks molecules", mode=mode)  # type: ignore[arg-type]
+    assert page.hits and page.hits[0].paper.id in {"2401.00001", "2401.00002"}
+    scores = [h.score for h in page.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_dense_finds_meaning_without_shared_words(ctx: AppContext) -> None:
+    ids = [h.paper.id for h in ctx.search.search("chemistry deep learning", mode="dense").hits[:5]]
+    assert {"2401.00001", "2403.00004"} & set(ids)
+
+
+@pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
+def test_filters_are_exact_in_every_mode(ctx: AppContext, mode: str) -> None:
+    page = ctx.search.search("prediction cat:cs.*", mode=mode, per_page=50)  # type: ignore[arg-type]
+    assert page.hits and all(any(c.startswith("cs.") for c in h.paper.categories) for h in page.hits)
+    page = ctx.search.search("prediction", mode=mode, filters=Filters(date_from=date(2024, 2, 1),  # type: ignore[arg-type]
+                                                                       date_to=date(2024, 3, 31)))
+    assert {h.paper.id for h in page.hits} == {"2402.00003", "2403.00004"}
+
+
+def test_dense_filter_is_not_truncated_to_empty(ctx: AppContext) -> None:
+    # the only cs.CL paper is far from this query in embedding space; an approximate
+    # top-k-then-filter would return nothing
+    page = ctx.search.search("white matter diffusion imaging cat:cs.CL", mode="dense")
+    assert [h.paper.id for h in page.hits] == ["2405.00005"]
+
+
+def test_browse_by_filter_sorts_newest_first(ctx: AppContext) -> None:
+    page = ctx.search.search("cat:cs.*")
+    assert [h.paper.id for h in page.hits] == ["2405.00005", "2401.00002", "2401.00001"]
+    assert page.total == 3
+
+
+def test_pagination_is_disjoint_and_consistent(ctx: AppContext) -> None:
+    first = ctx.search.search("cells", mode="lexical", per_page=10)
+    second = ctx.search.search("cells", mode="lexical", page=2, per_page=10)
+    both = ctx.search.search("cells", mode="lexical", per_page=20)
+    assert [h.paper.id for h in both.hits] == [h.paper.id for h in first.hits + second.hits]
+    assert first.total == second.total >= 20
+
+
+def test_snippets_highlight_and_facets(ctx: AppContext) -> None:
+    page = ctx.search.search("molecular", mode="lexical")
+    assert any("<mark>" in h.snippet for h in page.hits)
+    assert dict(page.facets["categories"]).get("cs.LG") == 2
+
+
+@pytest.mark.parametrize("query", ["", "   ", "(unbalanced", "foo:bar", "x" * 5000])
+def test_bad_queries_raise_query_error(ctx: AppContext, query: str) -> None:
+    with pytest.raises(QueryError):
+        ctx.search.search(query)
+
+
+def test_bad_parameters_raise_query_error(ctx: AppContext) -> None:
+    for kwargs in ({"mode": "fuzzy"}, {"sort": "random"}, {"page": 0}, {"page": 10_000}, {"per_page": 0}):
+        with pytest.raises(QueryError):
+            ctx.search.search("cells", **kwargs)  # type: ignore[arg-type]
+
+
+def test_similar_papers_with_reasons(ctx: AppContext) -> None:
+    hits = ctx.search.similar("2401.00001", limit=3)
+    assert hits[0].paper.id in {"2401.00002", "2403.00004"}
+    assert all(h.paper.id != "2401.00001" for h in hits)
+    assert "similarity" in hits[0].reason and hits[0].shared_terms
+    with pytest.raises(KeyError):
+        ctx.search.similar("9999.99999")
