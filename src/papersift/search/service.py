@@ -153,8 +153,9 @@ class SearchService:
         snippets = self.store.lexical.snippets([pid for pid in page_ids if pid in papers], parsed)
         hits = [SearchHit(paper=papers[pid], score=scores[pid], snippet=snippets.get(pid, ""))
                 for pid in page_ids if pid in papers]
-        # lexical and browse totals are exact match counts; dense/hybrid lists are ranked candidates
-        total = self.store.lexical.count(parsed) if browse or mode == "lexical" else len(ids)
+        # lexical, hybrid and browse totals count the papers matching the words/filters; a dense
+        # list has no natural end, so its total is the ranked candidates shown
+        total = self.store.lexical.count(parsed) if mode != "dense" or browse else len(ids)
         facets = {"categories": self.store.lexical.facets(parsed)} if hits else {}
         return SearchPage(hits=hits, total=max(total, len(ids)), page=page, per_page=per_page, mode=mode,
                           query=query, facets=facets, notices=notices)

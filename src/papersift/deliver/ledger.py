@@ -1,0 +1,139 @@
+"""The digest ledger: which digest each user got for which period, and in what state.
+
+Life of a digest: `record()` stores the complete message as `pending` in the same transaction
+as the papers it lists, *before* SMTP sees it; each hand-over to SMTP first increments
+`attempts` (committed), then `mark_sent()` or `mark_failed()`. So after any crash the row
+tells what to do: `pending`/`failed` rows are re-sent as stored (identical Message-ID, so a
+receiver can recognise the one duplicate that a crash in the instant between the server's
+"250 OK" and our commit could cause); `sent` and `rejected` rows are never sent again; a
+period with a row is never composed again. The unique (user, period) key makes two
+concurrent runs agree on one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from papersift.community.accounts import utcnow
+from papersift.deliver.schema import digest_items, digests
+
+Status = Literal["pending", "sent", "failed", "rejected"]
+UNFINISHED: tuple[Status, ...] = ("pending", "failed")
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    id: int
+    user_id: int
+    period: str
+    since: date
+    until: date
+    status: Status
+    recipient: str
+    subject: str
+    message_id: str
+    message: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _record(row: sa.Row) -> DigestRecord:
+    return DigestRecord(**{c: getattr(row, c) for c in DigestRecord.__dataclass_fields__})
+
+
+class DigestLedger:
+    """Reads and state transitions of the `digests` table."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def get(self, digest_id: int) -> DigestRecord:
+        with self.engine.connect() as conn:
+            return _record(conn.execute(sa.select(digests).where(digests.c.id == digest_id)).one())
+
+    def find(self, user_id: int, period: str) -> DigestRecord | None:
+        q = sa.select(digests).where(digests.c.user_id == user_id, digests.c.period == period)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return _record(row) if row else None
+
+    def last_until(self, user_id: int) -> date | None:
+        """The last feed day any recorded digest of the user covered (the next window starts there)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(digests.c.until)).where(digests.c.user_id == user_id)).scalar()
+
+    def unfinished(self, user_id: int) -> list[DigestRecord]:
+        """Recorded but not (yet) accepted by SMTP, oldest first."""
+        q = (sa.select(digests).where(digests.c.user_id == user_id, digests.c.status.in_(UNFINISHED))
+             .order_by(digests.c.id))
+        with self.engine.connect() as conn:
+            return [_record(r) for r in conn.execute(q)]
+
+    def history(self, user_id: int, limit: int = 20) -> list[DigestRecord]:
+        q = sa.select(digests).where(digests.c.user_id == user_id).order_by(digests.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [_record(r) for r in conn.execute(q)]
+
+    def delivered(self, user_id: int, paper_ids: Iterable[str]) -> set[str]:
+        """Which of these papers some digest of the user already lists."""
+        ids = list(dict.fromkeys(paper_ids))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                q = (sa.select(digest_items.c.paper_id).join(digests, digests.c.id == digest_items.c.digest_id)
+                     .where(digests.c.user_id == user_id, digest_items.c.paper_id.in_(ids[i : i + 500])))
+                found.update(conn.execute(q).scalars())
+        return found
+
+    def record(
+        self,
+        *,
+        user_id: int,
+        period: str,
+        since: date,
+        until: date,
+        recipient: str,
+        subject: str,
+        message_id: str,
+        message: str,
+        items: list[tuple[str, str]],
+    ) -> tuple[DigestRecord, bool]:
+        """Store a composed digest as pending; returns (record, created). If another run recorded
+        this period first, its record is returned with created=False and ours is dropped."""
+        row = {"user_id": user_id, "period": period, "since": since, "until": until, "status": "pending",
+               "recipient": recipient, "subject": subject, "message_id": message_id, "message": message,
+               "attempts": 0, "created_at": utcnow()}
+        try:
+            with self.engine.begin() as conn:
+                did = conn.execute(digests.insert().values(row)).inserted_primary_key[0]
+                if items:
+                    conn.execute(digest_items.insert(),
+                                 [{"digest_id": did, "paper_id": p, "section": s} for p, s in items])
+        except IntegrityError:
+            existing = self.find(user_id, period)
+            assert existing is not None
+            return existing, False
+        return self.get(did), True
+
+    def start_attempt(self, digest_id: int) -> None:
+        self._update(digest_id, attempts=digests.c.attempts + 1)
+
+    def mark_sent(self, digest_id: int, at: datetime | None = None) -> None:
+        self._update(digest_id, status="sent", sent_at=at or utcnow(), last_error=None)
+
+    def mark_failed(self, digest_id: int, error: str, permanent: bool) -> None:
+        """`failed` is retried by the next run; `rejected` (a permanent 5xx answer) is not."""
+        self._update(digest_id, status="rejected" if permanent else "failed", last_error=error[:2000])
+
+    def _update(self, digest_id: int, **values: object) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(digests.update().where(digests.c.id == digest_id).values(values))

@@ -1,0 +1,75 @@
+"""A composed digest as an email: plain-text and HTML parts, RFC 8058 unsubscribe headers.
+
+Both parts come from templates under web/templates/digest/ (the web preview page includes the
+same `sections.html`). HTML is autoescaped; the text template is not (it is not HTML) and only
+ever goes into a text/plain part. Header values are built from our own strings and validated
+addresses only, so paper titles can never inject headers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+import jinja2
+
+from papersift.deliver.digest import Digest
+from papersift.deliver.tokens import unsubscribe_token
+from papersift.web.templating import TEMPLATES, author_url, category_url, nice_date, paper_url
+
+ONE_CLICK_PATH = "/api/digest/unsubscribe"  # RFC 8058 POST target (no cookies, so no CSRF form)
+UNSUBSCRIBE_PAGE = "/digest/unsubscribe"  # the human confirmation page
+SETTINGS_PAGE = "/account/digest"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(paper_url=paper_url, author_url=author_url, category_url=category_url)
+    env.filters.update(nice_date=nice_date)
+    return env
+
+
+_ENV = _environment()
+
+
+def unsubscribe_links(base_url: str, secret: bytes, user_id: int, email: str) -> tuple[str, str]:
+    """(one-click URL for the List-Unsubscribe header, confirmation page URL for the body)."""
+    token = unsubscribe_token(secret, user_id, email)
+    base = base_url.rstrip("/")
+    return f"{base}{ONE_CLICK_PATH}?token={token}", f"{base}{UNSUBSCRIBE_PAGE}?token={token}"
+
+
+def render_parts(digest: Digest, base_url: str, unsubscribe_page: str) -> tuple[str, str]:
+    """(plain text, HTML) bodies with absolute links."""
+    values = {"digest": digest, "base_url": base_url.rstrip("/"), "unsubscribe_url": unsubscribe_page,
+              "settings_url": base_url.rstrip("/") + SETTINGS_PAGE}
+    return (_ENV.get_template("digest/email.txt").render(values),
+            _ENV.get_template("digest/email.html").render(values))
+
+
+def build_message(
+    digest: Digest, *, mail_from: str, base_url: str, secret: bytes, now: datetime | None = None
+) -> EmailMessage:
+    """The multipart/alternative message for a digest, ready to record and send."""
+    one_click, page = unsubscribe_links(base_url, secret, digest.user.id, digest.user.email)
+    text, html = render_parts(digest, base_url, page)
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+    msg = EmailMessage()
+    msg["Subject"] = digest.subject
+    msg["From"] = mail_from
+    msg["To"] = digest.user.email
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(idstring=f"digest.{digest.user.id}.{digest.window.period}", domain=domain)
+    msg["List-Unsubscribe"] = f"<{one_click}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg

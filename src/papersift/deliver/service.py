@@ -1,0 +1,191 @@
+"""The delivery services wired onto one AppContext, and the idempotent `digest send` run.
+
+`Delivery` is to digests what `Community` is to accounts: one object the CLI and the web app
+both build. `send_digests` is the whole of `papersift digest send`: for every active
+subscriber it first re-sends digests that were recorded but never accepted by SMTP, then
+records and sends the digest of the current period unless one exists (see ledger.py for
+why this can neither double-send nor skip).
+"""
+
+from __future__ import annotations
+
+import email
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+
+from papersift.community import Community, User, UserError
+from papersift.community.accounts import normalize_email
+from papersift.context import AppContext
+from papersift.deliver.digest import Digest, DigestComposer, window_for
+from papersift.deliver.ledger import DigestLedger, DigestRecord
+from papersift.deliver.mail import (
+    RETRY_ATTEMPTS,
+    RETRY_BACKOFF_S,
+    Mailer,
+    MailConfigError,
+    PermanentMailError,
+    TransientMailError,
+    send_with_retry,
+)
+from papersift.deliver.render import build_message
+from papersift.deliver.store import SECTIONS, DeliveryStore, Subscription
+from papersift.deliver.tokens import read_unsubscribe_token
+from papersift.discover.recommend import Recommender
+
+
+class Delivery:
+    """Subscriptions, digests, recommendations and the unsubscribe check over one context."""
+
+    def __init__(self, ctx: AppContext, community: Community | None = None):
+        self.ctx = ctx
+        self.community = community or Community(ctx)
+        engine = ctx.catalog.engine
+        self.store = DeliveryStore(engine)
+        self.ledger = DigestLedger(engine)
+        self.recommender = Recommender(ctx, self.community, self.store)
+        self.composer = DigestComposer(ctx, self.community, self.store, self.ledger, self.recommender)
+
+    def user(self, email_address: str) -> User:
+        """The account for an address; UserError for an invalid address or an unknown user."""
+        found = self.community.accounts.get_user(normalize_email(email_address))
+        if found is None:
+            raise UserError("unknown_user", f"no user {email_address.strip()!r}; create it with "
+                                            "`papersift users create EMAIL --password-stdin`")
+        return found
+
+    def preview(self, user: User, now: datetime) -> Digest:
+        """The digest this user would get if `digest send` ran at `now` (nothing is recorded)."""
+        sub = self.store.subscription(user) or Subscription(user.id, "daily", SECTIONS, (), False, now)
+        return self.composer.compose(user, sub, window_for(sub.frequency, self.ledger.last_until(user.id), now))
+
+    def message(self, digest: Digest, now: datetime, mail_from: str | None = None) -> email.message.EmailMessage:
+        s = self.ctx.settings
+        return build_message(digest, mail_from=mail_from or s.mail_from, base_url=s.base_url,
+                             secret=self.community.secret, now=now)
+
+    def unsubscribe(self, token: str) -> User | None:
+        """Switch off the digests of a genuine token's user; None if the token is not valid (any more)."""
+        found = read_unsubscribe_token(self.community.secret, token)
+        if found is None:
+            return None
+        user = self.community.accounts.get_user(found[1])
+        if user is None or user.id != found[0]:
+            return None
+        self.store.set_active(user.id, False)
+        return user
+
+
+@dataclass
+class Outcome:
+    """What happened to one user's digest in a run."""
+
+    email: str
+    period: str
+    status: str  # sent | failed | rejected | pending | would send | would resend | already sent | nothing new
+    subject: str = ""
+    papers: int = 0
+    attempts: int = 0
+    error: str | None = None
+
+
+@dataclass
+class SendReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    aborted: str | None = None  # the SMTP settings failed: nothing more was tried
+
+    @property
+    def ok(self) -> bool:
+        return self.aborted is None and not any(o.status in ("failed", "rejected") for o in self.outcomes)
+
+
+@dataclass
+class SendOptions:
+    now: datetime
+    user_email: str | None = None
+    dry_run: bool = False
+    mail_from: str | None = None  # default: the mail_from setting
+    attempts: int = RETRY_ATTEMPTS
+    backoff: float = RETRY_BACKOFF_S
+    sleep: Callable[[float], None] = time.sleep
+
+
+def send_digests(delivery: Delivery, mailer: Callable[[], Mailer] | None, opts: SendOptions) -> SendReport:
+    """One `digest send` run; `mailer` opens the SMTP connection on first need (None with dry_run)."""
+    report = SendReport()
+    subscribers = delivery.store.active_subscribers()
+    if opts.user_email is not None:
+        wanted = delivery.user(opts.user_email)
+        subscribers = [(u, s) for u, s in subscribers if u.id == wanted.id]
+        if not subscribers:
+            raise UserError("not_subscribed", f"{wanted.email} has no active digest subscription")
+    opened: list[Mailer] = []
+
+    def connection() -> Mailer:
+        if not opened:
+            assert mailer is not None, "a mailer is needed unless dry_run"
+            opened.append(mailer())
+        return opened[0]
+
+    try:
+        for user, sub in subscribers:
+            _send_user(delivery, user, sub, opts, connection, report)
+    except MailConfigError as exc:
+        report.aborted = str(exc)
+    finally:
+        if opened:
+            opened[0].close()
+    return report
+
+
+def _send_user(delivery: Delivery, user: User, sub: Subscription, opts: SendOptions,
+               connection: Callable[[], Mailer], report: SendReport) -> None:
+    ledger = delivery.ledger
+    retried = set()
+    for record in ledger.unfinished(user.id):
+        retried.add(record.period)
+        if opts.dry_run:
+            report.outcomes.append(Outcome(user.email, record.period, "would resend", record.subject))
+        else:
+            report.outcomes.append(_deliver(ledger, record, connection, opts))
+    window = window_for(sub.frequency, ledger.last_until(user.id), opts.now)
+    existing = ledger.find(user.id, window.period)
+    if existing is not None:
+        if existing.period not in retried:
+            report.outcomes.append(Outcome(user.email, window.period, f"already {existing.status}", existing.subject))
+        return
+    digest = delivery.composer.compose(user, sub, window)
+    if digest.size == 0:
+        report.outcomes.append(Outcome(user.email, window.period, "nothing new"))
+        return
+    message = delivery.message(digest, opts.now, opts.mail_from)
+    if opts.dry_run:
+        report.outcomes.append(Outcome(user.email, window.period, "would send", digest.subject, digest.size))
+        return
+    record, created = ledger.record(
+        user_id=user.id, period=window.period, since=window.since, until=window.until, recipient=user.email,
+        subject=digest.subject, message_id=message["Message-ID"], message=message.as_string(),
+        items=digest.items())
+    if created:
+        report.outcomes.append(_deliver(ledger, record, connection, opts, digest.size))
+
+
+def _deliver(ledger: DigestLedger, record: DigestRecord, connection: Callable[[], Mailer], opts: SendOptions,
+             papers: int = 0) -> Outcome:
+    message = email.message_from_string(record.message, policy=policy.default)
+    outcome = Outcome(record.recipient, record.period, "sent", record.subject, papers)
+    try:
+        outcome.attempts = send_with_retry(connection(), message, attempts=opts.attempts, backoff=opts.backoff,
+                                           sleep=opts.sleep, before_attempt=lambda: ledger.start_attempt(record.id))
+        ledger.mark_sent(record.id)
+    except (TransientMailError, PermanentMailError) as exc:
+        permanent = isinstance(exc, PermanentMailError)
+        ledger.mark_failed(record.id, str(exc), permanent)
+        outcome.status, outcome.error = ("rejected" if permanent else "failed"), str(exc)
+        outcome.attempts = ledger.get(record.id).attempts
+    except MailConfigError as exc:
+        ledger.mark_failed(record.id, str(exc), permanent=False)
+        raise
+    return outcome
