@@ -139,7 +139,7 @@ def main(quick: bool = False) -> None:
     shipped = f"logistic, half-life {HALF_LIFE_DAYS:g} d, l2={L2:g}"
     runs[f"hybrid: RRF({shipped}, TF-IDF SVM)"] = {
         t.name: rrf(runs[shipped][t.name], runs["arxiv-sanity-lite TF-IDF + LinearSVC"][t.name]) for t in tasks}
-    print(f"\n| method | P@10 | nDCG@10 | worst-library nDCG@10 | ms/library |\n|---|---|---|---|---|")
+    print("\n| method | P@10 | nDCG@10 | worst-library nDCG@10 | ms/library |\n|---|---|---|---|---|")
     per_library: dict[str, dict[str, float]] = {}
     for name, run in runs.items():
         ms = run.pop("_ms", {"": float("nan")})[""]

@@ -71,8 +71,8 @@ def main() -> int:
         for label, mode, fusion, alpha in VARIANTS:
             service.fusion = fusion or default_fusion
             service.alpha = alpha if alpha is not None else default_alpha
-            result = evaluate(collection, lambda t, m=mode: service.ranked(plain_query(t), m, depth=100),
-                              lambda pid: pid[len(prefix):] if pid.startswith(prefix) else pid,
+            result = evaluate(collection, lambda t, m=mode, s=service: s.ranked(plain_query(t), m, depth=100),
+                              lambda pid, p=prefix: pid[len(p):] if pid.startswith(p) else pid,
                               mode, time.perf_counter)
             d = result.to_dict()
             rows.append(f"| {name} | {result.queries} | {label} | {d['ndcg@10']:.4f} | {d['recall@100']:.4f} | "

@@ -59,15 +59,15 @@ def ingest(
     iter_papers = get_source(fmt)
     report = IngestReport()
     ctx.resume = catalog.checkpoints()
+    batch: list[Paper] = []
+
+    def flush(checkpoint: tuple[str, str] | None = None) -> None:
+        report.written.add(catalog.upsert(batch, checkpoint))
+        batch.clear()
+        if on_progress:
+            on_progress(report)
+
     for location in locations:
-        batch: list[Paper] = []
-
-        def flush(checkpoint: tuple[str, str] | None = None) -> None:
-            report.written.add(catalog.upsert(batch, checkpoint))
-            batch.clear()
-            if on_progress:
-                on_progress(report)
-
         try:
             for item in iter_papers(location, ctx):
                 if isinstance(item, Paper):

@@ -1,8 +1,8 @@
 """Composing one user's digest: which papers, in which section, and why each is there.
 
 A digest covers a window of feed days (announcement, else submission date). The window starts
-GRACE_DAYS before the end of the user's previous digest, so papers ingested a little late
-still make it in, and a paper is never listed twice because every paper a user was ever sent
+GRACE_DAYS before the end of the user's previous digest (never before that digest's own
+start), so papers ingested a little late still make it in, and a paper is never listed twice because every paper a user was ever sent
 is excluded (`DigestLedger.delivered`). A run that missed days covers them all in one digest
 (up to MAX_WINDOW_DAYS) rather than skipping them or sending a backlog of digests.
 Sections go from the most to the least specific (saved searches, follows, recommendations,
@@ -43,14 +43,15 @@ class Window:
     until: date
 
 
-def window_for(frequency: str, last_until: date | None, now: datetime) -> Window:
+def window_for(frequency: str, last: tuple[date, date] | None, now: datetime) -> Window:
+    """The window of a digest composed at `now`, after a previous one covering `last` (since, until)."""
     until = now.date()
     if frequency == "weekly":
         year, week, _ = until.isocalendar()
         period, length = f"{year}-W{week:02d}", 7
     else:
         period, length = until.isoformat(), 1
-    since = last_until - timedelta(days=GRACE_DAYS) if last_until else until - timedelta(days=length)
+    since = max(last[1] - timedelta(days=GRACE_DAYS), last[0]) if last else until - timedelta(days=length)
     return Window(period, min(max(since, until - timedelta(days=MAX_WINDOW_DAYS)), until), until)
 
 

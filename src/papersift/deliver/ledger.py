@@ -66,10 +66,13 @@ class DigestLedger:
             row = conn.execute(q).first()
         return _record(row) if row else None
 
-    def last_until(self, user_id: int) -> date | None:
-        """The last feed day any recorded digest of the user covered (the next window starts there)."""
+    def last_window(self, user_id: int) -> tuple[date, date] | None:
+        """(since, until) of the user's latest recorded digest: where the next window starts."""
+        q = (sa.select(digests.c.since, digests.c.until).where(digests.c.user_id == user_id)
+             .order_by(digests.c.until.desc(), digests.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(digests.c.until)).where(digests.c.user_id == user_id)).scalar()
+            row = conn.execute(q).first()
+        return (row.since, row.until) if row else None
 
     def unfinished(self, user_id: int) -> list[DigestRecord]:
         """Recorded but not (yet) accepted by SMTP, oldest first."""

@@ -24,8 +24,8 @@ from papersift.deliver.ledger import DigestLedger, DigestRecord
 from papersift.deliver.mail import (
     RETRY_ATTEMPTS,
     RETRY_BACKOFF_S,
-    Mailer,
     MailConfigError,
+    Mailer,
     PermanentMailError,
     TransientMailError,
     send_with_retry,
@@ -59,7 +59,7 @@ class Delivery:
     def preview(self, user: User, now: datetime) -> Digest:
         """The digest this user would get if `digest send` ran at `now` (nothing is recorded)."""
         sub = self.store.subscription(user) or Subscription(user.id, "daily", SECTIONS, (), False, now)
-        return self.composer.compose(user, sub, window_for(sub.frequency, self.ledger.last_until(user.id), now))
+        return self.composer.compose(user, sub, window_for(sub.frequency, self.ledger.last_window(user.id), now))
 
     def message(self, digest: Digest, now: datetime, mail_from: str | None = None) -> email.message.EmailMessage:
         s = self.ctx.settings
@@ -150,7 +150,7 @@ def _send_user(delivery: Delivery, user: User, sub: Subscription, opts: SendOpti
             report.outcomes.append(Outcome(user.email, record.period, "would resend", record.subject))
         else:
             report.outcomes.append(_deliver(ledger, record, connection, opts))
-    window = window_for(sub.frequency, ledger.last_until(user.id), opts.now)
+    window = window_for(sub.frequency, ledger.last_window(user.id), opts.now)
     existing = ledger.find(user.id, window.period)
     if existing is not None:
         if existing.period not in retried:

@@ -116,7 +116,7 @@ class SearchService:
 
     def search(
         self, query: str, mode: Mode = "hybrid", sort: Sort = "relevance", page: int = 1, per_page: int = 20,
-        filters: Filters = Filters(),
+        filters: Filters | None = None,
     ) -> SearchPage:
         """Search; raises QueryError for a query or parameter the user must fix."""
         if mode not in MODES:
@@ -127,7 +127,7 @@ class SearchService:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         if not 1 <= per_page <= 100:
             raise QueryError("per_page must be between 1 and 100")
-        parsed = parse(query, allow_empty=True).with_filters(filters)
+        parsed = parse(query, allow_empty=True).with_filters(filters or Filters())
         if parsed.is_empty:
             raise QueryError("empty query: type some words, or a filter such as cat:cs.CL")
         notices: list[str] = []

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Search speed on the 60k-paper arxiv-daily-cs corpus: indexing throughput and query latency.
+
+    .venv/bin/python benchmarks/search_latency.py [--shared ../shared/data] [--queries 300]
+        [--home ~/.cache/papersift/bench-homes/arxiv-daily-cs] [--out benchmarks/results/search_latency.md]
+
+1. Ingest the corpus into --home (once) and build the lexical index (timed).
+2. Raw encoder throughput: `encoder.encode` on 1,000 real abstracts, nothing else.
+3. Indexing throughput: the dense indexer pass (catalog read + encode + vector store + state),
+   papers/s over the papers it embeds in this run (resumable: a first run takes ~25 min on
+   2 cores; later runs reuse the vectors and report the figure from the last embedding run).
+4. Query latency p50/p99 per mode, with and without a category filter, over --queries
+   realistic queries (3-6 word phrases cut from real titles), each query seen once (no
+   query-embedding cache hits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from papersift.config import load_settings
+from papersift.context import AppContext
+from papersift.evaluate.beir import percentile
+from papersift.index.embed import paper_text
+from papersift.index.indexer import index_dense, index_lexical
+from papersift.ingest import ingest
+from papersift.sources import SourceContext
+
+
+def make_queries(ctx: AppContext, n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    titles = [p.title for p in ctx.catalog.iter_all()]
+    queries = []
+    for title in rng.sample(titles, n):
+        words = [w.strip(":,.()") for w in title.split() if len(w) > 2]
+        size = rng.randint(3, 6)
+        start = rng.randint(0, max(0, len(words) - size))
+        queries.append(" ".join(words[start : start + size]) or title)
+    return queries
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--home", type=Path, default=Path("~/.cache/papersift/bench-homes/arxiv-daily-cs").expanduser())
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    ctx = AppContext(load_settings(args.home))
+    figures: dict[str, object] = {}
+    stats_file = args.home / "bench-indexing.json"
+    if ctx.catalog.count() == 0:
+        t0 = time.perf_counter()
+        report = ingest(ctx.catalog, "beir", [str(args.shared / "arxiv-daily-cs" / "corpus.jsonl.gz")], SourceContext())
+        figures["ingest_records_per_s"] = round(report.records / (time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    done, _ = index_lexical(ctx.catalog, ctx.indexes)
+    if done:
+        figures["lexical_index_papers_per_s"] = round(done / (time.perf_counter() - t0))
+    papers = ctx.catalog.get_many(c.id for c in ctx.catalog.changes_since(0, 1000))
+    texts = [paper_text(p.title, p.abstract) for p in papers.values()]
+    encoder = ctx.encoder
+    encoder.encode(texts[:32])  # warm-up
+    t0 = time.perf_counter()
+    encoder.encode(texts)
+    figures["raw_encoder_papers_per_s"] = round(len(texts) / (time.perf_counter() - t0), 1)
+    t0 = time.perf_counter()
+    embedded = index_dense(ctx.catalog, ctx.indexes, encoder)
+    if embedded:
+        stats_file.write_text(json.dumps({"papers": embedded, "seconds": time.perf_counter() - t0}))
+    if stats_file.exists():
+        last = json.loads(stats_file.read_text())
+        figures["indexer_dense_papers_per_s"] = round(last["papers"] / last["seconds"], 1)
+        figures["indexer_vs_raw_encoder"] = round(figures["indexer_dense_papers_per_s"]
+                                                  / figures["raw_encoder_papers_per_s"], 3)
+    figures["papers"] = ctx.catalog.count()
+    queries = make_queries(ctx, args.queries)
+    rows = ["| mode | filter | queries | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+    service = ctx.search
+    for mode in ("lexical", "dense", "hybrid"):
+        for flt in ("", " cat:cs.CV", " cat:cs.RO"):
+            service._cache.clear()
+            lat = []
+            for q in queries:
+                t0 = time.perf_counter()
+                service.search(q + flt, mode=mode)  # type: ignore[arg-type]
+                lat.append((time.perf_counter() - t0) * 1000)
+            rows.append(f"| {mode} | {flt.strip() or '-'} | {len(queries)} | {percentile(lat, 0.5):.1f} | "
+                        f"{percentile(lat, 0.99):.1f} |")
+            print(rows[-1], file=sys.stderr)
+    text = "\n".join(f"- {k}: {v}" for k, v in figures.items()) + "\n\n" + "\n".join(rows)
+    print(text)
+    if args.out:
+        args.out.write_text("# Search latency on arxiv-daily-cs\n\nCommand: `.venv/bin/python "
+                            "benchmarks/search_latency.py --out benchmarks/results/search_latency.md`\n\n"
+                            "Latency is the whole `SearchService.search` call (parse, retrieval, fusion, "
+                            f"catalog fetch, snippets, facets) for page 1 of 20.\n\n{text}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
