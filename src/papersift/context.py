@@ -8,9 +8,11 @@ pieces (indexes, the encoder) open on first use, so `papersift show` stays insta
 from __future__ import annotations
 
 import sys
+from datetime import date
 from functools import cached_property
 
 from papersift.catalog import Catalog
+from papersift.community import Community
 from papersift.config import Settings
 from papersift.index.embed import Encoder, load_encoder
 from papersift.index.store import IndexStore
@@ -48,8 +50,13 @@ class AppContext:
         return IndexStore(self.settings.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
 
     @cached_property
+    def community(self) -> Community:
+        return Community(self)
+
+    @cached_property
     def search(self) -> SearchService:
-        return SearchService(self.catalog, self.indexes, lambda: self.encoder)
+        return SearchService(self.catalog, self.indexes, lambda: self.encoder,
+                             trending=lambda ids: self.community.feeds.trending_scores(ids, date.today()))
 
     def close(self) -> None:
         if "catalog" in self.__dict__:

@@ -40,7 +40,7 @@ def main(
 
 
 def _register() -> None:
-    from papersift.cli import catalog_cmds, demo_cmds, search_cmds  # noqa: F401  (registers commands)
+    from papersift.cli import catalog_cmds, demo_cmds, search_cmds, web_cmds  # noqa: F401  (registers commands)
 
 
 _register()

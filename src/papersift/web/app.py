@@ -19,7 +19,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from papersift.community import Community
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.web import account, actions, api, api_collections, collection_pages, pages, search_pages
@@ -146,7 +145,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         openapi_url="/api/openapi.json",
         dependencies=[Depends(csrf_guard)],
     )
-    app.state.web = Web(ctx=ctx, community=Community(ctx), templates=make_templates())
+    app.state.web = Web(ctx=ctx, community=ctx.community, templates=make_templates())
     _install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
