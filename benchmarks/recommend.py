@@ -52,16 +52,30 @@ def popularity(upvotes: dict[str, int]) -> Scorer:
     def score(task: Task) -> dict[str, float]:
         ranked = sorted(task.candidates, key=lambda r: (upvotes.get(r.id, -1), r.day, r.id), reverse=True)
         return {r.id: float(TOP - i) for i, r in enumerate(ranked[:TOP])}
+
     return score
 
 
 def arxiv_sanity(task: Task) -> dict[str, float]:
     corpus = list({r.id: r for r in (*task.library, *task.negatives, *task.candidates)}.values())
-    tfidf = TfidfVectorizer(input="content", encoding="utf-8", decode_error="replace", strip_accents="unicode",
-                            lowercase=True, analyzer="word", stop_words="english",
-                            token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b", ngram_range=(1, 2),
-                            max_features=20000, norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True,
-                            max_df=0.5, min_df=5)
+    tfidf = TfidfVectorizer(
+        input="content",
+        encoding="utf-8",
+        decode_error="replace",
+        strip_accents="unicode",
+        lowercase=True,
+        analyzer="word",
+        stop_words="english",
+        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+        ngram_range=(1, 2),
+        max_features=20000,
+        norm="l2",
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=True,
+        max_df=0.5,
+        min_df=5,
+    )
     x = tfidf.fit_transform(" ".join([r.title, r.abstract, " ".join(r.authors)]) for r in corpus)
     lib = {r.id for r in task.library}
     y = np.array([1 if r.id in lib else 0 for r in corpus])
@@ -85,6 +99,7 @@ def embedding_scorers(vecs: dict[str, np.ndarray]) -> dict[str, Scorer]:
         def score(task: Task) -> dict[str, float]:
             ids, x = cands(task)
             return _top(ids, make(task).score(x))  # type: ignore[attr-defined]
+
         return score
 
     def knn(task: Task) -> dict[str, float]:
@@ -92,8 +107,11 @@ def embedding_scorers(vecs: dict[str, np.ndarray]) -> dict[str, Scorer]:
         return _top(ids, (x @ _matrix(task.library, vecs).T).max(axis=1))
 
     def logistic(half_life: float, l2: float) -> Scorer:
-        return with_model(lambda t: fit(_matrix(t.library, vecs), _ages(t), _matrix(t.negatives, vecs),
-                                        half_life_days=half_life, l2=l2))
+        return with_model(
+            lambda t: fit(
+                _matrix(t.library, vecs), _ages(t), _matrix(t.negatives, vecs), half_life_days=half_life, l2=l2
+            )
+        )
 
     pos = lambda t: _matrix(t.library, vecs)  # noqa: E731
     scorers: dict[str, Scorer] = {
@@ -124,13 +142,17 @@ def main(quick: bool = False) -> None:
         tasks = tasks[::3]
     vecs = vectors_for([r for t in tasks for r in (*t.library, *t.candidates, *t.negatives)])
     qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
-    print(f"{len(tasks)} libraries; candidates per library {min(len(t.candidates) for t in tasks)}-"
-          f"{max(len(t.candidates) for t in tasks)}; library sizes {min(len(t.library) for t in tasks)}-"
-          f"{max(len(t.library) for t in tasks)}; held-out {min(len(t.held_out) for t in tasks)}-"
-          f"{max(len(t.held_out) for t in tasks)}")
-    scorers: dict[str, Scorer] = {"popularity (HF upvotes, else newest)": popularity(hf_upvotes()),
-                                  "arxiv-sanity-lite TF-IDF + LinearSVC": arxiv_sanity,
-                                  **embedding_scorers(vecs)}
+    print(
+        f"{len(tasks)} libraries; candidates per library {min(len(t.candidates) for t in tasks)}-"
+        f"{max(len(t.candidates) for t in tasks)}; library sizes {min(len(t.library) for t in tasks)}-"
+        f"{max(len(t.library) for t in tasks)}; held-out {min(len(t.held_out) for t in tasks)}-"
+        f"{max(len(t.held_out) for t in tasks)}"
+    )
+    scorers: dict[str, Scorer] = {
+        "popularity (HF upvotes, else newest)": popularity(hf_upvotes()),
+        "arxiv-sanity-lite TF-IDF + LinearSVC": arxiv_sanity,
+        **embedding_scorers(vecs),
+    }
     runs: dict[str, dict[str, dict[str, float]]] = {}
     for name, scorer in scorers.items():
         t0 = time.perf_counter()
@@ -138,7 +160,8 @@ def main(quick: bool = False) -> None:
         runs[name]["_ms"] = {"": (time.perf_counter() - t0) * 1000 / len(tasks)}
     shipped = f"logistic, half-life {HALF_LIFE_DAYS:g} d, l2={L2:g}"
     runs[f"hybrid: RRF({shipped}, TF-IDF SVM)"] = {
-        t.name: rrf(runs[shipped][t.name], runs["arxiv-sanity-lite TF-IDF + LinearSVC"][t.name]) for t in tasks}
+        t.name: rrf(runs[shipped][t.name], runs["arxiv-sanity-lite TF-IDF + LinearSVC"][t.name]) for t in tasks
+    }
     print("\n| method | P@10 | nDCG@10 | worst-library nDCG@10 | ms/library |\n|---|---|---|---|---|")
     per_library: dict[str, dict[str, float]] = {}
     for name, run in runs.items():
@@ -146,13 +169,17 @@ def main(quick: bool = False) -> None:
         scores = evaluate(qrels, Run(run), ["precision@10", "ndcg@10"], return_mean=False)
         per_library[name] = dict(zip((t.name for t in tasks), scores["ndcg@10"], strict=True))
         mark = " (shipped)" if name == shipped else ""
-        print(f"| {name}{mark} | {statistics.mean(scores['precision@10']):.3f} | "
-              f"{statistics.mean(scores['ndcg@10']):.3f} | {min(scores['ndcg@10']):.3f} | {ms:.0f} |")
+        print(
+            f"| {name}{mark} | {statistics.mean(scores['precision@10']):.3f} | "
+            f"{statistics.mean(scores['ndcg@10']):.3f} | {min(scores['ndcg@10']):.3f} | {ms:.0f} |"
+        )
     print("\nnDCG@10 per library (shipped model vs arxiv-sanity-lite vs popularity):")
     for t in tasks:
-        print(f"  {t.name:16s} library {len(t.library):3d} held-out {len(t.held_out):3d}: "
-              f"{per_library[shipped][t.name]:.3f} vs {per_library['arxiv-sanity-lite TF-IDF + LinearSVC'][t.name]:.3f}"
-              f" vs {per_library['popularity (HF upvotes, else newest)'][t.name]:.3f}")
+        print(
+            f"  {t.name:16s} library {len(t.library):3d} held-out {len(t.held_out):3d}: "
+            f"{per_library[shipped][t.name]:.3f} vs {per_library['arxiv-sanity-lite TF-IDF + LinearSVC'][t.name]:.3f}"
+            f" vs {per_library['popularity (HF upvotes, else newest)'][t.name]:.3f}"
+        )
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

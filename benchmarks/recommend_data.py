@@ -31,7 +31,7 @@ CACHE = Path(os.environ.get("PAPERSIFT_BENCH_CACHE", "/tmp/papersift-recommend-v
 PERIODS = {"A": (("2025-03", "2025-04", "2025-05"), "2025-06"), "B": (("2026-01", "2026-02", "2026-03"), "2026-04")}
 LIBRARY_CAP = 300  # the most recent papers of a library (the recommender's own cap is larger)
 MIN_LIBRARY, MIN_HELD_OUT, MAX_HELD_OUT_SHARE = 40, 10, 0.10
-NEGATIVES = 1000  # random papers of the library months (what a catalog holds besides the library)
+NEGATIVES = 1000  # random papers of the library months: what the recommender samples from its catalog
 
 
 @dataclass
@@ -59,8 +59,17 @@ class Task:
 def load_records(path: Path = ARXIV) -> list[Record]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    return [Record(r["_id"], r["title"], r["text"], r.get("authors") or [], r["primary_category"],
-                   date.fromisoformat(r["date"])) for r in rows]
+    return [
+        Record(
+            r["_id"],
+            r["title"],
+            r["text"],
+            r.get("authors") or [],
+            r["primary_category"],
+            date.fromisoformat(r["date"]),
+        )
+        for r in rows
+    ]
 
 
 def hf_upvotes(path: Path = HF) -> dict[str, int]:
@@ -79,11 +88,21 @@ def make_tasks(records: list[Record], seed: int = 13) -> list[Task]:
         for category in sorted({r.category for r in past}):
             library = sorted((r for r in past if r.category == category), key=lambda r: (r.day, r.id))
             held = {r.id for r in candidates if r.category == category}
-            if len(library) < MIN_LIBRARY or len(held) < MIN_HELD_OUT or len(held) > MAX_HELD_OUT_SHARE * len(candidates):
+            if (
+                len(library) < MIN_LIBRARY
+                or len(held) < MIN_HELD_OUT
+                or len(held) > MAX_HELD_OUT_SHARE * len(candidates)
+            ):
                 continue
             first = date.fromisoformat(test_month + "-01")
-            tasks.append(Task(f"{category} {test_month}", library[-LIBRARY_CAP:], held, candidates,
-                              [r for r in negatives if r.category != category], first))
+            kept = library[-LIBRARY_CAP:]
+            ids = {r.id for r in kept}
+            # unlabeled, like a real catalog's: other categories and this one's papers beyond the cap
+            tasks.append(
+                Task(
+                    f"{category} {test_month}", kept, held, candidates, [r for r in negatives if r.id not in ids], first
+                )
+            )
     return tasks
 
 

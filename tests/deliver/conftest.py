@@ -63,3 +63,16 @@ def tls_smtp(tmp_path: Path) -> Iterator[tuple[SmtpServer, Path]]:
     cert, context = self_signed(tmp_path)
     for server in run_server(SmtpServer(free_port()), tls_context=context, require_starttls=True):
         yield server, cert
+
+
+def build_app(ctx: AppContext):  # noqa: ANN201 - a FastAPI app
+    """The real app plus this package's routers (until web/app.py lists them itself)."""
+    from papersift.web import digest_pages, feed_routes
+    from papersift.web.app import create_app
+
+    app = create_app(ctx)
+    present = {getattr(r, "path", "") for r in app.routes}
+    for module in (feed_routes, digest_pages):
+        if not any(getattr(r, "path", "") in present for r in module.router.routes):
+            app.include_router(module.router)
+    return app

@@ -22,34 +22,88 @@ from tests.community.factories import paper
 D1, D2, D3, D4 = date(2025, 6, 2), date(2025, 6, 3), date(2025, 6, 4), date(2025, 6, 5)
 
 ROBOTICS = [
-    ("2506.00001", "Learning dexterous grasping with tactile feedback for robot hands", D1,
-     "We train a multi-fingered robot hand to grasp unknown objects using tactile sensors and reinforcement learning."),
-    ("2506.00002", "Sim-to-real transfer of legged locomotion policies", D1,
-     "Locomotion controllers for legged robots trained in simulation transfer to hardware with domain randomization."),
-    ("2506.00003", "Vision-based robotic manipulation of deformable objects", D2,
-     "A robot arm folds cloth and manipulates cables using visual feedback and learned dynamics models."),
-    ("2506.00004", "Tactile sensing for robust robotic grasp planning", D3,
-     "Grasp planning for robot grippers improves when tactile signals correct slip during pick-and-place."),
-    ("2506.00005", "Quadruped robot locomotion over rough terrain with reinforcement learning", D3,
-     "A quadruped robot learns to walk over stairs and rubble with a reinforcement learning policy."),
+    (
+        "2506.00001",
+        "Learning dexterous grasping with tactile feedback for robot hands",
+        D1,
+        "A multi-fingered robot hand learns to grasp unknown objects with tactile sensors and reinforcement learning.",
+    ),
+    (
+        "2506.00002",
+        "Sim-to-real transfer of legged locomotion policies",
+        D1,
+        "Locomotion controllers for legged robots trained in simulation transfer to hardware via domain randomization.",
+    ),
+    (
+        "2506.00003",
+        "Vision-based robotic manipulation of deformable objects",
+        D2,
+        "A robot arm folds cloth and manipulates cables using visual feedback and learned dynamics models.",
+    ),
+    (
+        "2506.00004",
+        "Tactile sensing for robust robotic grasp planning",
+        D3,
+        "Grasp planning for robot grippers improves when tactile signals correct slip during pick-and-place.",
+    ),
+    (
+        "2506.00005",
+        "Quadruped robot locomotion over rough terrain with reinforcement learning",
+        D3,
+        "A quadruped robot learns to walk over stairs and rubble with a reinforcement learning policy.",
+    ),
 ]
 LANGUAGE = [
-    ("2506.00011", "Instruction tuning of large language models", D1,
-     "We fine-tune large language models on instructions and measure zero-shot generalisation."),
-    ("2506.00012", "Retrieval-augmented generation for open-domain question answering", D2,
-     "Language models answer questions better when retrieved passages are added to the prompt."),
-    ("2506.00013", "Evaluating hallucinations in large language model summaries", D3,
-     "We measure how often large language models hallucinate facts when summarising news articles."),
-    ("2506.00014", "Efficient attention for long-context language models", D3,
-     "Sparse attention lets language models read documents of a million tokens at low cost."),
+    (
+        "2506.00011",
+        "Instruction tuning of large language models",
+        D1,
+        "We fine-tune large language models on instructions and measure zero-shot generalisation.",
+    ),
+    (
+        "2506.00012",
+        "Retrieval-augmented generation for open-domain question answering",
+        D2,
+        "Language models answer questions better when retrieved passages are added to the prompt.",
+    ),
+    (
+        "2506.00013",
+        "Evaluating hallucinations in large language model summaries",
+        D3,
+        "We measure how often large language models hallucinate facts when summarising news articles.",
+    ),
+    (
+        "2506.00014",
+        "Efficient attention for long-context language models",
+        D3,
+        "Sparse attention lets language models read documents of a million tokens at low cost.",
+    ),
 ]
 OTHER = [
-    ("2506.00021", "Diffusion models for high-resolution image synthesis", D2, ("cs.CV",), ("Ada Lovelace",),
-     "Latent diffusion generates megapixel images from text prompts."),
-    ("2506.00022", "Self-supervised learning of visual representations", D3, ("cs.CV",), ("Alan Turing",),
-     "Contrastive pre-training on unlabeled images yields features that transfer to detection."),
-    ("2506.00023", "Equilibrium computation in auctions with budgets", D3, ("cs.GT",), ("Grace Hopper",),
-     "We compute pacing equilibria of first-price auctions where bidders have budget constraints."),
+    (
+        "2506.00021",
+        "Diffusion models for high-resolution image synthesis",
+        D2,
+        ("cs.CV",),
+        ("Ada Lovelace",),
+        "Latent diffusion generates megapixel images from text prompts.",
+    ),
+    (
+        "2506.00022",
+        "Self-supervised learning of visual representations",
+        D3,
+        ("cs.CV",),
+        ("Alan Turing",),
+        "Contrastive pre-training on unlabeled images yields features that transfer to detection.",
+    ),
+    (
+        "2506.00023",
+        "Equilibrium computation in auctions with budgets",
+        D3,
+        ("cs.GT",),
+        ("Grace Hopper",),
+        "We compute pacing equilibria of first-price auctions where bidders have budget constraints.",
+    ),
 ]
 
 
@@ -86,7 +140,7 @@ class SmtpServer:
         self.data_calls += 1
         step = self.plan.pop(0) if self.plan else "ok"
         if step == "drop":
-            session.transport.close()
+            server.transport.close()
             return "421 closing"
         if step != "ok":
             return step
@@ -107,9 +161,28 @@ def run_server(server: SmtpServer, **kwargs: object) -> Iterator[SmtpServer]:
 def self_signed(directory: Path) -> tuple[Path, ssl.SSLContext]:
     """A certificate for localhost/127.0.0.1 (openssl CLI) and a server TLS context using it."""
     cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return cert, context

@@ -9,8 +9,8 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from papersift.deliver.mail import (
-    Mailer,
     MailConfigError,
+    Mailer,
     PermanentMailError,
     SmtpConfig,
     TransientMailError,
@@ -27,8 +27,15 @@ def message(to: str = "ada@example.org") -> EmailMessage:
 
 
 def config(port: int, **kw: object) -> SmtpConfig:
-    base = {"host": "127.0.0.1", "port": port, "security": "none", "user": None, "password": None,
-            "mail_from": "papersift@example.org"}
+    base = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "user": None,
+        "password": None,
+        "mail_from": "papersift@example.org",
+        "timeout": 10.0,
+    }
     return SmtpConfig(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -45,18 +52,23 @@ def test_starttls_with_login_and_verified_certificate(tmp_path: Path) -> None:
 
     def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
         assert isinstance(auth_data, LoginPassword)
-        logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        return AuthResult(success=auth_data.password == b"s3cret")
+        login, password = (v.decode() if isinstance(v, bytes) else v for v in (auth_data.login, auth_data.password))
+        logins.append((login, password))
+        return AuthResult(success=password == "s3cret", handled=False)
 
-    for server in run_server(SmtpServer(free_port()), tls_context=context, require_starttls=True,
-                             authenticator=authenticator, auth_require_tls=True):
+    for server in run_server(
+        SmtpServer(free_port()),
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_require_tls=True,
+    ):
         cfg = config(server.port, security="starttls", user="mailer", password="s3cret", cafile=str(cert))
         with Mailer(cfg) as mailer:
             send_with_retry(mailer, message(), sleep=lambda s: None)
         assert len(server.received) == 1 and logins == [("mailer", "s3cret")]
         with pytest.raises(MailConfigError, match="login refused"):
-            Mailer(config(server.port, security="starttls", user="mailer", password="wrong",
-                          cafile=str(cert))).check()
+            Mailer(config(server.port, security="starttls", user="mailer", password="wrong", cafile=str(cert))).check()
         with pytest.raises(MailConfigError, match="certificate could not be verified"):
             Mailer(config(server.port, security="starttls")).check()  # system CAs do not know it
 
@@ -67,12 +79,15 @@ def test_starttls_is_never_silently_dropped(smtp: SmtpServer) -> None:
     assert smtp.data_calls == 0
 
 
-@pytest.mark.parametrize("kw, error", [
-    ({"host": None}, "no SMTP server configured"),
-    ({"mail_from": "not an address"}, "not a valid sender address"),
-    ({"user": "u"}, "both smtp_user and smtp_password"),
-    ({"host": "smtp.example.org", "user": "u", "password": "p"}, "refusing to send the SMTP password unencrypted"),
-])
+@pytest.mark.parametrize(
+    "kw, error",
+    [
+        ({"host": None}, "no SMTP server configured"),
+        ({"mail_from": "not an address"}, "not a valid sender address"),
+        ({"user": "u"}, "both smtp_user and smtp_password"),
+        ({"host": "smtp.example.org", "user": "u", "password": "p"}, "refusing to send the SMTP password unencrypted"),
+    ],
+)
 def test_unusable_settings_are_rejected_before_connecting(kw: dict, error: str) -> None:
     with pytest.raises(MailConfigError, match=error):
         Mailer(config(25, **kw))
@@ -84,8 +99,9 @@ def test_transient_failures_are_retried_with_backoff(smtp: SmtpServer, failure: 
     sleeps: list[float] = []
     counted: list[int] = []
     with Mailer(config(smtp.port)) as mailer:
-        used = send_with_retry(mailer, message(), attempts=3, backoff=2.0, sleep=sleeps.append,
-                               before_attempt=lambda: counted.append(1))
+        used = send_with_retry(
+            mailer, message(), attempts=3, backoff=2.0, sleep=sleeps.append, before_attempt=lambda: counted.append(1)
+        )
     assert used == 3 and len(counted) == 3 and sleeps == [2.0, 4.0]
     assert smtp.data_calls == 3 and len(smtp.received) == 1
 

@@ -37,11 +37,11 @@ def _merge_popularity(a: list[Popularity], b: list[Popularity]) -> list[Populari
 
 
 def _min_date(a: date | None, b: date | None) -> date | None:
-    return min(d for d in (a, b) if d) if (a or b) else None
+    return b if a is None or (b is not None and b < a) else a
 
 
 def _max_date(a: date | None, b: date | None) -> date | None:
-    return max(d for d in (a, b) if d) if (a or b) else None
+    return b if a is None or (b is not None and b > a) else a
 
 
 def _unique(items: list[str]) -> list[str]:

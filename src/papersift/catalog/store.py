@@ -8,7 +8,8 @@ input merges into identical rows and writes nothing (see `merge.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,35 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def _sqlite_converter(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy would store a value of this column type in SQLite (JSON text, ISO date)."""
+    if isinstance(column.type, sa.JSON):
+        return lambda v: None if v is None else json.dumps(v)
+    if isinstance(column.type, sa.Date):
+        return lambda v: None if v is None else v.isoformat()
+    return None
+
+
+def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows. On SQLite straight through the driver: SQLAlchemy's per-row parameter
+    processing was a third of ingest time; values are converted exactly as its types would."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    converters = [(i, f) for i, n in enumerate(names) if (f := _sqlite_converter(table.c[n])) is not None]
+    values = []
+    for row in rows:
+        vals = [row[n] for n in names]
+        for i, f in converters:
+            vals[i] = f(vals[i])
+        values.append(tuple(vals))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    conn.exec_driver_sql(sql, values)
 
 
 def _paper_to_row(p: Paper) -> dict[str, Any]:
@@ -171,8 +201,7 @@ class Catalog:
             rows.append(row)
         new_rows = [r for r in rows if r["id"] not in existing]
         old_rows = [{**r, "pid": r["id"]} for r in rows if r["id"] in existing]
-        if new_rows:
-            conn.execute(papers.insert(), new_rows)
+        bulk_insert(conn, papers, new_rows)
         if old_rows:
             cols = {c: sa.bindparam(c) for c in rows[0] if c != "id"}
             conn.execute(papers.update().where(papers.c.id == sa.bindparam("pid")).values(cols), old_rows)
@@ -182,10 +211,8 @@ class Catalog:
         authors = [{"paper_id": p.id, "position": i, "name": a, "name_key": author_key(a)}
                    for p in pending.values() for i, a in enumerate(p.authors)]
         cats = [{"paper_id": p.id, "category": c} for p in pending.values() for c in dict.fromkeys(p.categories)]
-        if authors:
-            conn.execute(paper_authors.insert(), authors)
-        if cats:
-            conn.execute(paper_categories.insert(), cats)
+        bulk_insert(conn, paper_authors, authors)
+        bulk_insert(conn, paper_categories, cats)
         return seq
 
     def _store_checkpoint(self, conn: Connection, key: str, value: str) -> None:

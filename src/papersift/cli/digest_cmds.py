@@ -18,7 +18,7 @@ from rich.table import Table
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
 from papersift.community import UserError
-from papersift.deliver.mail import Mailer, MailError, SmtpConfig
+from papersift.deliver.mail import RETRY_ATTEMPTS, RETRY_BACKOFF_S, Mailer, MailError, SmtpConfig
 from papersift.deliver.render import render_parts, unsubscribe_links
 from papersift.deliver.service import Delivery, SendOptions, send_digests
 from papersift.discover.library import import_bibtex
@@ -30,19 +30,29 @@ app.add_typer(digest_app, name="digest")
 app.add_typer(recommend_app, name="recommend")
 
 EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="The user's email address.")]
-NowOpt = Annotated[str | None, typer.Option("--now", help="Pretend it is this ISO date-time (UTC unless "
-                                            "an offset is given); makes runs reproducible.")]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Pretend it is this ISO date-time (UTC unless an offset is given); makes runs reproducible."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 SmtpHost = Annotated[str | None, typer.Option("--smtp-host", help="SMTP server (default: smtp_host setting).")]
 SmtpPort = Annotated[int | None, typer.Option("--smtp-port", min=1, max=65535, help="SMTP port.")]
-SmtpSecurity = Annotated[Literal["starttls", "ssl", "none"] | None,
-                         typer.Option("--smtp-security", help="starttls (default), ssl, or none.")]
+SmtpSecurity = Annotated[
+    Literal["starttls", "ssl", "none"] | None, typer.Option("--smtp-security", help="starttls (default), ssl, or none.")
+]
 SmtpUser = Annotated[str | None, typer.Option("--smtp-user", help="SMTP login name.")]
-SmtpPasswordStdin = Annotated[bool, typer.Option("--smtp-password-stdin",
-                                                 help="Read the SMTP password from stdin's first line.")]
+SmtpPasswordStdin = Annotated[
+    bool, typer.Option("--smtp-password-stdin", help="Read the SMTP password from stdin's first line.")
+]
 MailFrom = Annotated[str | None, typer.Option("--mail-from", help="Sender address (default: mail_from).")]
-CaFile = Annotated[Path | None, typer.Option("--smtp-cafile", help="CA bundle to verify the server with "
-                                             "(for a private CA or self-signed certificate).")]
+CaFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--smtp-cafile", help="CA bundle to verify the server with (for a private CA or self-signed certificate)."
+    ),
+]
 
 
 def _delivery(ctx: typer.Context) -> Delivery:
@@ -59,12 +69,27 @@ def _now(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _smtp(ctx: typer.Context, host: str | None, port: int | None, security: str | None, user: str | None,
-          password_stdin: bool, mail_from: str | None, cafile: Path | None) -> SmtpConfig:
+def _smtp(
+    ctx: typer.Context,
+    host: str | None,
+    port: int | None,
+    security: str | None,
+    user: str | None,
+    password_stdin: bool,
+    mail_from: str | None,
+    cafile: Path | None,
+) -> SmtpConfig:
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    return SmtpConfig.from_settings(ctx.obj.settings, host=host, port=port, security=security, user=user,
-                                    password=password, mail_from=mail_from,
-                                    cafile=str(cafile) if cafile else None)
+    return SmtpConfig.from_settings(
+        ctx.obj.settings,
+        host=host,
+        port=port,
+        security=security,
+        user=user,
+        password=password,
+        mail_from=mail_from,
+        cafile=str(cafile) if cafile else None,
+    )
 
 
 @digest_app.command("subscribe")
@@ -73,10 +98,14 @@ def subscribe(
     email: EmailArg,
     frequency: Annotated[Literal["daily", "weekly"], typer.Option(help="How often.")] = "daily",
     query: Annotated[list[str], typer.Option("--query", help="Save this search for alerts (repeatable).")] = [],  # noqa: B006
-    collection: Annotated[list[str], typer.Option("--collection", help="Recommend from this collection "
-                                                  "(repeatable; default: all and upvotes).")] = [],  # noqa: B006
-    section: Annotated[list[str], typer.Option("--section", help="searches, follows, recommended, trending "
-                                               "(repeatable; default: all).")] = [],  # noqa: B006
+    collection: Annotated[
+        list[str],
+        typer.Option("--collection", help="Recommend from this collection (repeatable; default: all and upvotes)."),
+    ] = [],  # noqa: B006
+    section: Annotated[
+        list[str],
+        typer.Option("--section", help="searches, follows, recommended, trending (repeatable; default: all)."),
+    ] = [],  # noqa: B006
     follow_author: Annotated[list[str], typer.Option("--follow-author", help="Follow an author.")] = [],  # noqa: B006
     follow_category: Annotated[list[str], typer.Option("--follow-category", help="Follow a category.")] = [],  # noqa: B006
     mode: Annotated[Literal["lexical", "dense", "hybrid"], typer.Option(help="Mode of --query.")] = "hybrid",
@@ -96,9 +125,14 @@ def subscribe(
         sub = delivery.store.subscribe(user, frequency, section or None, [owned[n] for n in collection])
     except UserError as exc:
         fail(str(exc), code=2)
-    summary = {"email": user.email, "frequency": sub.frequency, "sections": list(sub.sections),
-               "collections": list(sub.collections), "saved_searches": [s.query for s in searches],
-               "follows": [f.label for f in delivery.store.follows(user)]}
+    summary = {
+        "email": user.email,
+        "frequency": sub.frequency,
+        "sections": list(sub.sections),
+        "collections": list(sub.collections),
+        "saved_searches": [s.query for s in searches],
+        "follows": [f.label for f in delivery.store.follows(user)],
+    }
     if json_out:
         print_json(summary)
     err.print(f"{user.email}: {sub.frequency} digest with {', '.join(sub.sections)}", highlight=False)
@@ -130,11 +164,14 @@ def send(
     smtp_password_stdin: SmtpPasswordStdin = False,
     mail_from: MailFrom = None,
     smtp_cafile: CaFile = None,
+    attempts: Annotated[int, typer.Option(min=1, max=10, help="SMTP attempts per digest.")] = RETRY_ATTEMPTS,
+    backoff: Annotated[
+        float, typer.Option(min=0, max=600, help="Seconds before the first retry (doubled after each).")
+    ] = RETRY_BACKOFF_S,
     json_out: JsonOpt = False,
 ) -> None:
     """Send due digests (idempotent: re-running never sends a period twice and never skips one)."""
-    config = _smtp(ctx, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password_stdin, mail_from,
-                   smtp_cafile)
+    config = _smtp(ctx, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password_stdin, mail_from, smtp_cafile)
     delivery = _delivery(ctx)
     if not dry_run:
         try:
@@ -142,9 +179,18 @@ def send(
         except MailError as exc:
             fail(f"unusable SMTP settings: {exc}", code=2)
     try:
-        report = send_digests(delivery, None if dry_run else (lambda: Mailer(config)),
-                              SendOptions(now=_now(now), user_email=user, dry_run=dry_run,
-                                          mail_from=config.mail_from))
+        report = send_digests(
+            delivery,
+            None if dry_run else (lambda: Mailer(config)),
+            SendOptions(
+                now=_now(now),
+                user_email=user,
+                dry_run=dry_run,
+                mail_from=config.mail_from,
+                attempts=attempts,
+                backoff=backoff,
+            ),
+        )
     except UserError as exc:
         fail(str(exc), code=2)
     if json_out:
@@ -152,8 +198,7 @@ def send(
     else:
         table = Table("user", "period", "status", "papers", "attempts", "subject / error")
         for o in report.outcomes:
-            table.add_row(o.email, o.period, o.status, str(o.papers or ""), str(o.attempts or ""),
-                          o.error or o.subject)
+            table.add_row(o.email, o.period, o.status, str(o.papers or ""), str(o.attempts or ""), o.error or o.subject)
         Console(stderr=True).print(table)
     if report.aborted:
         fail(f"stopped: {report.aborted} (unsent digests stay recorded and go out on the next run)", code=2)
@@ -162,8 +207,12 @@ def send(
 
 
 @digest_app.command("preview")
-def preview(ctx: typer.Context, email: EmailArg, now: NowOpt = None,
-            html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False) -> None:
+def preview(
+    ctx: typer.Context,
+    email: EmailArg,
+    now: NowOpt = None,
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False,
+) -> None:
     """Print the digest a user would get now (nothing is recorded or sent)."""
     delivery = _delivery(ctx)
     try:
@@ -190,14 +239,16 @@ def check_smtp(
     smtp_cafile: CaFile = None,
 ) -> None:
     """Connect, negotiate TLS and log in with the SMTP settings, then quit (sends nothing)."""
-    config = _smtp(ctx, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password_stdin, mail_from,
-                   smtp_cafile)
+    config = _smtp(ctx, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password_stdin, mail_from, smtp_cafile)
     try:
         Mailer(config).check()
     except MailError as exc:
         fail(f"SMTP settings do not work: {exc}", code=2)
-    err.print(f"SMTP OK: {config.host}:{config.port} ({config.security})"
-              + (f", logged in as {config.user}" if config.user else ""), highlight=False)
+    err.print(
+        f"SMTP OK: {config.host}:{config.port} ({config.security})"
+        + (f", logged in as {config.user}" if config.user else ""),
+        highlight=False,
+    )
 
 
 @recommend_app.command("show")
@@ -224,8 +275,12 @@ def show(
     for notice in result.notices:
         err.print(f"note: {notice}", highlight=False, markup=False)
     if json_out:
-        print_json([{"id": r.paper.id, "title": r.paper.title, "score": round(r.score, 4), "reason": r.reason}
-                    for r in result.items])
+        print_json(
+            [
+                {"id": r.paper.id, "title": r.paper.title, "score": round(r.score, 4), "reason": r.reason}
+                for r in result.items
+            ]
+        )
         return
     for i, r in enumerate(result.items, 1):
         sys.stdout.write(f"{i:2d}. [{r.paper.id}] {r.paper.title}\n    why: {r.reason}\n")

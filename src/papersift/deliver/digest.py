@@ -2,9 +2,10 @@
 
 A digest covers a window of feed days (announcement, else submission date). The window starts
 GRACE_DAYS before the end of the user's previous digest (never before that digest's own
-start), so papers ingested a little late still make it in, and a paper is never listed twice because every paper a user was ever sent
-is excluded (`DigestLedger.delivered`). A run that missed days covers them all in one digest
-(up to MAX_WINDOW_DAYS) rather than skipping them or sending a backlog of digests.
+start), so papers ingested a little late still make it in, and a paper is never listed twice
+because every paper a user was ever sent is excluded (`DigestLedger.delivered`). A run that
+missed days covers them all in one digest (up to MAX_WINDOW_DAYS) rather than skipping them
+or sending a backlog of digests.
 Sections go from the most to the least specific (saved searches, follows, recommendations,
 trending) and a paper appears only in the first that claims it.
 """
@@ -95,8 +96,14 @@ class Digest:
 class DigestComposer:
     """Builds digests from the catalog, the search service, community feeds and the recommender."""
 
-    def __init__(self, ctx: AppContext, community: Community, store: DeliveryStore, ledger: DigestLedger,
-                 recommender: Recommender):
+    def __init__(
+        self,
+        ctx: AppContext,
+        community: Community,
+        store: DeliveryStore,
+        ledger: DigestLedger,
+        recommender: Recommender,
+    ):
         self.ctx, self.community, self.store, self.ledger = ctx, community, store, ledger
         self.recommender = recommender
         self.engine = ctx.catalog.engine
@@ -106,8 +113,12 @@ class DigestComposer:
         blocked = self.ledger.delivered(user.id, in_window) | set(self.store.not_interested_ids(user))
         fresh = [pid for pid in in_window if pid not in blocked]
         digest = Digest(user, sub.frequency, window, [])
-        builders = {"searches": self._searches, "follows": self._follows, "recommended": self._recommended,
-                    "trending": self._trending}
+        builders = {
+            "searches": self._searches,
+            "follows": self._follows,
+            "recommended": self._recommended,
+            "trending": self._trending,
+        }
         for key in sub.sections:
             for section in builders[key](user, sub, window, fresh, digest):
                 if section.entries:
@@ -117,31 +128,49 @@ class DigestComposer:
         return digest
 
     def _window_ids(self, window: Window) -> list[str]:
-        q = (sa.select(papers.c.id).where(papers.c.deleted.is_(False), FEED_DAY.between(window.since, window.until))
-             .order_by(papers.c.id))
+        q = (
+            sa.select(papers.c.id)
+            .where(papers.c.deleted.is_(False), FEED_DAY.between(window.since, window.until))
+            .order_by(papers.c.id)
+        )
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
 
-    def _searches(self, user: User, sub: Subscription, window: Window, fresh: list[str],
-                  digest: Digest) -> list[Section]:
+    def _searches(
+        self, user: User, sub: Subscription, window: Window, fresh: list[str], digest: Digest
+    ) -> list[Section]:
         allowed, sections = set(fresh), []
         searched = Filters(date_from=window.since - timedelta(days=SEARCH_LAG_DAYS), date_to=window.until)
         for saved in self.store.saved_searches(user):
-            try:
-                page = self.ctx.search.search(saved.query, saved.mode, "relevance", 1, 100, searched)
+            try:  # "matching" means what the query matches as keywords; the link keeps the saved mode
+                page = self.ctx.search.search(saved.query, "lexical", "relevance", 1, 100, searched)
             except QueryError as exc:
                 digest.notices.append(f"saved search “{saved.query}” failed: {exc}")
                 continue
             hits = [h.paper for h in page.hits if h.paper.id in allowed][:PER_SEARCH]
             allowed -= {p.id for p in hits}
-            more = "/search?" + urlencode({"q": saved.query, "mode": saved.mode, "sort": "date",
-                                           "from": window.since.isoformat(), "to": window.until.isoformat()})
-            sections.append(Section("searches", f"New for your saved search “{saved.query}”",
-                                    [Entry(p, f"matches your saved search “{saved.query}”") for p in hits], more))
+            more = "/search?" + urlencode(
+                {
+                    "q": saved.query,
+                    "mode": saved.mode,
+                    "sort": "date",
+                    "from": window.since.isoformat(),
+                    "to": window.until.isoformat(),
+                }
+            )
+            sections.append(
+                Section(
+                    "searches",
+                    f"New for your saved search “{saved.query}”",
+                    [Entry(p, f"matches your saved search “{saved.query}”") for p in hits],
+                    more,
+                )
+            )
         return sections
 
-    def _follows(self, user: User, sub: Subscription, window: Window, fresh: list[str],
-                 digest: Digest) -> list[Section]:
+    def _follows(
+        self, user: User, sub: Subscription, window: Window, fresh: list[str], digest: Digest
+    ) -> list[Section]:
         followed = self.store.follows(user)
         authors = {f.key: f.label for f in followed if f.kind == "author"}
         cats = {f.key: f.label for f in followed if f.kind == "category"}
@@ -151,12 +180,14 @@ class DigestComposer:
                 chunk = fresh[i : i + 500]
                 if authors:
                     q = sa.select(paper_authors.c.paper_id, paper_authors.c.name_key).where(
-                        paper_authors.c.paper_id.in_(chunk), paper_authors.c.name_key.in_(list(authors)))
+                        paper_authors.c.paper_id.in_(chunk), paper_authors.c.name_key.in_(list(authors))
+                    )
                     for pid, key in conn.execute(q):
                         why.setdefault(pid, f"by {authors[key]}, whom you follow")
                 if cats:
                     q = sa.select(paper_categories.c.paper_id, paper_categories.c.category).where(
-                        paper_categories.c.paper_id.in_(chunk), paper_categories.c.category.in_(list(cats)))
+                        paper_categories.c.paper_id.in_(chunk), paper_categories.c.category.in_(list(cats))
+                    )
                     for pid, cat in conn.execute(q):
                         why.setdefault(pid, f"in {cats[cat]}, which you follow")
         scores = self.community.feeds.trending_scores(list(why), window.until)
@@ -164,19 +195,30 @@ class DigestComposer:
         found = self.ctx.catalog.get_many(best)
         return [Section("follows", SECTION_LABELS["follows"], [Entry(found[p], why[p]) for p in best if p in found])]
 
-    def _recommended(self, user: User, sub: Subscription, window: Window, fresh: list[str],
-                     digest: Digest) -> list[Section]:
-        result = self.recommender.recommend(user, collection_ids=sub.collections or None, candidates=fresh,
-                                            limit=PER_SECTION, now=datetime.combine(window.until, datetime.min.time()))
+    def _recommended(
+        self, user: User, sub: Subscription, window: Window, fresh: list[str], digest: Digest
+    ) -> list[Section]:
+        result = self.recommender.recommend(
+            user,
+            collection_ids=sub.collections or None,
+            candidates=fresh,
+            limit=PER_SECTION,
+            now=datetime.combine(window.until, datetime.min.time()),
+            confident_only=True,
+        )
         digest.notices.extend(result.notices)
         entries = [Entry(r.paper, r.reason) for r in result.items]
         return [Section("recommended", SECTION_LABELS["recommended"], entries, "/recommendations")]
 
-    def _trending(self, user: User, sub: Subscription, window: Window, fresh: list[str],
-                  digest: Digest) -> list[Section]:
+    def _trending(
+        self, user: User, sub: Subscription, window: Window, fresh: list[str], digest: Digest
+    ) -> list[Section]:
         with self.engine.connect() as conn:
-            day = conn.execute(sa.select(sa.func.max(FEED_DAY)).where(
-                papers.c.deleted.is_(False), FEED_DAY.between(window.since, window.until))).scalar()
+            day = conn.execute(
+                sa.select(sa.func.max(FEED_DAY)).where(
+                    papers.c.deleted.is_(False), FEED_DAY.between(window.since, window.until)
+                )
+            ).scalar()
         if day is None:
             return []
         allowed = set(fresh)
@@ -185,6 +227,8 @@ class DigestComposer:
         for ranked in feed.items:
             if ranked.paper.id in allowed and len(entries) < PER_SECTION:
                 votes = ranked.local + ranked.external
-                reason = f"{votes} upvote{'s' if votes != 1 else ''} on {day:%-d %b}" if votes else f"new on {day:%-d %b}"
+                reason = (
+                    f"{votes} upvote{'s' if votes != 1 else ''} on {day:%-d %b}" if votes else f"new on {day:%-d %b}"
+                )
                 entries.append(Entry(ranked.paper, reason))
         return [Section("trending", SECTION_LABELS["trending"], entries, f"/?date={day.isoformat()}")]

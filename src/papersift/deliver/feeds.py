@@ -45,13 +45,15 @@ def _day(paper: Paper) -> datetime | None:
     return datetime.combine(day, time(), tzinfo=UTC) if day else None
 
 
-def render_feed(info: FeedInfo, papers: list[Paper], fmt: FeedFormat, base_url: str,
-                changed: datetime | None = None) -> tuple[bytes, datetime]:
+def render_feed(
+    info: FeedInfo, papers: list[Paper], fmt: FeedFormat, base_url: str, changed: datetime | None = None
+) -> tuple[bytes, datetime]:
     """(document, last-modified): the listing as Atom or RSS with absolute links. Last-modified
     is the newest paper's day, or `changed` (aware) when the listing changed later than that."""
     base = base_url.rstrip("/")
-    updated = max([d for p in papers if (d := _day(p))] + ([changed.replace(microsecond=0)] if changed else []),
-                  default=_EPOCH)
+    updated = max(
+        [d for p in papers if (d := _day(p))] + ([changed.replace(microsecond=0)] if changed else []), default=_EPOCH
+    )
     fg = FeedGenerator()
     fg.load_extension("dc")  # RSS has no author field without an email; dc:creator carries names
     fg.id(base + info.path)

@@ -68,16 +68,23 @@ class DigestLedger:
 
     def last_window(self, user_id: int) -> tuple[date, date] | None:
         """(since, until) of the user's latest recorded digest: where the next window starts."""
-        q = (sa.select(digests.c.since, digests.c.until).where(digests.c.user_id == user_id)
-             .order_by(digests.c.until.desc(), digests.c.id.desc()).limit(1))
+        q = (
+            sa.select(digests.c.since, digests.c.until)
+            .where(digests.c.user_id == user_id)
+            .order_by(digests.c.until.desc(), digests.c.id.desc())
+            .limit(1)
+        )
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         return (row.since, row.until) if row else None
 
     def unfinished(self, user_id: int) -> list[DigestRecord]:
         """Recorded but not (yet) accepted by SMTP, oldest first."""
-        q = (sa.select(digests).where(digests.c.user_id == user_id, digests.c.status.in_(UNFINISHED))
-             .order_by(digests.c.id))
+        q = (
+            sa.select(digests)
+            .where(digests.c.user_id == user_id, digests.c.status.in_(UNFINISHED))
+            .order_by(digests.c.id)
+        )
         with self.engine.connect() as conn:
             return [_record(r) for r in conn.execute(q)]
 
@@ -92,8 +99,11 @@ class DigestLedger:
         found: set[str] = set()
         with self.engine.connect() as conn:
             for i in range(0, len(ids), 500):
-                q = (sa.select(digest_items.c.paper_id).join(digests, digests.c.id == digest_items.c.digest_id)
-                     .where(digests.c.user_id == user_id, digest_items.c.paper_id.in_(ids[i : i + 500])))
+                q = (
+                    sa.select(digest_items.c.paper_id)
+                    .join(digests, digests.c.id == digest_items.c.digest_id)
+                    .where(digests.c.user_id == user_id, digest_items.c.paper_id.in_(ids[i : i + 500]))
+                )
                 found.update(conn.execute(q).scalars())
         return found
 
@@ -112,15 +122,26 @@ class DigestLedger:
     ) -> tuple[DigestRecord, bool]:
         """Store a composed digest as pending; returns (record, created). If another run recorded
         this period first, its record is returned with created=False and ours is dropped."""
-        row = {"user_id": user_id, "period": period, "since": since, "until": until, "status": "pending",
-               "recipient": recipient, "subject": subject, "message_id": message_id, "message": message,
-               "attempts": 0, "created_at": utcnow()}
+        row = {
+            "user_id": user_id,
+            "period": period,
+            "since": since,
+            "until": until,
+            "status": "pending",
+            "recipient": recipient,
+            "subject": subject,
+            "message_id": message_id,
+            "message": message,
+            "attempts": 0,
+            "created_at": utcnow(),
+        }
         try:
             with self.engine.begin() as conn:
                 did = conn.execute(digests.insert().values(row)).inserted_primary_key[0]
                 if items:
-                    conn.execute(digest_items.insert(),
-                                 [{"digest_id": did, "paper_id": p, "section": s} for p, s in items])
+                    conn.execute(
+                        digest_items.insert(), [{"digest_id": did, "paper_id": p, "section": s} for p, s in items]
+                    )
         except IntegrityError:
             existing = self.find(user_id, period)
             assert existing is not None

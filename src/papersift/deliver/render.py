@@ -8,9 +8,10 @@ addresses only, so paper titles can never inject headers.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 import jinja2
 
@@ -48,10 +49,13 @@ def unsubscribe_links(base_url: str, secret: bytes, user_id: int, email: str) ->
 
 def render_parts(digest: Digest, base_url: str, unsubscribe_page: str) -> tuple[str, str]:
     """(plain text, HTML) bodies with absolute links."""
-    values = {"digest": digest, "base_url": base_url.rstrip("/"), "unsubscribe_url": unsubscribe_page,
-              "settings_url": base_url.rstrip("/") + SETTINGS_PAGE}
-    return (_ENV.get_template("digest/email.txt").render(values),
-            _ENV.get_template("digest/email.html").render(values))
+    values = {
+        "digest": digest,
+        "base_url": base_url.rstrip("/"),
+        "unsubscribe_url": unsubscribe_page,
+        "settings_url": base_url.rstrip("/") + SETTINGS_PAGE,
+    }
+    return (_ENV.get_template("digest/email.txt").render(values), _ENV.get_template("digest/email.html").render(values))
 
 
 def build_message(
@@ -66,7 +70,7 @@ def build_message(
     msg["From"] = mail_from
     msg["To"] = digest.user.email
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(idstring=f"digest.{digest.user.id}.{digest.window.period}", domain=domain)
+    msg["Message-ID"] = f"<digest.{digest.user.id}.{digest.window.period}.{secrets.token_hex(6)}@{domain}>"
     msg["List-Unsubscribe"] = f"<{one_click}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"

@@ -41,7 +41,7 @@ class Delivery:
 
     def __init__(self, ctx: AppContext, community: Community | None = None):
         self.ctx = ctx
-        self.community = community or Community(ctx)
+        self.community = community or ctx.community
         engine = ctx.catalog.engine
         self.store = DeliveryStore(engine)
         self.ledger = DigestLedger(engine)
@@ -52,8 +52,10 @@ class Delivery:
         """The account for an address; UserError for an invalid address or an unknown user."""
         found = self.community.accounts.get_user(normalize_email(email_address))
         if found is None:
-            raise UserError("unknown_user", f"no user {email_address.strip()!r}; create it with "
-                                            "`papersift users create EMAIL --password-stdin`")
+            raise UserError(
+                "unknown_user",
+                f"no user {email_address.strip()!r}; create it with `papersift users create EMAIL --password-stdin`",
+            )
         return found
 
     def preview(self, user: User, now: datetime) -> Digest:
@@ -63,8 +65,9 @@ class Delivery:
 
     def message(self, digest: Digest, now: datetime, mail_from: str | None = None) -> email.message.EmailMessage:
         s = self.ctx.settings
-        return build_message(digest, mail_from=mail_from or s.mail_from, base_url=s.base_url,
-                             secret=self.community.secret, now=now)
+        return build_message(
+            digest, mail_from=mail_from or s.mail_from, base_url=s.base_url, secret=self.community.secret, now=now
+        )
 
     def unsubscribe(self, token: str) -> User | None:
         """Switch off the digests of a genuine token's user; None if the token is not valid (any more)."""
@@ -140,8 +143,14 @@ def send_digests(delivery: Delivery, mailer: Callable[[], Mailer] | None, opts: 
     return report
 
 
-def _send_user(delivery: Delivery, user: User, sub: Subscription, opts: SendOptions,
-               connection: Callable[[], Mailer], report: SendReport) -> None:
+def _send_user(
+    delivery: Delivery,
+    user: User,
+    sub: Subscription,
+    opts: SendOptions,
+    connection: Callable[[], Mailer],
+    report: SendReport,
+) -> None:
     ledger = delivery.ledger
     retried = set()
     for record in ledger.unfinished(user.id):
@@ -165,20 +174,34 @@ def _send_user(delivery: Delivery, user: User, sub: Subscription, opts: SendOpti
         report.outcomes.append(Outcome(user.email, window.period, "would send", digest.subject, digest.size))
         return
     record, created = ledger.record(
-        user_id=user.id, period=window.period, since=window.since, until=window.until, recipient=user.email,
-        subject=digest.subject, message_id=message["Message-ID"], message=message.as_string(),
-        items=digest.items())
+        user_id=user.id,
+        period=window.period,
+        since=window.since,
+        until=window.until,
+        recipient=user.email,
+        subject=digest.subject,
+        message_id=message["Message-ID"],
+        message=message.as_string(),
+        items=digest.items(),
+    )
     if created:
         report.outcomes.append(_deliver(ledger, record, connection, opts, digest.size))
 
 
-def _deliver(ledger: DigestLedger, record: DigestRecord, connection: Callable[[], Mailer], opts: SendOptions,
-             papers: int = 0) -> Outcome:
+def _deliver(
+    ledger: DigestLedger, record: DigestRecord, connection: Callable[[], Mailer], opts: SendOptions, papers: int = 0
+) -> Outcome:
     message = email.message_from_string(record.message, policy=policy.default)
     outcome = Outcome(record.recipient, record.period, "sent", record.subject, papers)
     try:
-        outcome.attempts = send_with_retry(connection(), message, attempts=opts.attempts, backoff=opts.backoff,
-                                           sleep=opts.sleep, before_attempt=lambda: ledger.start_attempt(record.id))
+        outcome.attempts = send_with_retry(
+            connection(),
+            message,
+            attempts=opts.attempts,
+            backoff=opts.backoff,
+            sleep=opts.sleep,
+            before_attempt=lambda: ledger.start_attempt(record.id),
+        )
         ledger.mark_sent(record.id)
     except (TransientMailError, PermanentMailError) as exc:
         permanent = isinstance(exc, PermanentMailError)

@@ -64,8 +64,9 @@ class Follow:
 
 
 def _subscription(row: sa.Row) -> Subscription:
-    return Subscription(row.user_id, row.frequency, tuple(row.sections), tuple(row.collections),
-                        bool(row.active), row.updated_at)
+    return Subscription(
+        row.user_id, row.frequency, tuple(row.sections), tuple(row.collections), bool(row.active), row.updated_at
+    )
 
 
 def _user(row: sa.Row) -> User:
@@ -100,13 +101,17 @@ class DeliveryStore:
         if unknown or not chosen:
             raise UserError("invalid_sections", f"choose sections among {', '.join(SECTIONS)}")
         owned = self._owned_collections(user, collection_ids)
-        values = {"frequency": frequency, "sections": [s for s in SECTIONS if s in chosen],
-                  "collections": owned, "active": True, "updated_at": utcnow()}
+        values = {
+            "frequency": frequency,
+            "sections": [s for s in SECTIONS if s in chosen],
+            "collections": owned,
+            "active": True,
+            "updated_at": utcnow(),
+        }
         with self.engine.begin() as conn:
             done = conn.execute(subscriptions.update().where(subscriptions.c.user_id == user.id).values(values))
             if done.rowcount == 0:
-                conn.execute(subscriptions.insert().values(user_id=user.id, created_at=values["updated_at"],
-                                                           **values))
+                conn.execute(subscriptions.insert().values(user_id=user.id, created_at=values["updated_at"], **values))
         found = self.subscription(user)
         assert found is not None
         return found
@@ -125,14 +130,21 @@ class DeliveryStore:
     def set_active(self, user_id: int, active: bool) -> bool:
         """Pause or resume a subscription; False when the user has none."""
         with self.engine.begin() as conn:
-            done = conn.execute(subscriptions.update().where(subscriptions.c.user_id == user_id)
-                                .values(active=active, updated_at=utcnow()))
+            done = conn.execute(
+                subscriptions.update()
+                .where(subscriptions.c.user_id == user_id)
+                .values(active=active, updated_at=utcnow())
+            )
         return done.rowcount > 0
 
     def active_subscribers(self) -> list[tuple[User, Subscription]]:
         """Enabled users with an active subscription, by user id."""
-        q = (sa.select(users, subscriptions).join(subscriptions, subscriptions.c.user_id == users.c.id)
-             .where(subscriptions.c.active.is_(True), users.c.disabled.is_(False)).order_by(users.c.id))
+        q = (
+            sa.select(users, subscriptions)
+            .join(subscriptions, subscriptions.c.user_id == users.c.id)
+            .where(subscriptions.c.active.is_(True), users.c.disabled.is_(False))
+            .order_by(users.c.id)
+        )
         with self.engine.connect() as conn:
             return [(_user(r), _subscription(r)) for r in conn.execute(q)]
 
@@ -152,8 +164,9 @@ class DeliveryStore:
             raise UserError("too_many", f"you can save at most {MAX_SAVED_SEARCHES} searches")
         try:
             with self.engine.begin() as conn:
-                conn.execute(saved_searches.insert().values(user_id=user.id, query=text, mode=mode,
-                                                            created_at=utcnow()))
+                conn.execute(
+                    saved_searches.insert().values(user_id=user.id, query=text, mode=mode, created_at=utcnow())
+                )
         except IntegrityError:
             pass  # already saved
         return next(s for s in self.saved_searches(user) if s.query == text and s.mode == mode)
@@ -165,8 +178,9 @@ class DeliveryStore:
 
     def delete_search(self, user: User, search_id: int) -> bool:
         with self.engine.begin() as conn:
-            done = conn.execute(saved_searches.delete().where(saved_searches.c.id == search_id,
-                                                              saved_searches.c.user_id == user.id))
+            done = conn.execute(
+                saved_searches.delete().where(saved_searches.c.id == search_id, saved_searches.c.user_id == user.id)
+            )
         return done.rowcount > 0
 
     # --- follows ----------------------------------------------------------------------
@@ -183,8 +197,9 @@ class DeliveryStore:
         key = author_key(label) if kind == "author" else label
         try:
             with self.engine.begin() as conn:
-                conn.execute(follows.insert().values(user_id=user.id, kind=kind, key=key, label=label,
-                                                     created_at=utcnow()))
+                conn.execute(
+                    follows.insert().values(user_id=user.id, kind=kind, key=key, label=label, created_at=utcnow())
+                )
         except IntegrityError:
             pass  # already followed
         return Follow(kind, key, label)  # type: ignore[arg-type]
@@ -196,8 +211,9 @@ class DeliveryStore:
 
     def unfollow(self, user: User, kind: str, key: str) -> bool:
         with self.engine.begin() as conn:
-            done = conn.execute(follows.delete().where(follows.c.user_id == user.id, follows.c.kind == kind,
-                                                       follows.c.key == key))
+            done = conn.execute(
+                follows.delete().where(follows.c.user_id == user.id, follows.c.kind == kind, follows.c.key == key)
+            )
         return done.rowcount > 0
 
     # --- "not interested" ---------------------------------------------------------------
@@ -213,8 +229,7 @@ class DeliveryStore:
 
     def undo_not_interested(self, user: User, paper_id: str) -> bool:
         with self.engine.begin() as conn:
-            done = conn.execute(feedback.delete().where(feedback.c.user_id == user.id,
-                                                        feedback.c.paper_id == paper_id))
+            done = conn.execute(feedback.delete().where(feedback.c.user_id == user.id, feedback.c.paper_id == paper_id))
         return done.rowcount > 0
 
     def not_interested_ids(self, user: User, among: Iterable[str] | None = None) -> list[str]:

@@ -43,8 +43,9 @@ class ImportReport:
         return "; ".join(parts)
 
 
-def import_bibtex(catalog: Catalog, collections: Collections, user: User, path: Path,
-                  collection_name: str) -> ImportReport:
+def import_bibtex(
+    catalog: Catalog, collections: Collections, user: User, path: Path, collection_name: str
+) -> ImportReport:
     """Import a .bib file (or .bib.gz) into one of the user's collections (created if needed).
 
     Raises SourceError when the file cannot be read at all and UserError for a bad collection name.

@@ -7,8 +7,8 @@ weight), the way arxiv-sanity-lite balances its SVM, so a 20-paper library and a
 one get comparably calibrated scores. Fitting is a few Newton steps on 385 parameters:
 milliseconds, so models are fitted per request instead of being stored.
 
-With fewer than MIN_POSITIVES positives or no negatives a classifier has nothing to learn
-from, so the model falls back to the time-weighted centroid (minus the "not interested"
+With fewer than MIN_POSITIVES positives or MIN_NEGATIVES negatives a classifier has too
+little to learn from, so the model falls back to the time-weighted centroid (minus the "not interested"
 centroid). Which of these won, and by how much, is in benchmarks/results/recommend.md.
 """
 
@@ -24,15 +24,19 @@ HALF_LIFE_DAYS = 90.0
 L2 = 1e-3
 HARD_NEGATIVE_WEIGHT = 3.0  # one "not interested" counts as three random negatives
 MIN_POSITIVES = 3
+MIN_NEGATIVES = 50  # below this (a tiny catalog) any separating plane fits and the cut means nothing
+CENTROID_MIN_COSINE = 0.3  # the centroid's "belongs" cut (MiniLM: unrelated abstracts score ~0-0.2)
 NEWTON_STEPS = 12
 
 
 @dataclass(frozen=True)
 class LibraryModel:
-    """score(x) = direction . x + bias; linear, so the vector index can rank the catalog by it."""
+    """score(x) = direction . x + bias; linear, so the vector index can rank the catalog by it.
+    Papers scoring above `threshold` are predicted to belong with the library."""
 
     direction: np.ndarray
     bias: float
+    threshold: float = 0.0
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         return matrix @ self.direction + self.bias
@@ -49,7 +53,8 @@ def centroid(positives: np.ndarray, weights: np.ndarray, hard: np.ndarray | None
     direction = (weights[:, None] * positives).sum(axis=0) / max(weights.sum(), 1e-12)
     if hard is not None and len(hard):
         direction = direction - 0.5 * hard.mean(axis=0)
-    return LibraryModel(direction.astype(np.float32), 0.0)
+    norm = float(np.linalg.norm(direction))
+    return LibraryModel(direction.astype(np.float32), 0.0, CENTROID_MIN_COSINE * norm)
 
 
 def logistic(
@@ -71,7 +76,7 @@ def logistic(
         theta -= step
         if np.abs(step).max() < 1e-6:
             break
-    return LibraryModel(theta[:-1].astype(np.float32), float(theta[-1]))
+    return LibraryModel(theta[:-1].astype(np.float32), float(theta[-1]))  # threshold 0: p = 0.5
 
 
 def fit(
@@ -85,12 +90,12 @@ def fit(
 ) -> LibraryModel:
     """The model for one library (see the module docstring)."""
     pos_w = recency_weights(ages, half_life_days)
-    if len(positives) < MIN_POSITIVES or negatives is None or not len(negatives):
+    if len(positives) < MIN_POSITIVES or negatives is None or len(negatives) < MIN_NEGATIVES:
         return centroid(positives, pos_w, hard)
     neg = negatives if hard is None or not len(hard) else np.vstack([negatives, hard])
     neg_w = np.ones(len(neg))
     if hard is not None and len(hard):
-        neg_w[len(negatives):] = HARD_NEGATIVE_WEIGHT
+        neg_w[len(negatives) :] = HARD_NEGATIVE_WEIGHT
     weights = np.concatenate([0.5 * pos_w / pos_w.sum(), 0.5 * neg_w / neg_w.sum()])
     y = np.concatenate([np.ones(len(positives)), np.zeros(len(neg))])
     return logistic(np.vstack([positives, neg]), y, weights, l2)

@@ -65,8 +65,7 @@ class Recommendation:
     def reason(self) -> str:
         if self.anchor is None:
             return "close to the papers you keep"
-        where = ("which you upvoted" if self.anchor_source == UPVOTED
-                 else f"in your collection {self.anchor_source}")
+        where = "which you upvoted" if self.anchor_source == UPVOTED else f"in your collection {self.anchor_source}"
         terms = f"; shared terms: {', '.join(self.shared_terms)}" if self.shared_terms else ""
         return f"close to “{self.anchor.title}” {where}{terms}"
 
@@ -87,9 +86,11 @@ class Recommender:
 
     def library(self, user: User, collection_ids: Sequence[int] | None = None) -> Library:
         """The user's kept papers, newest first; only the given collections when named (no upvotes then)."""
-        kept = (sa.select(collection_items.c.paper_id, collection_items.c.added_at, collections.c.name)
-                .join(collections, collections.c.id == collection_items.c.collection_id)
-                .where(collections.c.user_id == user.id))
+        kept = (
+            sa.select(collection_items.c.paper_id, collection_items.c.added_at, collections.c.name)
+            .join(collections, collections.c.id == collection_items.c.collection_id)
+            .where(collections.c.user_id == user.id)
+        )
         if collection_ids is not None:
             kept = kept.where(collections.c.id.in_(list(collection_ids)))
         with self.engine.connect() as conn:
@@ -111,18 +112,24 @@ class Recommender:
         candidates: Sequence[str] | None = None,
         limit: int = 10,
         now: datetime | None = None,
+        confident_only: bool = False,
     ) -> Recommendations:
-        """The best `limit` papers among `candidates` (default: the whole index) for this user."""
+        """The best `limit` papers among `candidates` (default: the whole index) for this user;
+        with `confident_only`, only those the model predicts belong with the library (a digest
+        should rather be short than padded with whatever scored least badly)."""
         library = self.library(user, collection_ids)
         out = Recommendations([], library)
         if library.capped:
-            out.notices.append(f"your library has {library.total} papers; recommendations use the "
-                               f"{len(library.items)} most recently added")
+            out.notices.append(
+                f"your library has {library.total} papers; recommendations use the "
+                f"{len(library.items)} most recently added"
+            )
         vectors = self.ctx.indexes.vectors
         kept = [(item, v) for item in library.items if (v := vectors.get(item.paper_id)) is not None]
         if missing := len(library.items) - len(kept):
-            out.notices.append(f"{missing} paper(s) of your library are not in the semantic index yet "
-                               "(run `papersift index`)")
+            out.notices.append(
+                f"{missing} paper(s) of your library are not in the semantic index yet (run `papersift index`)"
+            )
         if not kept:
             if not library.items:
                 out.notices.append("save or upvote a few papers to get recommendations")
@@ -133,17 +140,20 @@ class Recommender:
         model = fit(
             np.stack([v for _, v in kept]),
             [(now or utcnow()) - item.added for item, _ in kept],
-            self._negatives(user, lib_ids),
+            self._negatives(user, lib_ids | set(candidates or ())),
             np.stack(hard) if hard else None,
         )
         excluded = {item.paper_id for item in library.items} | set(disliked)
         ranked = self._rank(model, candidates, excluded, limit)
+        if confident_only:
+            ranked = [(pid, score) for pid, score in ranked if score > model.threshold]
         out.items = self._explain(ranked, kept, model)
         return out
 
     def _negatives(self, user: User, exclude: set[str]) -> np.ndarray | None:
         """Random catalog papers (the "everything else" a library is contrasted with), drawn by
-        change-log number so no table scan is needed; seeded per user so pages are stable."""
+        change-log number so no table scan is needed; seeded per user so pages are stable. The
+        papers being ranked are left out: calling a candidate a negative would only hurt it."""
         vectors = self.ctx.indexes.vectors
         top = self.ctx.catalog.max_seq()
         rng = random.Random(user.id)
@@ -157,22 +167,25 @@ class Recommender:
                         found.append(v)
         return np.stack(found) if found else None
 
-    def _rank(self, model: LibraryModel, candidates: Sequence[str] | None, excluded: set[str],
-              limit: int) -> list[tuple[str, float]]:
+    def _rank(
+        self, model: LibraryModel, candidates: Sequence[str] | None, excluded: set[str], limit: int
+    ) -> list[tuple[str, float]]:
         vectors = self.ctx.indexes.vectors
         if candidates is None:
             hits = vectors.search(model.direction, limit + len(excluded))
             return [(pid, s + model.bias) for pid, s in hits if pid not in excluded][:limit]
-        pool = [(pid, v) for pid in dict.fromkeys(candidates)
-                if pid not in excluded and (v := vectors.get(pid)) is not None]
+        pool = [
+            (pid, v) for pid in dict.fromkeys(candidates) if pid not in excluded and (v := vectors.get(pid)) is not None
+        ]
         if not pool:
             return []
         scores = model.score(np.stack([v for _, v in pool]))
         order = np.argsort(-scores, kind="stable")[:limit]
         return [(pool[i][0], float(scores[i])) for i in order]
 
-    def _explain(self, ranked: list[tuple[str, float]], kept: list[tuple[LibraryItem, np.ndarray]],
-                 model: LibraryModel) -> list[Recommendation]:
+    def _explain(
+        self, ranked: list[tuple[str, float]], kept: list[tuple[LibraryItem, np.ndarray]], model: LibraryModel
+    ) -> list[Recommendation]:
         vectors = self.ctx.indexes.vectors
         lexical = self.ctx.indexes.lexical
         library_matrix = np.stack([v for _, v in kept])

@@ -43,13 +43,20 @@ def _settings_page(web: Web, request: Request, user: User, status: int = 200, **
     delivery = _delivery(web)
     values = {"message": None, "error": None, "import_report": None, **values}
     return render(
-        web, request, "digest/settings.html", status,
+        web,
+        request,
+        "digest/settings.html",
+        status,
         subscription=delivery.store.subscription(user),
         searches=delivery.store.saved_searches(user),
         follows=delivery.store.follows(user),
         collections=web.community.collections.owned(user),
         history=delivery.ledger.history(user.id, 10),
-        frequencies=FREQUENCIES, sections=SECTIONS, section_labels=SECTION_LABELS, modes=MODES, **values,
+        frequencies=FREQUENCIES,
+        sections=SECTIONS,
+        section_labels=SECTION_LABELS,
+        modes=MODES,
+        **values,
     )
 
 
@@ -146,8 +153,7 @@ async def import_library(
 
 
 @router.get("/account/digest/preview", response_class=HTMLResponse)
-def preview(request: Request, web: WebDep, user: SignedIn,
-            format: Literal["html", "text"] = "html") -> Response:
+def preview(request: Request, web: WebDep, user: SignedIn, format: Literal["html", "text"] = "html") -> Response:
     """The digest `digest send` would compose for you right now (nothing is recorded or sent)."""
     delivery = _delivery(web)
     digest = delivery.preview(user, datetime.now(UTC))
@@ -157,14 +163,22 @@ def preview(request: Request, web: WebDep, user: SignedIn,
 
 
 @router.get("/recommendations", response_class=HTMLResponse)
-def recommendations(request: Request, web: WebDep, user: SignedIn,
-                    collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+def recommendations(
+    request: Request, web: WebDep, user: SignedIn, collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> HTMLResponse:
     chosen = owned_collection(web, user, collection) if collection else None
     delivery = _delivery(web)
     result = delivery.recommender.recommend(user, collection_ids=[chosen.id] if chosen else None, limit=20)
     hidden = web.ctx.catalog.get_many(delivery.store.not_interested_ids(user)[:20])
-    return render(web, request, "digest/recommendations.html", result=result, chosen=chosen,
-                  collections=web.community.collections.owned(user), hidden=list(hidden.values()))
+    return render(
+        web,
+        request,
+        "digest/recommendations.html",
+        result=result,
+        chosen=chosen,
+        collections=web.community.collections.owned(user),
+        hidden=list(hidden.values()),
+    )
 
 
 @router.post("/recommendations/feedback")
@@ -175,7 +189,7 @@ def feedback(
     action: Annotated[Literal["hide", "undo"], Form()] = "hide",
     next: Annotated[str, Form()] = "/recommendations",
 ) -> Response:
-    """"Not interested" (or its undo): the paper is never recommended again and its neighbours drop."""
+    """ "Not interested" (or its undo): the paper is never recommended again and its neighbours drop."""
     store = _delivery(web).store
     if action == "undo":
         store.undo_not_interested(user, paper_id)
@@ -192,8 +206,9 @@ def unsubscribe_page(request: Request, web: WebDep, token: Token = "") -> HTMLRe
 @router.post("/digest/unsubscribe", response_class=HTMLResponse)
 def unsubscribe_confirm(request: Request, web: WebDep, token: Annotated[str, Form(max_length=500)]) -> HTMLResponse:
     user = _delivery(web).unsubscribe(token)
-    return render(web, request, "digest/unsubscribe.html", 200 if user else 400, token=token, done=user,
-                  invalid=user is None)
+    return render(
+        web, request, "digest/unsubscribe.html", 200 if user else 400, token=token, done=user, invalid=user is None
+    )
 
 
 @router.get("/api/digest/unsubscribe")

@@ -48,14 +48,18 @@ def _not_modified_since(header: str, modified: datetime) -> bool:
     return since.tzinfo is not None and modified <= since
 
 
-def feed_response(request: Request, web: WebDep, fmt: str, info: FeedInfo, papers: list[Paper],
-                  changed: datetime | None = None) -> Response:
+def feed_response(
+    request: Request, web: WebDep, fmt: str, info: FeedInfo, papers: list[Paper], changed: datetime | None = None
+) -> Response:
     """The feed, or 304 Not Modified when the client's copy is current."""
     fmt = _format(fmt)
     body, modified = render_feed(info, papers, fmt, web.ctx.settings.base_url, changed)  # type: ignore[arg-type]
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True),
-               "Cache-Control": "public, max-age=300"}
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(modified, usegmt=True),
+        "Cache-Control": "public, max-age=300",
+    }
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         fresh = _etag_matches(if_none_match, etag)
@@ -74,8 +78,12 @@ def trending(request: Request, web: WebDep, fmt: str) -> Response:
     day = feeds.latest_day()
     items = feeds.feed(Period.containing("day", day), "trending", 1, FEED_SIZE, date.today()).items if day else []
     label = f" on {day:%-d %B %Y}" if day else ""
-    info = FeedInfo(f"papersift: trending{label}", "The day's papers ranked by upvotes",
-                    f"/feeds/trending.{fmt}", f"/?date={day.isoformat()}" if day else "/")
+    info = FeedInfo(
+        f"papersift: trending{label}",
+        "The day's papers ranked by upvotes",
+        f"/feeds/trending.{fmt}",
+        f"/?date={day.isoformat()}" if day else "/",
+    )
     return feed_response(request, web, fmt, info, [r.paper for r in items])
 
 
@@ -96,8 +104,12 @@ def search(
     except QueryError as exc:
         raise Problem(422, "invalid_query", str(exc)) from None
     params = urlencode({"q": q, "mode": mode})
-    info = FeedInfo(f"papersift: {q}", f"Newest papers matching the search {q}",
-                    f"/feeds/search.{fmt}?{params}", f"/search?{params}&sort=date")
+    info = FeedInfo(
+        f"papersift: {q}",
+        f"Newest papers matching the search {q}",
+        f"/feeds/search.{fmt}?{params}",
+        f"/search?{params}&sort=date",
+    )
     return feed_response(request, web, fmt, info, [h.paper for h in page.hits])
 
 
@@ -107,8 +119,12 @@ def category(request: Request, web: WebDep, category: str, fmt: str) -> Response
     listing = web.community.feeds.by_category(category, "newest", 1, FEED_SIZE, date.today())
     if listing.total == 0:
         raise Problem(404, "category_not_found", f"no papers in category {category[:40]!r}")
-    info = FeedInfo(f"papersift: {category}", f"Newest papers in {category}",
-                    f"/feeds/category/{quote(category, safe='')}.{fmt}", category_url(category))
+    info = FeedInfo(
+        f"papersift: {category}",
+        f"Newest papers in {category}",
+        f"/feeds/category/{quote(category, safe='')}.{fmt}",
+        category_url(category),
+    )
     return feed_response(request, web, fmt, info, [r.paper for r in listing.items])
 
 
@@ -120,8 +136,12 @@ def author(request: Request, web: WebDep, name: str, fmt: str) -> Response:
     if display is None:
         raise Problem(404, "author_not_found", f"no papers by an author named {name[:100]!r}")
     listing = feeds.by_author(name, "newest", 1, FEED_SIZE, date.today())
-    info = FeedInfo(f"papersift: {display}", f"Newest papers by {display}",
-                    f"/feeds/author/{quote(name, safe='')}.{fmt}", author_url(display))
+    info = FeedInfo(
+        f"papersift: {display}",
+        f"Newest papers by {display}",
+        f"/feeds/author/{quote(name, safe='')}.{fmt}",
+        author_url(display),
+    )
     return feed_response(request, web, fmt, info, [r.paper for r in listing.items])
 
 
@@ -131,6 +151,10 @@ def collection(request: Request, web: WebDep, collection_id: CollectionId, fmt: 
     _format(fmt)
     found = visible_collection(web, None, collection_id)
     papers = list(reversed(collection_papers(web, found)))[:FEED_SIZE]
-    info = FeedInfo(f"papersift: {found.name}", found.description or f"Papers in the collection {found.name}",
-                    f"/feeds/collection/{found.id}.{fmt}", f"/collections/{found.id}")
+    info = FeedInfo(
+        f"papersift: {found.name}",
+        found.description or f"Papers in the collection {found.name}",
+        f"/feeds/collection/{found.id}.{fmt}",
+        f"/collections/{found.id}",
+    )
     return feed_response(request, web, fmt, info, papers, found.updated_at.replace(tzinfo=UTC))

@@ -80,6 +80,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("digest_items", "digests", "recommendation_feedback", "follows", "saved_searches",
-                 "digest_subscriptions"):
+    for name in (
+        "digest_items",
+        "digests",
+        "recommendation_feedback",
+        "follows",
+        "saved_searches",
+        "digest_subscriptions",
+    ):
         op.drop_table(name)

@@ -1,0 +1,139 @@
+"""Digest settings, preview, recommendations and unsubscribe pages through the real app."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from papersift.context import AppContext
+from papersift.deliver.service import Delivery
+from papersift.deliver.tokens import unsubscribe_token
+from tests.deliver.conftest import build_app
+from tests.web.conftest import csrf, sign_up
+
+BIB = """@article{good1,
+  title = {Learning dexterous grasping with tactile feedback for robot hands},
+  author = {Franklin, Rosalind},
+  eprint = {2506.00001},
+  year = {2025}
+}
+@article{broken,
+  title = {Unclosed brace
+@misc{good2,
+  title = {A paper only this library knows},
+  author = {Doe, Jane},
+  year = 2024
+}
+"""
+
+
+@pytest.fixture
+def client(ctx: AppContext) -> Iterator[TestClient]:
+    with TestClient(build_app(ctx), follow_redirects=False) as c:
+        yield c
+
+
+def test_pages_need_sign_in(client: TestClient) -> None:
+    for path in ("/account/digest", "/account/digest/preview", "/recommendations"):
+        r = client.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/account/signin")
+
+
+def test_settings_forms(client: TestClient, ctx: AppContext) -> None:
+    token = sign_up(client)
+    page = client.get("/account/digest")
+    assert page.status_code == 200 and "You receive no digest." in page.text
+    r = client.post(
+        "/account/digest", data={"csrf_token": token, "frequency": "weekly", "section": ["trending", "searches"]}
+    )
+    assert r.status_code == 200 and "Digest settings saved." in r.text
+    sub = Delivery(ctx).store.subscription(Delivery(ctx).user("ada@example.org"))
+    assert sub and (sub.frequency, sub.sections, sub.active) == ("weekly", ("searches", "trending"), True)
+    assert client.post("/account/digest", data={"frequency": "weekly"}).status_code == 403  # no CSRF token
+    bad = client.post("/account/digest/searches", data={"csrf_token": token, "q": "foo:bar"})
+    assert bad.status_code == 400 and "unknown field" in bad.text.lower()
+    ok = client.post("/account/digest/searches", data={"csrf_token": token, "q": "<b>robots</b>", "mode": "lexical"})
+    assert "Saved the search" in ok.text and "<b>robots</b>" not in ok.text and "&lt;b&gt;robots" in ok.text
+    assert "/feeds/search.atom?q=%3Cb%3Erobots%3C/b%3E" in ok.text
+    client.post("/account/digest/follows", data={"csrf_token": token, "kind": "category", "name": "cs.RO"})
+    assert 'Category: <a href="/categories/cs.RO">cs.RO</a>' in client.get("/account/digest").text
+    client.post("/account/digest/follows/delete", data={"csrf_token": token, "kind": "category", "key": "cs.RO"})
+    assert "Category:" not in client.get("/account/digest").text
+    stop = client.post("/account/digest", data={"csrf_token": token, "action": "stop"})
+    assert "Digests stopped." in stop.text
+
+
+def test_preview_and_recommendations_with_not_interested(client: TestClient, ctx: AppContext) -> None:
+    token = sign_up(client)
+    delivery = Delivery(ctx)
+    user = delivery.user("ada@example.org")
+    robots = delivery.community.collections.create(user, "Robots")
+    for pid in ("2506.00001", "2506.00002", "2506.00003"):
+        delivery.community.collections.add(user, robots.id, pid)
+    recs = client.get(f"/recommendations?collection={robots.id}")
+    assert recs.status_code == 200
+    first = re.findall(r'href="/papers/([^"]+)"', recs.text)
+    assert first[:2] in (["2506.00004", "2506.00005"], ["2506.00005", "2506.00004"])
+    assert "in your collection Robots" in recs.text and "2506.00001" not in first
+    r = client.post(
+        "/recommendations/feedback",
+        data={"csrf_token": token, "paper_id": "2506.00005", "next": f"/recommendations?collection={robots.id}"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/recommendations?collection={robots.id}"
+    after = client.get(f"/recommendations?collection={robots.id}").text
+    shown = re.findall(r'<h2 class="card-title"><a href="/papers/([^"]+)"', after)
+    assert "2506.00005" not in shown and "Marked “not interested”" in after
+    client.post("/recommendations/feedback", data={"csrf_token": token, "paper_id": "2506.00005", "action": "undo"})
+    assert delivery.store.not_interested_ids(user) == []
+    assert (
+        client.post("/recommendations/feedback", data={"csrf_token": token, "paper_id": "9999.99999"}).status_code
+        == 404
+    )
+    assert client.get("/recommendations?collection=999").status_code == 404
+    preview = client.get("/account/digest/preview")
+    assert preview.status_code == 200 and "Your next digest" in preview.text
+    text = client.get("/account/digest/preview?format=text")
+    assert '<pre class="digest-text">' in text.text or "no digest would be sent" in text.text
+
+
+def test_unsubscribe_page_and_one_click(client: TestClient, ctx: AppContext) -> None:
+    sign_up(client)
+    delivery = Delivery(ctx)
+    user = delivery.user("ada@example.org")
+    delivery.store.subscribe(user)
+    token = unsubscribe_token(delivery.community.secret, user.id, user.email)
+    page = client.get(f"/digest/unsubscribe?token={token}")
+    assert page.status_code == 200 and "Stop sending" in page.text
+    assert delivery.store.subscription(user).active  # type: ignore[union-attr]  # GET changes nothing
+    form_token = csrf(client, f"/digest/unsubscribe?token={token}")
+    done = client.post("/digest/unsubscribe", data={"csrf_token": form_token, "token": token})
+    assert done.status_code == 200 and "will receive no more digests" in done.text
+    assert not delivery.store.subscription(user).active  # type: ignore[union-attr]
+    assert client.get(f"/api/digest/unsubscribe?token={token}").headers["location"].startswith("/digest/unsubscribe")
+    anonymous = TestClient(client.app)
+    assert anonymous.post(f"/api/digest/unsubscribe?token={token}x").status_code == 400
+    assert (
+        anonymous.post("/api/digest/unsubscribe?token=" + unsubscribe_token(b"0" * 64, user.id, user.email)).status_code
+        == 400
+    )
+    bad = client.post("/digest/unsubscribe", data={"csrf_token": form_token, "token": "forged"})
+    assert bad.status_code == 400 and "not valid" in bad.text
+
+
+def test_bibtex_import_keeps_good_entries_and_reports_bad_lines(client: TestClient, ctx: AppContext) -> None:
+    token = sign_up(client)
+    r = client.post(
+        "/account/digest/import",
+        data={"csrf_token": token, "collection": "Zotero"},
+        files={"library": ("my.bib", BIB.encode(), "text/x-bibtex")},
+    )
+    assert r.status_code == 200, r.text
+    assert "2 paper(s) added to &#39;Zotero&#39;; 1 broken entry skipped" in r.text
+    assert re.search(r"library\.bib:7: broken BibTeX block", r.text)
+    delivery = Delivery(ctx)
+    user = delivery.user("ada@example.org")
+    [zotero] = delivery.community.collections.owned(user)
+    assert delivery.community.collections.paper_ids(zotero.id)[0] == "2506.00001"
