@@ -55,3 +55,13 @@ def test_eval_end_to_end_on_a_real_collection(tmp_path: Path, shared_data: Path)
 def test_eval_rejects_a_bad_collection(tmp_path: Path) -> None:
     proc = cli(tmp_path, "eval", str(tmp_path / "missing"), check=False)
     assert proc.returncode == 2 and "not a directory" in proc.stderr
+
+
+def test_corrupt_index_is_rebuilt_with_a_message(tmp_path: Path, shared_data: Path) -> None:
+    cli(tmp_path, "ingest", "arxiv-kaggle", str(shared_data / "arxiv-kaggle-sample" /
+                                                 "arxiv-metadata-oai-snapshot.sample.json"))
+    cli(tmp_path, "index", "--lexical-only")
+    (tmp_path / "index" / "lexical" / "meta.json").write_text("{damaged")
+    proc = cli(tmp_path, "search", "diphoton production", "--mode", "lexical", "--json")
+    assert "rebuilt the lexical index" in proc.stderr
+    assert json.loads(proc.stdout)["results"][0]["id"] == "0704.0001"

@@ -15,6 +15,7 @@ from papersift.catalog import Catalog
 from papersift.community import Community
 from papersift.config import Settings
 from papersift.index.embed import Encoder, load_encoder
+from papersift.index.indexer import index_lexical
 from papersift.index.store import IndexStore
 from papersift.search.service import SearchService
 
@@ -47,7 +48,14 @@ class AppContext:
 
     @cached_property
     def indexes(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
+        """The indexes; a damaged lexical index is rebuilt from the catalog right here (fast),
+        so a corrupt index is never served. Vectors are re-embedded by `papersift index`."""
+        store = IndexStore(self.settings.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
+        if store.repaired:
+            done, _ = index_lexical(self.catalog, store)
+            warn(f"rebuilt the lexical index from the catalog ({done:,} papers); "
+                 "run `papersift index` to re-embed papers for semantic search")
+        return store
 
     @cached_property
     def community(self) -> Community:

@@ -39,6 +39,7 @@ class IndexStore:
         self.dim = dim
         self.warn = warn
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.repaired = False  # set when a damaged index was moved aside and must be rebuilt
         self.state = self._load_state()
         if not (self.dir / "lexical").exists():
             self.state.lexical_seq = 0
@@ -58,6 +59,7 @@ class IndexStore:
     def _quarantine(self, path: Path) -> None:
         aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
         shutil.move(str(path), aside)
+        self.repaired = True
         self.warn(f"moved the damaged index to {aside}; it will be rebuilt from the catalog")
 
     def _load_state(self) -> IndexState:
