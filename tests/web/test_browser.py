@@ -7,8 +7,6 @@ go to artifacts/screenshots/. Without chromium or Playwright these tests skip, s
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import os
 import re
 import shutil
@@ -25,7 +23,7 @@ import pytest
 from papersift.config import load_settings
 from papersift.context import AppContext
 from tests.community.factories import XSS_TITLE, demo_papers
-from tests.conftest import REPO, shared_data_dir
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -66,21 +64,10 @@ def _papersift() -> list[str]:
 
 
 def _fill_home(home: Path) -> bool:
-    """Ingest a slice of the real data (or the hand-made papers); True if a search index was built."""
-    data = shared_data_dir()
-    if data is not None:
-        corpus = home.parent / "corpus.jsonl.gz"
-        with (
-            gzip.open(data / "hf-daily-papers" / "corpus.jsonl.gz", "rt") as src,
-            gzip.open(corpus, "wt") as dst,
-        ):
-            dst.writelines(itertools.islice(src, 400))
-        subprocess.run(
-            [*_papersift(), "--home", str(home), "ingest", "beir", str(corpus)],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    """The bundled demo corpus (real papers, shipped vectors) plus the hand-made papers (one
+    titled `<script>`); True if the search index was built."""
+    subprocess.run([*_papersift(), "--home", str(home), "demo", "load"], check=True, capture_output=True,
+                   timeout=300)
     ctx = AppContext(load_settings(home))
     ctx.catalog.upsert(demo_papers())
     ctx.close()
