@@ -68,7 +68,7 @@ _NAME = _analyzer(Filter.ascii_fold())
 # Words every abstract uses: useless as a reason why two papers are alike.
 _FILLER = ("about across also among based both can could does each existing experiments further "
            "however into less many may more most new novel our over paper present propose proposed provide "
-           "rather results several show shows significantly such than their them then there these they "
+           "rather results several show shows significantly study studies such than their them then there these they "
            "this those through under using various very well what when where which while with within "
            "without work would").split()
 _WORDS = _analyzer(Filter.stopword("english"), Filter.custom_stopword(_FILLER))  # surface words for key terms
