@@ -23,9 +23,19 @@ from papersift.index.embed import Encoder
 from papersift.index.store import IndexStore
 from papersift.search.fusion import convex, rrf
 from papersift.search.query import ParsedQuery, parse, plain_query
-from papersift.search.types import MODES, SORTS, Filters, Mode, QueryError, SearchHit, SearchPage, SimilarHit, Sort
+from papersift.search.types import (
+    MAX_PAGE,
+    MODES,
+    SORTS,
+    Filters,
+    Mode,
+    QueryError,
+    SearchHit,
+    SearchPage,
+    SimilarHit,
+    Sort,
+)
 
-MAX_PAGE = 50  # deeper pages are a crawler, not a reader
 BROWSE_DEPTH = 2_000  # candidates re-ranked by trending when listing without text
 SELECTIVE_FILTER = 20_000  # below this many matches, score exactly the allowed rows
 TrendingScores = Callable[[list[str]], dict[str, float]]

@@ -12,6 +12,7 @@ Mode = Literal["lexical", "dense", "hybrid"]
 Sort = Literal["relevance", "date", "trending"]
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 SORTS: tuple[Sort, ...] = ("relevance", "date", "trending")
+MAX_PAGE = 50  # deeper pages are a crawler, not a reader
 
 
 class QueryError(ValueError):
@@ -53,6 +54,11 @@ class SearchPage:
     query: str
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        """Reachable pages: all results, but never past MAX_PAGE."""
+        return max(1, min(MAX_PAGE, -(-self.total // self.per_page)))
 
 
 @dataclass

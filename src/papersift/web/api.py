@@ -120,7 +120,7 @@ def search(
         total=result.total,
         page=result.page,
         per_page=result.per_page,
-        pages=max(1, -(-result.total // result.per_page)),
+        pages=result.pages,
         facets=result.facets,
         notices=result.notices,
         results=[
