@@ -3,24 +3,30 @@
 For each simulated library (see recommend_data.py: one primary category over three months,
 the next month's papers of that category held out, every paper of that month a candidate)
 each method ranks the candidates and we report precision@10 and nDCG@10 (ranx), averaged over
-libraries. Methods:
+libraries, for the whole library and for random 10/25/50-paper cuts of it (a new user keeps a
+few papers, not three months of a category). Methods:
   popularity          HF daily-papers upvotes where known, else newest first (not personal)
   arxiv-sanity-lite   its compute.py TF-IDF (title + abstract + authors, 1-2-grams, sublinear tf,
                       min_df 5, max_df 0.5, 20k features) and serve.py svm_rank: LinearSVC(C=0.1,
                       balanced) with the library positive and every other paper negative
   centroid*           cosine to the (time-weighted) mean library vector (MiniLM int8)
   knn-max             cosine to the nearest library paper
-  logistic*           papersift.discover.model: logistic regression, sampled negatives
-  hybrid              reciprocal-rank fusion of logistic and the TF-IDF SVM (do lexical features help?)
+  embedding logistic* papersift.discover.model: logistic regression on MiniLM vectors, sampled negatives
+  TF-IDF logistic     papersift.discover.lexical: arxiv-sanity-lite's features, logistic regression,
+                      the same sampled negatives (no candidate is ever a negative)
+  papersift           what ships: embedding logistic below lexical.MIN_LIBRARY papers, TF-IDF above
+  RRF                 reciprocal-rank fusion of the two logistic models (does combining help?)
 Needs scikit-learn (benchmark only). Usage: python benchmarks/recommend.py [--quick]
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -29,6 +35,7 @@ from recommend_data import Record, Task, hf_upvotes, load_records, make_tasks, v
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from papersift.discover import lexical
 from papersift.discover.model import HALF_LIFE_DAYS, L2, centroid, fit, recency_weights
 
 TOP = 100
@@ -81,14 +88,9 @@ def arxiv_sanity(task: Task) -> dict[str, float]:
     y = np.array([1 if r.id in lib else 0 for r in corpus])
     clf = LinearSVC(class_weight="balanced", max_iter=10000, tol=1e-6, C=0.1).fit(x, y)
     s = clf.decision_function(x)
-    keep = [i for i, r in enumerate(corpus) if r.id not in lib and r.id in _candidate_ids(task)]
+    candidates = {r.id for r in task.candidates}
+    keep = [i for i, r in enumerate(corpus) if r.id not in lib and r.id in candidates]
     return _top([corpus[i].id for i in keep], s[keep])
-
-
-def _candidate_ids(task: Task) -> set[str]:
-    if not hasattr(task, "_cids"):
-        task._cids = {r.id for r in task.candidates}  # type: ignore[attr-defined]
-    return task._cids  # type: ignore[attr-defined]
 
 
 def embedding_scorers(vecs: dict[str, np.ndarray]) -> dict[str, Scorer]:
@@ -122,9 +124,27 @@ def embedding_scorers(vecs: dict[str, np.ndarray]) -> dict[str, Scorer]:
     }
     for l2 in (1e-4, 1e-3, 1e-2):
         scorers[f"logistic, no decay, l2={l2:g}"] = logistic(0, l2)
-    for half_life in (30.0, 90.0):
-        scorers[f"logistic, half-life {half_life:g} d, l2={L2:g}"] = logistic(half_life, L2)
+    scorers["logistic, half-life 30 d, l2=0.001"] = logistic(30, L2)
+    scorers[EMBEDDING] = logistic(HALF_LIFE_DAYS, L2)
     return scorers
+
+
+def lexical_scorer() -> Scorer:
+    """papersift.discover.lexical exactly as the recommender calls it (features cached by id)."""
+    cache: dict[str, list[str]] = {}
+
+    def docs(records: list[Record]) -> list[list[str]]:
+        for r in records:
+            if r.id not in cache:
+                cache[r.id] = lexical.terms(r.title, r.abstract, r.authors)
+        return [cache[r.id] for r in records]
+
+    def score(task: Task) -> dict[str, float]:
+        scores = lexical.lexical_scores(docs(task.library), docs(task.negatives), docs(task.candidates))
+        assert scores is not None
+        return _top([r.id for r in task.candidates], scores)
+
+    return score
 
 
 def rrf(*runs: dict[str, float], k: float = 60.0) -> dict[str, float]:
@@ -135,51 +155,107 @@ def rrf(*runs: dict[str, float], k: float = 60.0) -> dict[str, float]:
     return dict(sorted(fused.items(), key=lambda kv: -kv[1])[:TOP])
 
 
+SIZES = (10, 25, 50, None)  # a new user's few papers ... the whole (capped) library
+
+
+def resized(tasks: list[Task], size: int | None) -> list[Task]:
+    """The same libraries cut to `size` random papers (all when None or smaller)."""
+    if size is None:
+        return tasks
+    return [
+        replace(
+            t,
+            library=sorted(
+                random.Random(t.name).sample(t.library, min(size, len(t.library))), key=lambda r: (r.day, r.id)
+            ),
+        )
+        for t in tasks
+    ]
+
+
+def evaluate_all(tasks: list[Task], scorers: dict[str, Scorer]) -> dict[str, dict[str, list[float] | float]]:
+    qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
+    out: dict[str, dict[str, list[float] | float]] = {}
+    runs: dict[str, dict[str, dict[str, float]]] = {}
+    for name, scorer in scorers.items():
+        started = time.perf_counter()
+        runs[name] = {t.name: scorer(t) for t in tasks}
+        ms = (time.perf_counter() - started) * 1000 / len(tasks)
+        out[name] = {**evaluate(qrels, Run(runs[name]), ["precision@10", "ndcg@10"], return_mean=False), "ms": ms}
+    derived = {
+        SHIPPED: {t.name: runs[LEXICAL if len(t.library) >= lexical.MIN_LIBRARY else EMBEDDING][t.name] for t in tasks},
+        HYBRID: {t.name: rrf(runs[EMBEDDING][t.name], runs[LEXICAL][t.name]) for t in tasks},
+    }
+    for name, run in derived.items():
+        out[name] = {**evaluate(qrels, Run(run), ["precision@10", "ndcg@10"], return_mean=False), "ms": float("nan")}
+    return out
+
+
+EMBEDDING = f"embedding logistic, half-life {HALF_LIFE_DAYS:g} d, l2={L2:g}"
+LEXICAL = "TF-IDF logistic (discover/lexical.py)"
+SHIPPED = (
+    f"papersift: embedding logistic below {lexical.MIN_LIBRARY} papers, TF-IDF logistic from {lexical.MIN_LIBRARY}"
+)
+ARXIV_SANITY = "arxiv-sanity-lite TF-IDF + LinearSVC"
+POPULARITY = "popularity (HF upvotes, else newest)"
+HYBRID = "RRF(embedding logistic, TF-IDF logistic)"
+
+
 def main(quick: bool = False) -> None:
     started = time.perf_counter()
     tasks = make_tasks(load_records())
     if quick:
         tasks = tasks[::3]
     vecs = vectors_for([r for t in tasks for r in (*t.library, *t.candidates, *t.negatives)])
-    qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
     print(
-        f"{len(tasks)} libraries; candidates per library {min(len(t.candidates) for t in tasks)}-"
-        f"{max(len(t.candidates) for t in tasks)}; library sizes {min(len(t.library) for t in tasks)}-"
-        f"{max(len(t.library) for t in tasks)}; held-out {min(len(t.held_out) for t in tasks)}-"
-        f"{max(len(t.held_out) for t in tasks)}"
+        f"{len(tasks)} libraries ({', '.join(t.name for t in tasks)}); candidates per library "
+        f"{min(len(t.candidates) for t in tasks)}-{max(len(t.candidates) for t in tasks)}; full library sizes "
+        f"{min(len(t.library) for t in tasks)}-{max(len(t.library) for t in tasks)}; held-out "
+        f"{min(len(t.held_out) for t in tasks)}-{max(len(t.held_out) for t in tasks)}"
     )
-    scorers: dict[str, Scorer] = {
-        "popularity (HF upvotes, else newest)": popularity(hf_upvotes()),
-        "arxiv-sanity-lite TF-IDF + LinearSVC": arxiv_sanity,
+    scorers = {
+        POPULARITY: popularity(hf_upvotes()),
+        ARXIV_SANITY: arxiv_sanity,
         **embedding_scorers(vecs),
+        LEXICAL: lexical_scorer(),
     }
-    runs: dict[str, dict[str, dict[str, float]]] = {}
-    for name, scorer in scorers.items():
-        t0 = time.perf_counter()
-        runs[name] = {t.name: scorer(t) for t in tasks}
-        runs[name]["_ms"] = {"": (time.perf_counter() - t0) * 1000 / len(tasks)}
-    shipped = f"logistic, half-life {HALF_LIFE_DAYS:g} d, l2={L2:g}"
-    runs[f"hybrid: RRF({shipped}, TF-IDF SVM)"] = {
-        t.name: rrf(runs[shipped][t.name], runs["arxiv-sanity-lite TF-IDF + LinearSVC"][t.name]) for t in tasks
-    }
-    print("\n| method | P@10 | nDCG@10 | worst-library nDCG@10 | ms/library |\n|---|---|---|---|---|")
-    per_library: dict[str, dict[str, float]] = {}
-    for name, run in runs.items():
-        ms = run.pop("_ms", {"": float("nan")})[""]
-        scores = evaluate(qrels, Run(run), ["precision@10", "ndcg@10"], return_mean=False)
-        per_library[name] = dict(zip((t.name for t in tasks), scores["ndcg@10"], strict=True))
-        mark = " (shipped)" if name == shipped else ""
+    summary: dict[str, list[str]] = {}
+    for size in SIZES:
+        label = "whole library (51-300 papers)" if size is None else f"{size} papers per library"
+        results = evaluate_all(resized(tasks, size), scorers)
         print(
-            f"| {name}{mark} | {statistics.mean(scores['precision@10']):.3f} | "
-            f"{statistics.mean(scores['ndcg@10']):.3f} | {min(scores['ndcg@10']):.3f} | {ms:.0f} |"
+            f"\n### {label}\n\n| method | P@10 | nDCG@10 | worst library nDCG@10 | ms/library |\n|---|---|---|---|---|"
         )
-    print("\nnDCG@10 per library (shipped model vs arxiv-sanity-lite vs popularity):")
-    for t in tasks:
-        print(
-            f"  {t.name:16s} library {len(t.library):3d} held-out {len(t.held_out):3d}: "
-            f"{per_library[shipped][t.name]:.3f} vs {per_library['arxiv-sanity-lite TF-IDF + LinearSVC'][t.name]:.3f}"
-            f" vs {per_library['popularity (HF upvotes, else newest)'][t.name]:.3f}"
-        )
+        for name, r in results.items():
+            mark = " **(shipped)**" if name == SHIPPED else ""
+            print(
+                f"| {name}{mark} | {statistics.mean(r['precision@10']):.3f} | {statistics.mean(r['ndcg@10']):.3f} "
+                f"| {min(r['ndcg@10']):.3f} | {r['ms']:.0f} |"
+            )
+            if name in (SHIPPED, EMBEDDING, LEXICAL, ARXIV_SANITY, POPULARITY):
+                summary.setdefault(name, []).append(
+                    f"{statistics.mean(r['precision@10']):.3f} / {statistics.mean(r['ndcg@10']):.3f}"
+                )
+        if size is None:
+            print("\nnDCG@10 per whole library, papersift (shipped) vs arxiv-sanity-lite:")
+            for t, ours, theirs in zip(
+                tasks,
+                results[SHIPPED]["ndcg@10"],
+                results[ARXIV_SANITY]["ndcg@10"],  # type: ignore[arg-type]
+                strict=True,
+            ):
+                print(
+                    f"  {t.name:16s} library {len(t.library):3d}, held out {len(t.held_out):3d}: "
+                    f"{ours:.3f} vs {theirs:.3f}"
+                )
+    print(
+        "\n### P@10 / nDCG@10 by library size\n\n| method | "
+        + " | ".join("whole" if s is None else str(s) for s in SIZES)
+        + " |\n|---|"
+        + "---|" * len(SIZES)
+    )
+    for name, cells in summary.items():
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

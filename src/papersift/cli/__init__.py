@@ -40,7 +40,13 @@ def main(
 
 
 def _register() -> None:
-    from papersift.cli import catalog_cmds, demo_cmds, search_cmds, web_cmds  # noqa: F401  (registers commands)
+    from papersift.cli import (  # noqa: F401  (registers commands)
+        catalog_cmds,
+        demo_cmds,
+        digest_cmds,
+        search_cmds,
+        web_cmds,
+    )
 
 
 _register()

@@ -6,15 +6,15 @@ as the papers it lists, *before* SMTP sees it; each hand-over to SMTP first incr
 tells what to do: `pending`/`failed` rows are re-sent as stored (identical Message-ID, so a
 receiver can recognise the one duplicate that a crash in the instant between the server's
 "250 OK" and our commit could cause); `sent` and `rejected` rows are never sent again; a
-period with a row is never composed again. The unique (user, period) key makes two
-concurrent runs agree on one row.
+period with a row is never composed again. Two runs at once agree on one row per period
+(the unique (user, period) key) and only the run holding a row's claim sends it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from papersift.deliver.schema import digest_items, digests
 
 Status = Literal["pending", "sent", "failed", "rejected"]
 UNFINISHED: tuple[Status, ...] = ("pending", "failed")
+CLAIM_LEASE = timedelta(minutes=15)  # far longer than a send with all its retries
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class DigestRecord:
     message_id: str
     message: str
     attempts: int
+    claimed_until: datetime | None
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
@@ -148,15 +150,26 @@ class DigestLedger:
             return existing, False
         return self.get(did), True
 
+    def claim(self, digest_id: int, lease: timedelta = CLAIM_LEASE) -> bool:
+        """Take an unfinished digest for sending; False when it is finished or another run holds
+        it. The claim is a lease, so a run that crashed holding it delays the digest, never loses it."""
+        now = utcnow()
+        free = sa.or_(digests.c.claimed_until.is_(None), digests.c.claimed_until < now)
+        claimable = (digests.c.id == digest_id) & digests.c.status.in_(UNFINISHED) & free
+        with self.engine.begin() as conn:
+            done = conn.execute(digests.update().where(claimable).values(claimed_until=now + lease))
+        return done.rowcount == 1
+
     def start_attempt(self, digest_id: int) -> None:
         self._update(digest_id, attempts=digests.c.attempts + 1)
 
     def mark_sent(self, digest_id: int, at: datetime | None = None) -> None:
-        self._update(digest_id, status="sent", sent_at=at or utcnow(), last_error=None)
+        self._update(digest_id, status="sent", sent_at=at or utcnow(), last_error=None, claimed_until=None)
 
     def mark_failed(self, digest_id: int, error: str, permanent: bool) -> None:
         """`failed` is retried by the next run; `rejected` (a permanent 5xx answer) is not."""
-        self._update(digest_id, status="rejected" if permanent else "failed", last_error=error[:2000])
+        status = "rejected" if permanent else "failed"
+        self._update(digest_id, status=status, last_error=error[:2000], claimed_until=None)
 
     def _update(self, digest_id: int, **values: object) -> None:
         with self.engine.begin() as conn:

@@ -74,6 +74,7 @@ digests = sa.Table(
     sa.Column("message_id", sa.String(255), nullable=False),
     sa.Column("message", sa.Text, nullable=False),  # the complete RFC 5322 message
     sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("claimed_until", sa.DateTime),  # a run is sending it (lease, so a crash frees it)
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime),

@@ -87,7 +87,7 @@ class Outcome:
 
     email: str
     period: str
-    status: str  # sent | failed | rejected | pending | would send | would resend | already sent | nothing new
+    status: str  # sent | failed | rejected | would (re)send | already <status> | nothing new | being sent...
     subject: str = ""
     papers: int = 0
     attempts: int = 0
@@ -193,6 +193,9 @@ def _deliver(
 ) -> Outcome:
     message = email.message_from_string(record.message, policy=policy.default)
     outcome = Outcome(record.recipient, record.period, "sent", record.subject, papers)
+    if not ledger.claim(record.id):
+        outcome.status = "being sent by another run"
+        return outcome
     try:
         outcome.attempts = send_with_retry(
             connection(),

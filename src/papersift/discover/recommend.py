@@ -1,11 +1,12 @@
 """Personal recommendations from what a user keeps: their collections and upvotes.
 
 The library (papers in the user's collections, or in chosen ones, plus upvoted papers) is
-turned into a linear scorer over the stored MiniLM vectors by `discover.model.fit` — the
-model and its settings were chosen by measurement (benchmarks/recommend.py,
-benchmarks/results/recommend.md). Because the scorer is linear, ranking the whole catalog
-is one exact inner-product search in the vector index. Papers marked "not interested" are
-never recommended and act as hard negatives, pushing their neighbourhood down too.
+turned into a linear scorer over the stored MiniLM vectors by `discover.model.fit`; because
+it is linear, ranking the whole catalog is one exact inner-product search in the vector index.
+Libraries of lexical.MIN_LIBRARY papers or more are then re-ranked by a TF-IDF model
+(`discover.lexical`), which measured better for them (benchmarks/results/recommend.md).
+Papers marked "not interested" are never recommended and are negatives for both models,
+pushing their neighbourhood down too.
 
 Every recommendation says why: the library paper it is closest to (and where the user keeps
 it) plus the key terms the two share.
@@ -27,12 +28,14 @@ from papersift.community.accounts import utcnow
 from papersift.community.schema import collection_items, collections, votes
 from papersift.context import AppContext
 from papersift.deliver.store import DeliveryStore
+from papersift.discover import lexical
 from papersift.discover.model import LibraryModel, fit
 from papersift.paper import Paper
 
 MAX_LIBRARY = 2000  # most recent items; older ones barely move a time-weighted model
 MAX_FEEDBACK = 500
 NEGATIVES = 1000
+POOL_PER_ITEM = 20  # whole-catalog ranking: the lexical model re-ranks the embedding model's top 20 x limit
 UPVOTED = "your upvotes"
 
 
@@ -83,6 +86,7 @@ class Recommender:
     def __init__(self, ctx: AppContext, community: Community, store: DeliveryStore):
         self.ctx, self.community, self.store = ctx, community, store
         self.engine = ctx.catalog.engine
+        self._terms: dict[str, list[str]] = {}  # lexical features by paper id (papers rarely change)
 
     def library(self, user: User, collection_ids: Sequence[int] | None = None) -> Library:
         """The user's kept papers, newest first; only the given collections when named (no upvotes then)."""
@@ -136,21 +140,28 @@ class Recommender:
             return out
         disliked = self.store.not_interested_ids(user)[:MAX_FEEDBACK]
         hard = [v for pid in disliked if (v := vectors.get(pid)) is not None]
-        lib_ids = {item.paper_id for item, _ in kept}
+        negatives = self._negatives(user, {item.paper_id for item, _ in kept} | set(candidates or ()))
         model = fit(
             np.stack([v for _, v in kept]),
             [(now or utcnow()) - item.added for item, _ in kept],
-            self._negatives(user, lib_ids | set(candidates or ())),
+            np.stack([v for _, v in negatives]) if negatives else None,
             np.stack(hard) if hard else None,
         )
         excluded = {item.paper_id for item in library.items} | set(disliked)
-        ranked = self._rank(model, candidates, excluded, limit)
-        if confident_only:
-            ranked = [(pid, score) for pid, score in ranked if score > model.threshold]
-        out.items = self._explain(ranked, kept, model)
+        ranked = self._pool(model, candidates, excluded, limit)
+        belongs = {pid for pid, score in ranked if score > model.threshold}
+        if len(kept) >= lexical.MIN_LIBRARY and ranked and negatives:
+            contrast = [pid for pid, _ in negatives] + disliked  # "not interested" is a negative here too
+            lex = self._lexical([item.paper_id for item, _ in kept], contrast, ranked)
+            if lex is not None:
+                ranked = lex
+                belongs |= {pid for pid, score in lex if score > 0}
+        if confident_only:  # a paper either model places with the library
+            ranked = [(pid, score) for pid, score in ranked if pid in belongs]
+        out.items = self._explain(ranked[:limit], kept)
         return out
 
-    def _negatives(self, user: User, exclude: set[str]) -> np.ndarray | None:
+    def _negatives(self, user: User, exclude: set[str]) -> list[tuple[str, np.ndarray]]:
         """Random catalog papers (the "everything else" a library is contrasted with), drawn by
         change-log number so no table scan is needed; seeded per user so pages are stable. The
         papers being ranked are left out: calling a candidate a negative would only hurt it."""
@@ -158,36 +169,51 @@ class Recommender:
         top = self.ctx.catalog.max_seq()
         rng = random.Random(user.id)
         seqs = rng.sample(range(1, top + 1), min(top, 3 * NEGATIVES))
-        found: list[np.ndarray] = []
+        found: list[tuple[str, np.ndarray]] = []
         with self.engine.connect() as conn:
             for i in range(0, len(seqs), 500):
                 q = sa.select(papers.c.id).where(papers.c.seq.in_(seqs[i : i + 500]), papers.c.deleted.is_(False))
                 for pid in conn.execute(q).scalars():
                     if pid not in exclude and (v := vectors.get(pid)) is not None and len(found) < NEGATIVES:
-                        found.append(v)
-        return np.stack(found) if found else None
+                        found.append((pid, v))
+        return found
 
-    def _rank(
+    def _pool(
         self, model: LibraryModel, candidates: Sequence[str] | None, excluded: set[str], limit: int
     ) -> list[tuple[str, float]]:
+        """Candidates ranked by the embedding model, best first: all given ones, or the best
+        POOL_PER_ITEM * limit of the whole index (what the lexical model may re-rank)."""
         vectors = self.ctx.indexes.vectors
         if candidates is None:
-            hits = vectors.search(model.direction, limit + len(excluded))
-            return [(pid, s + model.bias) for pid, s in hits if pid not in excluded][:limit]
+            hits = vectors.search(model.direction, POOL_PER_ITEM * limit + len(excluded))
+            return [(pid, s + model.bias) for pid, s in hits if pid not in excluded][: POOL_PER_ITEM * limit]
         pool = [
             (pid, v) for pid in dict.fromkeys(candidates) if pid not in excluded and (v := vectors.get(pid)) is not None
         ]
         if not pool:
             return []
         scores = model.score(np.stack([v for _, v in pool]))
-        order = np.argsort(-scores, kind="stable")[:limit]
-        return [(pool[i][0], float(scores[i])) for i in order]
+        return [(pool[i][0], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
+
+    def _lexical(
+        self, library: list[str], negatives: list[str], pool: list[tuple[str, float]]
+    ) -> list[tuple[str, float]] | None:
+        """The pool re-ranked by the TF-IDF model (see discover/lexical.py), or None without one."""
+        ids = [pid for pid, _ in pool]
+        missing = [pid for pid in dict.fromkeys(library + negatives + ids) if pid not in self._terms]
+        for pid, paper in self.ctx.catalog.get_many(missing).items():
+            self._terms[pid] = lexical.terms(paper.title, paper.abstract, paper.authors)
+        docs = [[self._terms.get(pid, []) for pid in group] for group in (library, negatives, ids)]
+        scores = lexical.lexical_scores(*docs)
+        if scores is None:
+            return None
+        return [(ids[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
 
     def _explain(
-        self, ranked: list[tuple[str, float]], kept: list[tuple[LibraryItem, np.ndarray]], model: LibraryModel
+        self, ranked: list[tuple[str, float]], kept: list[tuple[LibraryItem, np.ndarray]]
     ) -> list[Recommendation]:
         vectors = self.ctx.indexes.vectors
-        lexical = self.ctx.indexes.lexical
+        index = self.ctx.indexes.lexical
         library_matrix = np.stack([v for _, v in kept])
         found = self.ctx.catalog.get_many([pid for pid, _ in ranked] + [item.paper_id for item, _ in kept])
         out = []
@@ -197,6 +223,6 @@ class Recommender:
             vec = vectors.get(pid)
             anchor_item = kept[int(np.argmax(library_matrix @ vec))][0] if vec is not None else None
             anchor = found.get(anchor_item.paper_id) if anchor_item else None
-            terms = lexical.shared_terms(pid, anchor.id, k=4) if anchor else []
+            terms = index.shared_terms(pid, anchor.id, k=4) if anchor else []
             out.append(Recommendation(found[pid], score, anchor, anchor_item.source if anchor_item else "", terms))
         return out

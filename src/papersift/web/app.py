@@ -21,12 +21,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from papersift.config import load_settings
 from papersift.context import AppContext
-from papersift.web import account, actions, api, api_collections, collection_pages, pages, search_pages
+from papersift.web import (
+    account,
+    actions,
+    api,
+    api_collections,
+    collection_pages,
+    digest_pages,
+    feed_routes,
+    pages,
+    search_pages,
+)
 from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
 from papersift.web.templating import make_templates
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (api, api_collections, account, collection_pages, actions, search_pages, pages)
+ROUTERS = (api, api_collections, account, collection_pages, actions, search_pages, feed_routes, digest_pages, pages)
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'"

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(255), nullable=False),
         sa.Column("message", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("claimed_until", sa.DateTime),
         sa.Column("last_error", sa.Text),
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("sent_at", sa.DateTime),
