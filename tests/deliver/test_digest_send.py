@@ -20,7 +20,7 @@ from papersift.cli import app
 from papersift.community import User
 from papersift.context import AppContext
 from papersift.deliver.digest import window_for
-from papersift.deliver.service import Delivery
+from papersift.deliver.service import Delivery, record_digest
 from tests.community.factories import paper
 from tests.deliver.conftest import build_app, make_user
 from tests.deliver.fixtures import D1, D2, D4, SmtpServer, free_port
@@ -206,17 +206,7 @@ def test_digest_recorded_before_a_crash_is_sent_by_the_next_run(
     window = window_for(sub.frequency, None, now)
     digest = delivery.composer.compose(user, sub, window)
     message = delivery.message(digest, now)
-    delivery.ledger.record(
-        user_id=user.id,
-        period=window.period,
-        since=window.since,
-        until=window.until,
-        recipient=user.email,
-        subject=digest.subject,
-        message_id=message["Message-ID"],
-        message=message.as_string(),
-        items=digest.items(),
-    )
+    record_digest(delivery.ledger, user, window, digest, message)
     delivery.ledger.start_attempt(1)  # ...and the process died while talking to the server
     r = send(home, smtp.port)
     assert r.exit_code == 0 and [d["status"] for d in json.loads(r.stdout)["digests"]] == ["sent"]

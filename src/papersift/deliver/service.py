@@ -19,7 +19,7 @@ from email import policy
 from papersift.community import Community, User, UserError
 from papersift.community.accounts import normalize_email
 from papersift.context import AppContext
-from papersift.deliver.digest import Digest, DigestComposer, window_for
+from papersift.deliver.digest import Digest, DigestComposer, Window, window_for
 from papersift.deliver.ledger import DigestLedger, DigestRecord
 from papersift.deliver.mail import (
     RETRY_ATTEMPTS,
@@ -143,6 +143,24 @@ def send_digests(delivery: Delivery, mailer: Callable[[], Mailer] | None, opts: 
     return report
 
 
+def record_digest(
+    ledger: DigestLedger, user: User, window: Window, digest: Digest, message: email.message.EmailMessage
+) -> tuple[DigestRecord, bool]:
+    """Store a composed digest as pending *before* SMTP sees it (the never-lose, never-double-send
+    rule); returns the record and whether this call created it."""
+    return ledger.record(
+        user_id=user.id,
+        period=window.period,
+        since=window.since,
+        until=window.until,
+        recipient=user.email,
+        subject=digest.subject,
+        message_id=message["Message-ID"],
+        message=message.as_string(),
+        items=digest.items(),
+    )
+
+
 def _send_user(
     delivery: Delivery,
     user: User,
@@ -173,17 +191,7 @@ def _send_user(
     if opts.dry_run:
         report.outcomes.append(Outcome(user.email, window.period, "would send", digest.subject, digest.size))
         return
-    record, created = ledger.record(
-        user_id=user.id,
-        period=window.period,
-        since=window.since,
-        until=window.until,
-        recipient=user.email,
-        subject=digest.subject,
-        message_id=message["Message-ID"],
-        message=message.as_string(),
-        items=digest.items(),
-    )
+    record, created = record_digest(ledger, user, window, digest, message)
     if created:
         report.outcomes.append(_deliver(ledger, record, connection, opts, digest.size))
 
