@@ -93,12 +93,15 @@ def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, IndexS
     assert len(fresh.vectors) == 40 and catalog.count_changes_since(fresh.state.dense_seq) == 0
 
 
-def test_corrupt_indexes_are_rebuilt_not_served(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+@pytest.mark.parametrize("damaged", ["manifest.json", "gen-1.usearch", "gen-1.npy", "gen-1.ids.npy"])
+def test_corrupt_indexes_are_rebuilt_not_served(
+    setup: tuple[Catalog, IndexStore], tmp_path: Path, damaged: str
+) -> None:
     catalog, store = setup
     catalog.upsert([paper(i) for i in range(1, 11)])
     run_indexer(catalog, store, HashEncoder())
     store.lexical.close()
-    (tmp_path / "index" / "vectors.npz").write_bytes(b"garbage")
+    (tmp_path / "index" / "vectors" / damaged).write_bytes(b"garbage")
     (tmp_path / "index" / "lexical" / "meta.json").write_text("{not json")
     messages: list[str] = []
     repaired = IndexStore(tmp_path / "index", "hash-test", 384, warn=messages.append)

@@ -1,7 +1,8 @@
 """On-disk layout of the search indexes under `<home>/index/` and their catch-up state.
 
     index/lexical/      tantivy segments (committed atomically by tantivy)
-    index/vectors.npz   dense vectors (replaced atomically)
+    index/vectors/      dense vectors + HNSW graph, one generation published at a time
+                        (see `papersift.index.vectors`)
     index/state.json    change-log positions each index has absorbed, written *after* the
                         index it describes, so a crash can only make us redo work, never skip it
 
@@ -14,9 +15,12 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from papersift.fsutil import atomic_write_json
 from papersift.index.lexical import IndexCorrupt, LexicalIndex
@@ -43,10 +47,12 @@ class IndexStore:
         self.state = self._load_state()
         if not (self.dir / "lexical").exists():
             self.state.lexical_seq = 0
-        if not self.vectors_path.exists():
+        self._migrate_npz()
+        if not (self.vectors_path / "manifest.json").exists():
             self.state.dense_seq = 0
         self.lexical = self._open_lexical()
         self.vectors = self._open_vectors()
+        self._checked = time.monotonic()
 
     @property
     def state_path(self) -> Path:
@@ -54,7 +60,41 @@ class IndexStore:
 
     @property
     def vectors_path(self) -> Path:
-        return self.dir / "vectors.npz"
+        return self.dir / "vectors"
+
+    def refresh(self, every_s: float = 1.0) -> None:
+        """Pick up vectors another process (the indexer) published since we opened them.
+
+        Checked at most every `every_s` seconds (one small file read), so a long-running web
+        server serves new semantic results as the dense backlog is embedded. Tantivy reloads the
+        lexical side by itself on commit.
+        """
+        now = time.monotonic()
+        if now - self._checked < every_s:
+            return
+        self._checked = now
+        if self.vectors.stale():
+            self.vectors = self._open_vectors()
+
+    def _migrate_npz(self) -> None:
+        """Convert the pre-HNSW single-file format (index/vectors.npz) in place, once."""
+        old = self.dir / "vectors.npz"
+        if not old.exists():
+            return
+        try:
+            with np.load(old, allow_pickle=False) as data:
+                ids, matrix, model = [str(x) for x in data["ids"]], data["vectors"], str(data["model"])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            self.warn(f"{old}: unreadable old-format vectors ({exc}); papers will be re-embedded")
+            old.unlink()
+            return
+        if model == self.encoder_name and not (self.vectors_path / "manifest.json").exists():
+            index = VectorIndex(self.vectors_path, self.dim, self.encoder_name)
+            keep = [i for i, pid in enumerate(ids) if pid]
+            index.upsert([ids[i] for i in keep], np.asarray(matrix[keep], dtype=np.float32))
+            index.save()
+            self.warn(f"converted {len(keep):,} vectors to the HNSW format in {self.vectors_path}")
+        old.unlink()
 
     def _quarantine(self, path: Path) -> None:
         aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
@@ -74,7 +114,8 @@ class IndexStore:
         if state.encoder and state.encoder != self.encoder_name:
             self.warn(f"encoder changed from {state.encoder!r} to {self.encoder_name!r}: re-embedding all papers")
             state.dense_seq = 0
-            self.vectors_path.unlink(missing_ok=True)
+            shutil.rmtree(self.vectors_path, ignore_errors=True)
+            (self.dir / "vectors.npz").unlink(missing_ok=True)
         return state
 
     def _open_lexical(self) -> LexicalIndex:

@@ -1,131 +1,232 @@
-"""The dense vector index: ids + L2-normalised float32 vectors, exact inner-product search.
+"""The dense vector index: paper ids -> L2-normalised vectors, searched by an HNSW graph.
 
-Why exact: below ~200k papers a single BLAS matrix-vector product over all vectors is a few
-milliseconds on 2 cores and has recall 1.0 by definition; it also makes filters exact (we
-score only the rows a filter allows, so a filtered dense search never returns an empty page
-because the approximate top-k happened to miss every allowed row). The scale work swaps in
-an HNSW index behind the same methods.
+Why this shape (measured, docs/DECISIONS.md D15; benchmarks/results/scale.md):
+* usearch HNSW (connectivity 16, f16 storage): at 1M papers a single unfiltered top-100 is
+  ~1 ms where an exact matrix product is ~60 ms, recall@10 >= 0.99 on our vectors. Below
+  `exact_below` vectors we still scan exactly (usearch's SIMD f16 scan, ~3 ms at 30k), so small
+  homes keep recall 1.0.
+* f16 halves memory (1M x 384 = 768 MB) for cosines within 1e-3 of float32.
+* A slot-ordered f16 matrix beside the graph answers `get()` and exact scoring of a filter's
+  allowed rows (usearch's own `get` costs ~2 us per key in Python; a numpy gather is 10x less).
+* Serving processes memory-map both files (`view`), so the OS shares and pages them; the first
+  write in a process loads them into RAM ("copy on write"), because a viewed usearch index is
+  read-only (removing from one crashes the process).
 
-Persistence is one `.npz` file (ids and vectors together, so they can never disagree)
-replaced atomically on `save()`; a half-written file is never visible under the real name.
+On disk, under `directory/`:
+    manifest.json       {"generation", "model", "dim", "count"}: which generation is current
+    gen-<n>.usearch     the HNSW graph (+ its own copy of the vectors); keys are slots
+    gen-<n>.npy         slot -> vector (f16)
+    gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
+`save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
+removes older generations: a crash at any point leaves the previous generation intact and a
+reader never sees a half-written file. Readers poll `stale()` to pick up a new generation.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+from usearch.index import Index
+
+from papersift.fsutil import atomic_write_json
+
+EXACT_BELOW = 50_000  # up to this many vectors, scan exactly (recall 1.0 in a few ms)
+CONNECTIVITY = 16
+EXPANSION_ADD = 64  # 128 doubled build time for +0.001 recall@10 (D15)
+EXPANSION_SEARCH = 128
 
 
 class VectorIndexCorrupt(Exception):
-    """The stored vector file is unreadable or inconsistent; rebuild from the catalog."""
+    """The stored vector files are unreadable or inconsistent; rebuild from the catalog."""
+
+
+def _new_graph(dim: int) -> Index:
+    return Index(ndim=dim, metric="ip", dtype="f16", connectivity=CONNECTIVITY,
+                 expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
 
 class VectorIndex:
-    """In-memory matrix of vectors keyed by paper id, saved atomically to `path`."""
+    """Vectors keyed by paper id; `open` it, change it, `save()` it."""
 
-    def __init__(self, path: Path, dim: int, model: str):
-        self.path = path
+    def __init__(self, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW):
+        self.dir = Path(directory)
         self.dim = dim
         self.model = model
-        self._ids: list[str] = []
-        self._row: dict[str, int] = {}
-        self._matrix = np.zeros((0, dim), dtype=np.float32)
-        self._free: list[int] = []  # rows of deleted papers, reused by later upserts
+        self.exact_below = exact_below
+        self.generation = 0
+        self._graph = _new_graph(dim)
+        self._buffer = np.zeros((0, dim), dtype=np.float16)  # slot -> vector (+ spare rows); may be a memory map
+        self._ids: list[str] = []  # slot -> paper id, "" once deleted
+        self._slot: dict[str, int] = {}
+        self._viewed = False  # graph and matrix are read-only memory maps
+        self._dirty = False
+
+    # --- files ---------------------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def _file(self, generation: int, suffix: str) -> Path:
+        return self.dir / f"gen-{generation}{suffix}"
+
+    def _read_manifest(self) -> dict[str, object] | None:
+        try:
+            return json.loads(self.manifest_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise VectorIndexCorrupt(f"{self.manifest_path}: unreadable ({exc})") from exc
 
     @classmethod
-    def open(cls, path: Path, dim: int, model: str) -> VectorIndex:
-        """Load from `path` if it exists (checking model and shape), else start empty."""
-        index = cls(path, dim, model)
-        if not path.exists():
+    def open(cls, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW) -> VectorIndex:
+        """Memory-map the current generation (checking model and shape), or start empty."""
+        index = cls(directory, dim, model, exact_below=exact_below)
+        manifest = index._read_manifest()
+        if manifest is None:
             return index
+        if manifest.get("model") != model or manifest.get("dim") != dim:
+            raise VectorIndexCorrupt(f"{index.manifest_path}: built with model {manifest.get('model')!r} "
+                                     f"dim {manifest.get('dim')}, expected {model!r} dim {dim}")
+        generation = int(manifest["generation"])  # type: ignore[arg-type]
         try:
-            with np.load(path, allow_pickle=False) as data:
-                ids = [str(x) for x in data["ids"]]
-                matrix = np.asarray(data["vectors"], dtype=np.float32)
-                stored_model = str(data["model"])
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            raise VectorIndexCorrupt(f"{path}: unreadable vector index ({exc})") from exc
-        if stored_model != model or matrix.shape != (len(ids), dim):
-            raise VectorIndexCorrupt(
-                f"{path}: built with model {stored_model!r} shape {matrix.shape}, expected {model!r} dim {dim}"
-            )
-        index._ids, index._matrix = ids, matrix
-        index._row = {pid: i for i, pid in enumerate(ids) if pid}
-        index._free = [i for i, pid in enumerate(ids) if not pid]
+            ids = np.load(index._file(generation, ".ids.npy"), allow_pickle=False).tolist()
+            matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
+            graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise VectorIndexCorrupt(f"{directory}: generation {generation} unreadable ({exc})") from exc
+        live = {pid: slot for slot, pid in enumerate(ids) if pid}
+        if graph is None or graph.ndim != dim or matrix.shape != (len(ids), dim) or len(graph) != len(live):
+            raise VectorIndexCorrupt(f"{directory}: generation {generation} is inconsistent "
+                                     f"({len(ids)} slots, {len(live)} ids, {0 if graph is None else len(graph)} "
+                                     f"graph nodes, matrix {matrix.shape})")
+        index.generation, index._ids, index._slot = generation, ids, live
+        index._graph, index._buffer, index._viewed = graph, matrix, True
         return index
 
+    def stale(self) -> bool:
+        """True when another process saved a newer generation than the one this object holds."""
+        try:
+            manifest = self._read_manifest()
+        except VectorIndexCorrupt:
+            return False  # mid-way or damaged: keep serving what we have
+        return manifest is not None and int(manifest.get("generation", 0)) != self.generation  # type: ignore[arg-type]
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def _matrix(self) -> np.ndarray:
+        return self._buffer[: len(self._ids)]
+
     def __len__(self) -> int:
-        return len(self._row)
+        return len(self._slot)
 
     def __contains__(self, paper_id: str) -> bool:
-        return paper_id in self._row
+        return paper_id in self._slot
 
     def get(self, paper_id: str) -> np.ndarray | None:
-        row = self._row.get(paper_id)
-        return None if row is None else self._matrix[row]
-
-    def upsert(self, ids: list[str], vectors: np.ndarray) -> None:
-        """Insert or replace vectors (rows must be L2-normalised, shape [len(ids), dim])."""
-        if vectors.shape != (len(ids), self.dim):
-            raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
-        new = [pid for pid in dict.fromkeys(ids) if pid not in self._row]
-        grow = max(0, len(new) - len(self._free))
-        if grow:
-            start = len(self._ids)
-            self._matrix = np.vstack([self._matrix, np.zeros((grow, self.dim), dtype=np.float32)])
-            self._ids.extend([""] * grow)
-            self._free.extend(range(start, start + grow))
-        for pid in new:
-            row = self._free.pop()
-            self._row[pid] = row
-            self._ids[row] = pid
-        rows = [self._row[pid] for pid in ids]
-        self._matrix[rows] = vectors.astype(np.float32, copy=False)
-
-    def delete(self, ids: Iterable[str]) -> None:
-        for pid in ids:
-            row = self._row.pop(pid, None)
-            if row is not None:
-                self._ids[row] = ""
-                self._matrix[row] = 0.0
-                self._free.append(row)
+        slot = self._slot.get(paper_id)
+        return None if slot is None else self._matrix[slot].astype(np.float32)
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (id, cosine) for a normalised query; `allowed` restricts to those ids exactly."""
-        if not self._row or k <= 0:
+        if not self._slot or k <= 0:
             return []
+        query = query.astype(np.float32, copy=False)
         if allowed is not None:
-            rows = np.fromiter((self._row[p] for p in allowed if p in self._row), dtype=np.int64)
-            if rows.size == 0:
-                return []
-            scores = self._matrix[rows] @ query.astype(np.float32)
-        else:
-            rows = None
-            scores = self._matrix @ query.astype(np.float32)
-            free = np.fromiter(self._free, dtype=np.int64)
-            if free.size:
-                scores[free] = -np.inf
+            return self._search_rows(query, k, allowed)
+        k = min(k, len(self._slot))
+        matches = self._graph.search(query, k, exact=len(self._slot) <= self.exact_below, threads=1)
+        ids = self._ids
+        return [(ids[int(key)], 1.0 - float(dist)) for key, dist in zip(matches.keys, matches.distances, strict=True)]
+
+    def _search_rows(self, query: np.ndarray, k: int, allowed: Iterable[str]) -> list[tuple[str, float]]:
+        slots = np.fromiter((s for p in allowed if (s := self._slot.get(p)) is not None), dtype=np.int64)
+        if slots.size == 0:
+            return []
+        slots.sort()  # sequential reads of the memory map
+        scores = self._matrix[slots].astype(np.float32) @ query
         k = min(k, scores.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        out = []
-        for i in top:
-            if not np.isfinite(scores[i]):
-                continue
-            row = int(rows[i]) if rows is not None else int(i)
-            out.append((self._ids[row], float(scores[i])))
-        return out
+        return [(self._ids[int(slots[i])], float(scores[i])) for i in top]
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        """Load a memory-mapped generation into RAM before the first change."""
+        if self._viewed:
+            self._graph = Index.restore(str(self._file(self.generation, ".usearch")), view=False)
+            self._buffer = np.array(self._buffer)
+            self._viewed = False
+
+    def _reserve(self, rows: int) -> None:
+        """Grow the slot matrix geometrically, so appending n vectors costs O(n) overall."""
+        if rows > self._buffer.shape[0]:
+            grown = np.empty((max(rows, 2 * self._buffer.shape[0], 1024), self.dim), dtype=np.float16)
+            grown[: len(self._ids)] = self._matrix
+            self._buffer = grown
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, threads: int = 0) -> None:
+        """Insert or replace vectors (rows L2-normalised, shape [len(ids), dim]); last row wins."""
+        if vectors.shape != (len(ids), self.dim):
+            raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
+        latest = {pid: row for row, pid in enumerate(ids)}
+        if not latest:
+            return
+        self._writable()
+        self.delete(pid for pid in latest if pid in self._slot)  # usearch keys cannot be overwritten
+        start = len(self._ids)
+        rows = np.fromiter(latest.values(), dtype=np.int64)
+        block = vectors[rows].astype(np.float16)
+        self._reserve(start + len(block))
+        self._buffer[start : start + len(block)] = block
+        for offset, pid in enumerate(latest):
+            self._ids.append(pid)
+            self._slot[pid] = start + offset
+        self._graph.add(np.arange(start, start + len(latest), dtype=np.uint64), block, threads=threads)
+        self._dirty = True
+
+    def delete(self, ids: Iterable[str]) -> None:
+        slots = [slot for pid in ids if (slot := self._slot.pop(pid, None)) is not None]
+        if not slots:
+            return
+        self._writable()
+        for slot in slots:
+            self._ids[slot] = ""
+        self._graph.remove(np.asarray(slots, dtype=np.uint64))
+        self._dirty = True
 
     def save(self) -> None:
-        """Write ids + vectors atomically (tmp file, fsync, rename)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp.npz")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, ids=np.array(self._ids, dtype=str), vectors=self._matrix, model=np.array(self.model))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        """Publish the current contents as a new generation (no-op when nothing changed)."""
+        if not self._dirty:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        generation = self.generation + 1
+        _durable(self._file(generation, ".usearch"), lambda tmp: self._graph.save(str(tmp)))
+        _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
+        _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
+        atomic_write_json(self.manifest_path, {"generation": generation, "model": self.model, "dim": self.dim,
+                                               "count": len(self._slot)})
+        self.generation, self._dirty = generation, False
+        for old in self.dir.glob("gen-*"):
+            if not old.name.startswith(f"gen-{generation}."):
+                old.unlink(missing_ok=True)  # readers still mapping it keep their copy until they reopen
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.save(fh, array, allow_pickle=False)
+
+
+def _durable(path: Path, write: Callable[[Path], None]) -> None:
+    """Write via a temp name, fsync, rename: `path` is either absent, old, or complete."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

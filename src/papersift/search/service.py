@@ -137,6 +137,7 @@ class SearchService:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         if not 1 <= per_page <= 100:
             raise QueryError("per_page must be between 1 and 100")
+        self.store.refresh()
         parsed = parse(query, allow_empty=True).with_filters(filters or Filters())
         if parsed.is_empty:
             raise QueryError("empty query: type some words, or a filter such as cat:cs.CL")
@@ -176,6 +177,7 @@ class SearchService:
         Falls back to lexical more-like-this (the paper's own title and abstract as a plain
         query) when the paper has no vector yet.
         """
+        self.store.refresh()
         paper = self.catalog.get(paper_id)
         if paper is None:
             raise KeyError(paper_id)

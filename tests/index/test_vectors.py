@@ -1,0 +1,137 @@
+"""The HNSW vector index: exactness where promised, recall where approximate, durable generations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papersift.demo import VECTORS
+from papersift.index.store import IndexStore
+from papersift.index.vectors import VectorIndex
+
+DIM = 384
+
+
+def unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    m = rng.standard_normal((n, DIM)).astype(np.float32)
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def real() -> tuple[list[str], np.ndarray]:
+    """The demo corpus's real MiniLM vectors: HNSW recall depends on the data's structure."""
+    with np.load(VECTORS, allow_pickle=False) as data:
+        return [str(x) for x in data["ids"]], np.asarray(data["vectors"], dtype=np.float32)
+
+
+def test_hnsw_recall_on_real_vectors(tmp_path: Path, real: tuple[list[str], np.ndarray]) -> None:
+    ids, vectors = real
+    exact = VectorIndex(tmp_path / "e", DIM, "m")
+    approx = VectorIndex(tmp_path / "a", DIM, "m", exact_below=0)  # force the graph
+    for index in (exact, approx):
+        index.upsert(ids, vectors)
+    found = 0
+    for q in vectors[::37]:
+        truth = {pid for pid, _ in exact.search(q, 10)}
+        found += len(truth & {pid for pid, _ in approx.search(q, 10)})
+    assert found / (10 * len(vectors[::37])) >= 0.98
+
+
+def test_scores_are_cosines_and_filters_exact(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    vectors = unit(rng, 300)
+    ids = [f"p{i}" for i in range(300)]
+    index = VectorIndex(tmp_path / "v", DIM, "m")
+    index.upsert(ids, vectors)
+    q = vectors[5]
+    hits = index.search(q, 20)
+    assert hits[0][0] == "p5" and hits[0][1] == pytest.approx(1.0, abs=1e-3)
+    for pid, score in hits:
+        assert score == pytest.approx(float(vectors[int(pid[1:])] @ q), abs=2e-3)  # f16 storage
+    allowed = {f"p{i}" for i in range(0, 300, 7)} | {"not-indexed"}
+    filtered = index.search(q, 10, allowed=allowed)
+    truth = sorted(((float(vectors[int(p[1:])] @ q), p) for p in allowed if p != "not-indexed"), reverse=True)
+    assert [p for p, _ in filtered] == [p for _, p in truth[:10]]
+    assert index.search(q, 5, allowed=set()) == []
+
+
+def test_generations_survive_reopen_and_copy_on_write(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    vectors = unit(rng, 50)
+    index = VectorIndex(tmp_path / "v", DIM, "m")
+    index.upsert([f"p{i}" for i in range(50)], vectors)
+    index.save()
+    viewed = VectorIndex.open(tmp_path / "v", DIM, "m")
+    assert len(viewed) == 50 and np.allclose(viewed.get("p3"), vectors[3], atol=1e-3)
+    viewed.upsert(["p3", "new"], unit(rng, 2))  # loads the mapped generation, then changes it
+    viewed.delete(["p4", "absent"])
+    viewed.save()
+    assert sorted(f.name for f in (tmp_path / "v").glob("gen-*")) == ["gen-2.ids.npy", "gen-2.npy", "gen-2.usearch"]
+    again = VectorIndex.open(tmp_path / "v", DIM, "m")
+    assert len(again) == 50 and "p4" not in again and "new" in again
+    assert {pid for pid, _ in again.search(vectors[3], 50)} == {f"p{i}" for i in range(50) if i != 4} | {"new"}
+
+
+def test_a_crash_mid_save_leaves_the_previous_generation(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    index = VectorIndex(tmp_path / "v", DIM, "m")
+    index.upsert(["a", "b"], unit(rng, 2))
+    index.save()
+    (tmp_path / "v" / "gen-2.usearch").write_bytes(b"half")  # the next save died here
+    (tmp_path / "v" / ".gen-2.npy.tmp").write_bytes(b"half")
+    reopened = VectorIndex.open(tmp_path / "v", DIM, "m")
+    assert len(reopened) == 2 and reopened.generation == 1
+
+
+def test_a_serving_store_picks_up_new_generations(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    writer = IndexStore(tmp_path / "index", "m", DIM, warn=lambda m: None)
+    reader = IndexStore(tmp_path / "index", "m", DIM, warn=lambda m: None)
+    writer.vectors.upsert(["a"], unit(rng, 1))
+    writer.vectors.save()
+    assert len(reader.vectors) == 0
+    reader.refresh(every_s=0)
+    assert len(reader.vectors) == 1
+
+
+def test_old_single_file_vectors_are_converted(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    vectors = unit(rng, 3)
+    (tmp_path / "index").mkdir()
+    np.savez(tmp_path / "index" / "vectors.npz", ids=np.array(["a", "", "c"]), vectors=vectors, model=np.array("m"))
+    messages: list[str] = []
+    store = IndexStore(tmp_path / "index", "m", DIM, warn=messages.append)
+    assert len(store.vectors) == 2 and np.allclose(store.vectors.get("c"), vectors[2], atol=1e-3)
+    assert not (tmp_path / "index" / "vectors.npz").exists() and any("converted 2" in m for m in messages)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 12)), max_size=40), st.booleans())
+def test_random_edits_match_a_dictionary(tmp_path_factory: pytest.TempPathFactory,
+                                         edits: list[tuple[bool, int]], reopen: bool) -> None:
+    rng = np.random.default_rng(6)
+    path = tmp_path_factory.mktemp("v")
+    index = VectorIndex(path, DIM, "m", exact_below=0)
+    model: dict[str, np.ndarray] = {}
+    for i, (insert, n) in enumerate(edits):
+        pid = f"p{n}"
+        if insert:
+            vec = unit(rng, 1)
+            index.upsert([pid], vec)
+            model[pid] = vec[0]
+        else:
+            index.delete([pid])
+            model.pop(pid, None)
+        if reopen and i % 7 == 6:
+            index.save()
+            index = VectorIndex.open(path, DIM, "m", exact_below=0)
+    assert len(index) == len(model)
+    for pid, vec in model.items():
+        assert np.allclose(index.get(pid), vec, atol=1e-3)
+    if model:
+        pid, vec = next(iter(model.items()))
+        assert {p for p, _ in index.search(vec, 20)} == set(model)
