@@ -9,6 +9,7 @@ variable, instead of being ignored.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from pathlib import Path
@@ -32,8 +33,11 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=DEFAULT_HOME, description="data directory (catalog, indexes, secrets)")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
-    backend: Literal["embedded", "milvus"] = "embedded"
-    milvus_uri: str | None = None
+    backend: Literal["embedded", "milvus"] = Field(default="embedded", description="index backend (docs/backends.md)")
+    milvus_uri: str | None = Field(default=None, description="Milvus URI; default a milvus-lite file in home")
+    milvus_token: str | None = Field(default=None, description="Milvus token, `user:password` or an API key")
+    milvus_collection: str = Field(default="papersift", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
+                                   description="Milvus collection holding this home's index")
     encoder: str = Field(default="minilm-int8", description="registered encoder name (index/embed.py)")
     encoder_max_length: int = Field(default=256, ge=16, le=512)
     encoder_threads: int | None = Field(default=None, ge=1)
@@ -72,6 +76,11 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         return self.home / "index"
 
+    @property
+    def resolved_milvus_uri(self) -> str:
+        """`milvus_uri`, else a milvus-lite database file inside the home's index folder."""
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
@@ -106,6 +115,9 @@ def load_settings(home: Path | None = None, config_file: Path | None = None) -> 
             for e in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
+    if settings.backend == "milvus" and importlib.util.find_spec("pymilvus") is None:
+        raise ConfigError(f"backend = \"milvus\" (PAPERSIFT_BACKEND or {path}) needs the pymilvus package: "
+                          "pip install 'papersift[milvus]' (it brings milvus-lite for a local file)")
     # --home on the command line wins over PAPERSIFT_HOME, which env_settings would re-apply
     settings.home = home
     settings._home_explicit = explicit

@@ -48,9 +48,16 @@ class AppContext:
 
     @cached_property
     def indexes(self) -> IndexStore:
-        """The indexes; a damaged lexical index is rebuilt from the catalog right here (fast),
-        so a corrupt index is never served. Vectors are re-embedded by `papersift index`."""
-        store = IndexStore(self.settings.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
+        """The indexes of the configured backend (same surface either way). Embedded: a damaged
+        lexical index is rebuilt from the catalog right here (fast), so a corrupt index is never
+        served. Vectors are re-embedded by `papersift index`."""
+        s = self.settings
+        if s.backend == "milvus":
+            from papersift.backends.milvus import MilvusStore  # pymilvus only when asked for
+
+            return MilvusStore.open(s.resolved_milvus_uri, s.milvus_token, s.milvus_collection,  # type: ignore[return-value]
+                                    s.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
+        store = IndexStore(s.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
         if store.repaired:
             done, _ = index_lexical(self.catalog, store)
             warn(f"rebuilt the lexical index from the catalog ({done:,} papers); "
@@ -69,3 +76,5 @@ class AppContext:
     def close(self) -> None:
         if "catalog" in self.__dict__:
             self.catalog.close()
+        if "indexes" in self.__dict__ and self.settings.backend == "milvus":
+            self.indexes.close()  # type: ignore[attr-defined]  # MilvusStore: releases the milvus-lite lock

@@ -1,0 +1,124 @@
+"""`MilvusStore`: the `IndexStore` surface (`.lexical`, `.vectors`, `.state`, `save_state()`) on
+one Milvus collection, so the indexer and the search service need no Milvus-specific code.
+
+The change-log positions the collection has absorbed live in `<home>/index/milvus-state.json`,
+written after the data they describe (as the embedded store does) and tied to the URI and
+collection name: pointing a home at another collection, or finding the collection gone,
+starts indexing from zero rather than trusting positions that describe other data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from papersift.backends.milvus.lexical import MilvusLexical
+from papersift.backends.milvus.schema import build_schema, described_dim
+from papersift.backends.milvus.table import Table
+from papersift.backends.milvus.vectors import MilvusVectors
+from papersift.fsutil import atomic_write_json
+from papersift.index.store import IndexState
+
+STATE_FILE = "milvus-state.json"
+
+
+class MilvusBackendError(RuntimeError):
+    """The Milvus backend cannot be used as configured; the message says what to change."""
+
+
+def connect(uri: str, token: str | None) -> Any:
+    """A `MilvusClient`; a local path (milvus-lite) gets its folder created first."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:
+        raise MilvusBackendError(
+            "backend = \"milvus\" needs the pymilvus package (and milvus-lite for a local file): "
+            "pip install 'papersift[milvus]'") from exc
+    if "://" not in uri:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        # milvus-lite has no MVCC timestamps; pymilvus warns on every iterator (harmless there)
+        logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(
+            lambda record: "mvccTs" not in record.getMessage())
+    try:
+        return MilvusClient(uri=uri, token=token or "")
+    except Exception as exc:  # pymilvus raises MilvusException, grpc errors, or lite's own
+        raise MilvusBackendError(f"cannot connect to Milvus at {uri}: {exc}") from exc
+
+
+class MilvusStore:
+    """Opens (creating if needed) the papersift collection; rebuilds it when its vector size
+    or the encoder changed, since every stored vector would be wrong."""
+
+    repaired = False  # Milvus looks after its own storage; nothing is quarantined here
+
+    def __init__(self, client: Any, collection: str, directory: Path, uri: str, encoder_name: str, dim: int,
+                 warn: Callable[[str], None] = print):
+        self.client, self.collection, self.dir, self.uri = client, collection, directory, uri
+        self.encoder_name, self.dim, self.warn = encoder_name, dim, warn
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state = self._load_state()
+        created = self._ensure_collection()
+        if created:
+            self.state = IndexState()
+        table = Table(client, collection, dim)
+        self.lexical = MilvusLexical(table)
+        self.vectors = MilvusVectors(table)
+
+    @classmethod
+    def open(cls, uri: str, token: str | None, collection: str, directory: Path, encoder_name: str, dim: int,
+             warn: Callable[[str], None] = print) -> MilvusStore:
+        return cls(connect(uri, token), collection, directory, uri, encoder_name, dim, warn)
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / STATE_FILE
+
+    def _load_state(self) -> IndexState:
+        try:
+            data = json.loads(self.state_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return IndexState()
+        except ValueError as exc:
+            self.warn(f"{self.state_path}: unreadable index state ({exc}); re-indexing")
+            return IndexState()
+        if (data.pop("uri", None), data.pop("collection", None)) != (self.uri, self.collection):
+            return IndexState()  # positions of another collection
+        try:
+            return IndexState(**data)
+        except TypeError as exc:
+            self.warn(f"{self.state_path}: unreadable index state ({exc}); re-indexing")
+            return IndexState()
+
+    def _ensure_collection(self) -> bool:
+        """True when the collection was (re)created empty."""
+        if self.client.has_collection(self.collection):
+            dim = described_dim(self.client.describe_collection(self.collection))
+            if dim is None:
+                raise MilvusBackendError(
+                    f"Milvus collection {self.collection!r} at {self.uri} exists but is not a papersift collection; "
+                    "choose another name with the milvus_collection setting (PAPERSIFT_MILVUS_COLLECTION)")
+            if dim == self.dim and self.state.encoder in ("", self.encoder_name):
+                self.client.load_collection(self.collection)
+                return False
+            self.warn(f"Milvus collection {self.collection!r} holds vectors of another encoder "
+                      f"({self.state.encoder or '?'}, dim {dim}); rebuilding it for {self.encoder_name!r}")
+            self.client.drop_collection(self.collection)
+        schema, index = build_schema(self.client, self.dim)
+        self.client.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
+        return True
+
+    def save_state(self) -> None:
+        self.state.encoder = self.encoder_name
+        atomic_write_json(self.state_path, {"uri": self.uri, "collection": self.collection, **asdict(self.state)})
+
+    def drop(self) -> None:
+        """Delete the collection and its state (throwaway evaluation homes)."""
+        self.client.drop_collection(self.collection)
+        self.state_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.client.close()
