@@ -16,6 +16,7 @@ from papersift.cli.output import err, fail, print_json
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import CollectionError, evaluate, load_collection
+from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, run_indexer_ray
 from papersift.index.indexer import run_indexer
 from papersift.ingest import ingest
 from papersift.search.query import plain_query
@@ -38,8 +39,12 @@ def model_build() -> None:
     err.print(f"encoder model ready: {path}", highlight=False)
 
 
-def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = False) -> None:
-    """Bring both indexes up to date with the catalog, with a progress bar per phase."""
+def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = False,
+              ray: RayOptions | None = None) -> None:
+    """Bring both indexes up to date with the catalog, with a progress bar per phase.
+
+    With `ray`, the dense pass runs on a Ray Data worker pool (`papersift index --workers N`).
+    """
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, disable=quiet) as progress:
         tasks: dict[str, int] = {}
@@ -49,8 +54,11 @@ def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = Fal
                 tasks[phase] = progress.add_task(f"{phase} index", total=total)
             progress.update(tasks[phase], completed=done)
 
-        encoder = None if lexical_only else app_ctx.encoder
-        report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress)
+        if ray is not None and not lexical_only:
+            report = run_indexer_ray(app_ctx.catalog, app_ctx.indexes, ray, on_progress)
+        else:
+            encoder = None if lexical_only else app_ctx.encoder
+            report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress)
     if not quiet:
         err.print(f"indexed {report.lexical_indexed:,} papers (lexical), {report.dense_indexed:,} (dense), "
                   f"{report.deleted:,} removed in {report.seconds:.1f}s; "
@@ -61,9 +69,31 @@ def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = Fal
 def index_cmd(
     ctx: typer.Context,
     lexical_only: Annotated[bool, typer.Option("--lexical-only", help="Skip embeddings (fast).")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Embedding workers; more than 1 runs them on Ray.")] = 1,
+    engine: Annotated[str | None, typer.Option(help="local | ray (default: ray when --workers > 1 or "
+                                                    "--ray-address is given).")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster ('auto', 'ray://host:10001') "
+                                                         "instead of starting a local one.")] = None,
+    worker_threads: Annotated[int, typer.Option(min=1, help="onnxruntime threads per Ray worker.")] = 1,
 ) -> None:
-    """Update the search indexes from the catalog (incremental; safe to interrupt and re-run)."""
-    run_index(ctx.obj, lexical_only)
+    """Update the search indexes from the catalog (incremental; safe to interrupt and re-run).
+
+    The dense pass embeds in this process, or with --workers N / --engine ray on a Ray Data
+    worker pool (local, or a cluster with --ray-address; see docs/distributed.md).
+    """
+    engine = engine or ("ray" if workers > 1 or ray_address else "local")
+    if engine not in ("local", "ray"):
+        fail(f"unknown engine {engine!r}; use local or ray", code=2)
+    if engine == "local" and (workers > 1 or ray_address):
+        fail("--workers > 1 and --ray-address need --engine ray", code=2)
+    options = None
+    if engine == "ray":
+        try:
+            import_ray()
+        except RayUnavailableError as exc:
+            fail(str(exc))
+        options = RayOptions(workers=workers, threads=worker_threads, address=ray_address)
+    run_index(ctx.obj, lexical_only, ray=options)
 
 
 @app.command("search")
