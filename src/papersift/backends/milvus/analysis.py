@@ -1,11 +1,13 @@
 """Text analysis done in Python, before Milvus sees the text.
 
 Milvus analyzers differ between releases (milvus-lite's standard analyzer has no stemmer), so
-papersift stems and folds with tantivy's own filters here and stores the resulting tokens as
+papersift analyses text with tantivy's own filters here and stores the resulting tokens as
 space-separated words: Milvus's standard tokenizer then splits them back into exactly these
 tokens, on milvus-lite and on a cluster alike, and query words are analysed the same way. The
-chain is the embedded index's `en_stem` plus ASCII folding, so "Schölkopf" in an author list
-and "scholkopf" in a query meet in the BM25 field.
+chains are the embedded index's: English stems for title and abstract, folded unstemmed words
+for author names ("Schölkopf" matches "scholkopf"). In the one BM25 field author words carry an
+`au_` prefix, so a stem can never collide with an author word: each query word is sent as its
+stem plus its `au_` author form, which is what the embedded index's per-field query matches.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
 _WORD = re.compile(r"[^\W_]+")
 
 
+AUTHOR_PREFIX = "au_"
+
+
 def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
     builder = TextAnalyzerBuilder(Tokenizer.simple())
-    for f in (Filter.remove_long(40), Filter.lowercase(), Filter.ascii_fold(), *filters):
+    for f in (Filter.remove_long(40), Filter.lowercase(), *filters):
         builder = builder.filter(f)
     return builder.build()
 
 
-_STEM = _analyzer(Filter.stemmer("english"))
-_NAME = _analyzer()
+_STEM = _analyzer(Filter.stemmer("english"))  # tantivy's "en_stem"
+_NAME = _analyzer(Filter.ascii_fold())
 
 
 def _utf8(text: str) -> str:
@@ -36,13 +41,18 @@ def _utf8(text: str) -> str:
 
 
 def stems(text: str) -> list[str]:
-    """Folded, lower-cased English stems in order: what the BM25 and match fields hold."""
+    """Lower-cased English stems in order (title and abstract)."""
     return _STEM.analyze(_utf8(text)) if text else []
 
 
 def name_tokens(name: str) -> list[str]:
-    """An author name as folded, lower-cased words (no stemming), for author filters."""
+    """An author name as folded, lower-cased words (no stemming)."""
     return _NAME.analyze(_utf8(name)) if name else []
+
+
+def author_terms(text: str) -> list[str]:
+    """`name_tokens` as they are stored in (and queried from) the BM25 field."""
+    return [AUTHOR_PREFIX + t for t in name_tokens(text)]
 
 
 @lru_cache(maxsize=65_536)

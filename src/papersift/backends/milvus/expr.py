@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from papersift.backends.milvus.analysis import name_tokens, stems
+from papersift.backends.milvus.analysis import author_terms, name_tokens, stems
 from papersift.search import query as q
 
 TEXT_FIELD = {None: "text", "title": "title_toks", "abstract": "abstract_toks"}
@@ -74,12 +74,21 @@ def _tokens_cond(field: str, tokens: Sequence[str]) -> Cond:
     return Cond(cond.expr, len(tokens) == 1)
 
 
+def query_terms(node: q.Term | q.Phrase) -> tuple[list[str], list[str]]:
+    """(stems for title/abstract, `au_` words for authors) of a word or phrase; no authors when
+    the word is fielded (ti:/abs:)."""
+    return stems(node.text), author_terms(node.text) if node.field is None else []
+
+
 def leaf(node: q.Term | q.Phrase) -> Cond | None:
     """A word or phrase; None when it analyses to nothing (the embedded index drops it too)."""
-    tokens = stems(node.text)
-    if not tokens:
+    words, names = query_terms(node)
+    if not words and not names:
         return None
-    return _tokens_cond(TEXT_FIELD[node.field], tokens)
+    if len(words) <= 1 and len(names) <= 1:  # one token per field kind: exact
+        return Cond(f"text_match({TEXT_FIELD[node.field]}, {literal(' '.join(words + names))})")
+    either = [_tokens_cond(TEXT_FIELD[node.field], toks) for toks in (words, names) if toks]
+    return Cond(any_of(either).expr, False)
 
 
 def text(node: q.Node) -> Cond | None:
@@ -144,14 +153,14 @@ class Doc:
         self.row = row
         self._cache: dict[str, Any] = {}
 
-    def tokens(self, field: str | None) -> list[list[str]]:
-        """The token sequences a phrase may fall within (each author separately)."""
+    def tokens(self, field: str | None) -> list[tuple[bool, list[str]]]:
+        """(is_author, token sequence) a phrase may fall within (each author separately)."""
         key = field or "text"
         if key not in self._cache:
             title, abstract = self.row["title_toks"].split(), self.row["abstract_toks"].split()
-            seqs = {"title": [title], "abstract": [abstract]}.get(key)
+            seqs = {"title": [(False, title)], "abstract": [(False, abstract)]}.get(key)
             if seqs is None:
-                seqs = [title, abstract, *(stems(a) for a in self.row["authors"])]
+                seqs = [(False, title), (False, abstract), *((True, name) for name in self.names())]
             self._cache[key] = seqs
         return self._cache[key]
 
@@ -180,10 +189,11 @@ def _contains(seq: list[str], tokens: list[str], slop: int = 0) -> bool:
 
 
 def _leaf_matches(node: q.Term | q.Phrase, doc: Doc) -> bool | None:
-    tokens = stems(node.text)
-    if not tokens:
+    words, names = stems(node.text), name_tokens(node.text) if node.field is None else []
+    if not words and not names:
         return None
-    return any(_contains(seq, tokens) for seq in doc.tokens(node.field))
+    return any(_contains(seq, names if is_author else words) for is_author, seq in doc.tokens(node.field)
+               if (names if is_author else words))
 
 
 def text_matches(node: q.Node, doc: Doc) -> bool | None:
@@ -239,7 +249,8 @@ STUB = {"id": "", "title_toks": "", "abstract_toks": "", "authors": [], "cats": 
 def _plain_or(node: q.Node) -> bool:
     """Bare one-token words joined by juxtaposition/OR: BM25's hits are exactly the matches."""
     if isinstance(node, q.Term):
-        return node.field is None and len(stems(node.text)) == 1
+        words, names = query_terms(node)
+        return node.field is None and len(words) <= 1 and len(names) <= 1 and bool(words or names)
     return isinstance(node, (q.Seq, q.Or)) and all(_plain_or(c) for c in node.items)
 
 
@@ -251,7 +262,7 @@ class Plan:
     parsed: q.ParsedQuery
     cond: Cond
     filter_cond: Cond
-    bm25: str  # positive stems, space-separated ("" when nothing is scored)
+    bm25: str  # positive stems and author words, space-separated ("" when nothing is scored)
     bm25_exact: bool
     nothing: bool = False  # the query can match no paper
 
@@ -269,7 +280,8 @@ def plan(parsed: q.ParsedQuery, has_text: str, extra: str | None = None) -> Plan
     text_cond = text(parsed.text) if parsed.text is not None else None
     filt = filters(parsed.filters) if parsed.filters is not None else ANY
     nothing = parsed.text is not None and text_cond is None and parsed.filters is None
-    positive = [t for word in (q.walk_positive(parsed.text) if parsed.text is not None else ()) for t in stems(word)]
+    positive = [t for word in (q.walk_positive(parsed.text) if parsed.text is not None else ())
+                for t in stems(word) + author_terms(word)]
     extras = [Cond(extra)] if extra else []
     draft = Plan(parsed, ANY, ANY, "", False)
     if draft.matches(STUB) or parsed.filters is not None and "id == " in (filt.expr or ""):

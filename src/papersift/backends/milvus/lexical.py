@@ -33,15 +33,6 @@ DF_TTL_S = 600.0
 FACET_SCAN = 50_000  # facets count at most this many matching papers (see docs/backends.md)
 
 
-class FilterIds(set[str]):
-    """Ids matching a filter, remembering the exact Milvus expression that selected them, so a
-    dense search restricted to them can filter natively instead of listing every id."""
-
-    def __init__(self, ids: Iterable[str], expr: str | None):
-        super().__init__(ids)
-        self.expr = expr
-
-
 class MilvusLexical:
     """The lexical side of a `MilvusStore` (same method names as `LexicalIndex`)."""
 
@@ -151,8 +142,7 @@ class MilvusLexical:
         node = filters.filters if isinstance(filters, q.ParsedQuery) else filters
         if node is None:
             return None
-        plan = ex.plan(q.ParsedQuery(None, node), HAS_TEXT)
-        return FilterIds((r["id"] for r in self._matches(plan, ["id"])), plan.cond.expr if plan.cond.exact else None)
+        return {r["id"] for r in self._matches(ex.plan(q.ParsedQuery(None, node), HAS_TEXT), ["id"])}
 
     def filter_among(self, filters: q.Node | q.ParsedQuery | None, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` that are indexed and match the filters (all indexed ids if none)."""

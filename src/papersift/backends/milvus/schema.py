@@ -4,7 +4,7 @@ One row per paper holds everything both indexes need, so Milvus can filter a den
 category or date natively and combine BM25 with vectors in one collection:
 
     id             VARCHAR primary key (the catalog id)
-    text           analysed stems of title + abstract + authors; the BM25 function reads it
+    text           title and abstract stems + `au_`-prefixed author words; the BM25 function reads it
     sparse         BM25 output (SPARSE_INVERTED_INDEX, metric BM25)
     title_toks, abstract_toks   stems per field, for `ti:`/`abs:` and phrase checks
     author_toks    folded author words, for `au:` filters
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from papersift.backends.milvus.analysis import name_tokens, stems
+from papersift.backends.milvus.analysis import author_terms, name_tokens, stems
 from papersift.paper import Paper
 
 VARCHAR_MAX = 65_535  # Milvus limit, in bytes
@@ -88,11 +88,11 @@ def text_fields(p: Paper) -> dict[str, Any]:
     title, abstract = p.title or "", p.abstract or ""
     authors = [fit(a, 512) for a in p.authors[:MAX_AUTHORS]]
     title_toks, abstract_toks = " ".join(stems(title)), " ".join(stems(abstract))
-    author_stems = " ".join(t for a in authors for t in stems(a))
+    author_words = " ".join(t for a in authors for t in author_terms(a))
     cats = list(dict.fromkeys([*p.categories, *([p.primary_category] if p.primary_category else [])]))[:MAX_CATS]
     when = p.submitted or p.announced or p.updated
     return {
-        "text": fit(f"{title_toks} {abstract_toks} {author_stems}".strip()),
+        "text": fit(f"{title_toks} {abstract_toks} {author_words}".strip()),
         "title_toks": fit(title_toks), "abstract_toks": fit(abstract_toks),
         "author_toks": fit(" ".join(t for a in authors for t in name_tokens(a))),
         "title": fit(title), "abstract": fit(abstract), "authors": authors,

@@ -108,7 +108,11 @@ class MilvusStore:
                       f"({self.state.encoder or '?'}, dim {dim}); rebuilding it for {self.encoder_name!r}")
             self.client.drop_collection(self.collection)
         schema, index = build_schema(self.client, self.dim)
-        self.client.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
+        self.client.create_collection(self.collection, schema=schema, consistency_level="Strong")
+        # sync=False: don't poll index progress (milvus-lite lacks the RPC that polling needs); the
+        # server builds indexes as segments are sealed, and load waits for what it must
+        self.client.create_index(self.collection, index, sync=False)
+        self.client.load_collection(self.collection)
         return True
 
     def save_state(self) -> None:

@@ -1,9 +1,10 @@
 """`VectorIndex`'s methods on Milvus: HNSW over unit vectors with inner product (= cosine).
 
-Filtered dense search is native: when the allowed ids came from `MilvusLexical.filter_ids`
-with an exact expression, that expression is the search filter; any other id set is sent as
-`id in [...]` in chunks and the chunk results merged. Milvus's HNSW search is approximate
-(papersift's embedded index is exact); `ef` is at least twice the number of hits asked for.
+Filtered dense search is native: `search_filtered` compiles the filter AST into the search's
+filter expression (Milvus filters inside the HNSW search), and declines only filters it cannot
+express exactly (multi-word author names, `_` in a category prefix), which the search service
+then resolves to an id set; such a set is sent as `id in [...]` in chunks and the results
+merged. Milvus's HNSW search is approximate; `ef` is at least twice the number of hits asked for.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from papersift.backends.milvus.lexical import FilterIds
+from papersift.backends.milvus import expr as ex
+from papersift.backends.milvus.lexical import HAS_TEXT
 from papersift.backends.milvus.table import MAX_TOPK, Table, chunks, id_list
+from papersift.search import query as q
 
 HAS_VEC = "has_vec == true"
 MIN_EF = 128
@@ -37,8 +40,9 @@ class MilvusVectors:
         row = self.table.rows([paper_id], ["id", "vec", "has_vec"]).get(paper_id)
         return np.asarray(row["vec"], dtype=np.float32) if row and row["has_vec"] else None
 
-    def upsert(self, ids: list[str], vectors: np.ndarray) -> None:
-        """Insert or replace vectors (rows must be L2-normalised, shape [len(ids), dim])."""
+    def upsert(self, ids: list[str], vectors: np.ndarray, meta: object = None, threads: int = 0) -> None:
+        """Insert or replace vectors (rows must be L2-normalised, shape [len(ids), dim]). `meta`
+        and `threads` are the embedded index's; the filter fields live in the row already."""
         if vectors.shape != (len(ids), self.dim):
             raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
         matrix = np.asarray(vectors, dtype=np.float32)
@@ -63,11 +67,19 @@ class MilvusVectors:
         k = min(k, MAX_TOPK)
         if allowed is None:
             return self._search(query, k, HAS_VEC)
-        if isinstance(allowed, FilterIds) and allowed.expr is not None:
-            return self._search(query, k, f"{HAS_VEC} and ({allowed.expr})")
         hits = [h for part in chunks(sorted(allowed))
                 for h in self._search(query, min(k, len(part)), f"{HAS_VEC} and id in {id_list(part)}")]
         return sorted(hits, key=lambda h: -h[1])[:k]
+
+    def search_filtered(self, query: np.ndarray, k: int, filters: q.Node) -> list[tuple[str, float]] | None:
+        """Top-k among the papers a filter AST allows, filtered by Milvus; None when the filter
+        has no exact Milvus expression (the caller then asks the lexical side for ids)."""
+        plan = ex.plan(q.ParsedQuery(None, filters), HAS_TEXT)
+        if not plan.cond.exact:
+            return None
+        if k <= 0:
+            return []
+        return self._search(query, min(k, MAX_TOPK), f"{HAS_VEC} and ({plan.cond.expr})" if plan.cond.expr else HAS_VEC)
 
     def _search(self, query: np.ndarray, k: int, expr: str) -> list[tuple[str, float]]:
         res = self.table.client.search(
