@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papersift.demo import VECTORS
+from papersift.index.payload import meta_of
 from papersift.index.store import IndexStore
 from papersift.index.vectors import VectorIndex
+from papersift.paper import make_paper
+from papersift.search.query import parse
 
 DIM = 384
 
@@ -70,7 +74,8 @@ def test_generations_survive_reopen_and_copy_on_write(tmp_path: Path) -> None:
     viewed.upsert(["p3", "new"], unit(rng, 2))  # loads the mapped generation, then changes it
     viewed.delete(["p4", "absent"])
     viewed.save()
-    assert sorted(f.name for f in (tmp_path / "v").glob("gen-*")) == ["gen-2.ids.npy", "gen-2.npy", "gen-2.usearch"]
+    assert sorted(f.name for f in (tmp_path / "v").glob("gen-*")) == [
+        "gen-2.cats.npy", "gen-2.days.npy", "gen-2.ids.npy", "gen-2.npy", "gen-2.usearch"]
     again = VectorIndex.open(tmp_path / "v", DIM, "m")
     assert len(again) == 50 and "p4" not in again and "new" in again
     assert {pid for pid, _ in again.search(vectors[3], 50)} == {f"p{i}" for i in range(50) if i != 4} | {"new"}
@@ -135,3 +140,72 @@ def test_random_edits_match_a_dictionary(tmp_path_factory: pytest.TempPathFactor
     if model:
         pid, vec = next(iter(model.items()))
         assert {p for p, _ in index.search(vec, 20)} == set(model)
+
+
+CATS = ["cs.CV", "cs.CL", "cs.LG", "quant-ph", "math.PR"]
+
+
+def catalogue(n: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
+    papers = []
+    for i in range(n):
+        cats = list(rng.choice(CATS, size=int(rng.integers(1, 3)), replace=False))
+        day = None if i % 17 == 0 else date.fromordinal(date(2020, 1, 1).toordinal() + int(rng.integers(0, 1500)))
+        papers.append(make_paper(source="t", title=f"paper {i}", abstract="x", arxiv_id=f"2401.{i:05d}",
+                                 categories=cats, submitted=day))
+    return papers, unit(rng, n)
+
+
+@pytest.fixture(scope="module")
+def filtered(tmp_path_factory: pytest.TempPathFactory) -> tuple[VectorIndex, VectorIndex, list, np.ndarray]:
+    """The same papers with filter columns twice: scanned exactly, and through the graph."""
+    rng = np.random.default_rng(7)
+    papers, vectors = catalogue(3000, rng)
+    indexes = []
+    for name, exact_below in (("exact", 50_000), ("graph", 0)):
+        index = VectorIndex(tmp_path_factory.mktemp(name), DIM, "m", exact_below=exact_below)
+        index.upsert([p.id for p in papers], vectors, meta=[meta_of(p) for p in papers])
+        indexes.append(index)
+    return indexes[0], indexes[1], papers, vectors
+
+
+FILTERS = ["cat:cs.CV", "cat:cs", "-cat:cs.LG", "cat:quant-ph OR date:2021", "year:2022 AND -cat:math.PR",
+           "date:2020-03..2020-05", "cat:CS.cl date:2023..", "cat:nothing"]
+
+
+@pytest.mark.parametrize("text", FILTERS)
+def test_filter_columns_agree_with_the_lexical_compiler(filtered: tuple, tmp_path: Path, text: str) -> None:
+    """Same filter, same allowed set as the lexical index (the reference semantics)."""
+    from papersift.index.lexical import LexicalIndex
+
+    exact, _, papers, vectors = filtered
+    lexical = LexicalIndex.open(tmp_path / "lex")
+    lexical.upsert(papers)
+    lexical.commit()
+    node = parse(text).filters
+    allowed = lexical.filter_ids(node)
+    q = vectors[11]
+    hits = exact.search_filtered(q, 3000, node)
+    assert hits is not None and {pid for pid, _ in hits} == allowed
+    assert [pid for pid, _ in exact.search_filtered(q, 10, node)] == [pid for pid, _ in exact.search(q, 10, allowed)]
+
+
+@pytest.mark.parametrize("text", ["cat:cs.CV", "cat:cs.CL OR cat:quant-ph", "-cat:cs.LG"])
+def test_broad_filters_through_the_graph_still_fill_the_page(filtered: tuple, text: str) -> None:
+    exact, graph, _, vectors = filtered
+    node = parse(text).filters
+    for q in vectors[:40:4]:
+        truth = [pid for pid, _ in exact.search_filtered(q, 20, node)]
+        got = [pid for pid, _ in graph.search_filtered(q, 20, node)]
+        assert len(got) == 20 and len(set(got) & set(truth)) >= 18  # approximate ranking, exact filter
+        assert set(got) <= {pid for pid, _ in exact.search_filtered(q, 3000, node)}
+
+
+def test_filters_the_columns_cannot_answer_return_none(filtered: tuple, tmp_path: Path) -> None:
+    exact, _, papers, vectors = filtered
+    assert exact.search_filtered(vectors[0], 10, parse("author:smith").filters) is None
+    partial = VectorIndex(tmp_path / "p", DIM, "m")
+    partial.upsert([papers[0].id], vectors[:1], meta=[meta_of(papers[0])])
+    partial.upsert([papers[1].id], vectors[1:2])  # no metadata: the columns cannot be trusted
+    assert partial.search_filtered(vectors[0], 10, parse("cat:cs.CV").filters) is None
+    partial.delete([papers[1].id])
+    assert partial.search_filtered(vectors[0], 10, parse("cat:nothing").filters) == []

@@ -6,6 +6,7 @@ import numpy as np
 
 from papersift.context import AppContext
 from papersift.demo import PAPERS, VECTORS
+from papersift.index.payload import meta_of
 from papersift.ingest import IngestReport, ingest
 from papersift.sources import SourceContext
 
@@ -26,7 +27,7 @@ def load_demo_vectors(app_ctx: AppContext) -> int:
     catalog = app_ctx.catalog
     present = catalog.get_many(ids)
     keep = [i for i, pid in enumerate(ids) if pid in present]
-    store.vectors.upsert([ids[i] for i in keep], vectors[keep])
+    store.vectors.upsert([ids[i] for i in keep], vectors[keep], meta=[meta_of(present[ids[i]]) for i in keep])
     pending = catalog.changes_since(store.state.dense_seq, limit=len(ids) + 1)
     if pending and len(pending) <= len(ids) and all(c.id in present and not c.deleted for c in pending):
         store.state.dense_seq = pending[-1].seq

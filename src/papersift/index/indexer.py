@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from papersift.catalog import Catalog
 from papersift.index.embed import Encoder, paper_text
+from papersift.index.payload import meta_of
 from papersift.index.store import IndexStore
 
 LEXICAL_BATCH = 2000
@@ -69,7 +70,7 @@ def index_dense(
         if papers:
             ids = list(papers)
             vectors = encoder.encode([paper_text(p.title, p.abstract) for p in papers.values()], batch_size=32)
-            store.vectors.upsert(ids, vectors)
+            store.vectors.upsert(ids, vectors, meta=[meta_of(p) for p in papers.values()])
         store.state.dense_seq = changes[-1].seq
         dirty = True
         done += len(changes)

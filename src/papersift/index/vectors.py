@@ -7,7 +7,11 @@ Why this shape (measured, docs/DECISIONS.md D15; benchmarks/results/scale.md):
   homes keep recall 1.0.
 * f16 halves memory (1M x 384 = 768 MB) for cosines within 1e-3 of float32.
 * A slot-ordered f16 matrix beside the graph answers `get()` and exact scoring of a filter's
-  allowed rows (usearch's own `get` costs ~2 us per key in Python; a numpy gather is 10x less).
+  allowed rows (usearch's `get` costs ~2 us per key; a numpy gather plus numkong's SIMD f16
+  dot products ~0.2 us per row).
+* Filter columns (date, categories; `papersift.index.payload`) beside each vector answer
+  `cat:`/`date:`/`year:` filters as array operations, so a filtered semantic search never
+  materialises the filter through the lexical index.
 * Serving processes memory-map both files (`view`), so the OS shares and pages them; the first
   write in a process loads them into RAM ("copy on write"), because a viewed usearch index is
   read-only (removing from one crashes the process).
@@ -17,6 +21,8 @@ On disk, under `directory/`:
     gen-<n>.usearch     the HNSW graph (+ its own copy of the vectors); keys are slots
     gen-<n>.npy         slot -> vector (f16)
     gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
+    gen-<n>.days.npy    slot -> date ordinal (filter column)
+    gen-<n>.cats.npy    slot -> category bits (filter column; vocabulary in the manifest)
 `save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
 removes older generations: a crash at any point leaves the previous generation intact and a
 reader never sees a half-written file. Readers poll `stale()` to pick up a new generation.
@@ -29,15 +35,19 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numkong
 import numpy as np
 from usearch.index import Index
 
 from papersift.fsutil import atomic_write_json
+from papersift.index.payload import Meta, Payload
+from papersift.search import query as q
 
 EXACT_BELOW = 50_000  # up to this many vectors, scan exactly (recall 1.0 in a few ms)
 CONNECTIVITY = 16
 EXPANSION_ADD = 64  # 128 doubled build time for +0.001 recall@10 (D15)
 EXPANSION_SEARCH = 128
+EXACT_ROWS = 20_000  # a filter allowing at most this many papers is scored exactly (~0.2 us/row)
 
 
 class VectorIndexCorrupt(Exception):
@@ -62,6 +72,7 @@ class VectorIndex:
         self._buffer = np.zeros((0, dim), dtype=np.float16)  # slot -> vector (+ spare rows); may be a memory map
         self._ids: list[str] = []  # slot -> paper id, "" once deleted
         self._slot: dict[str, int] = {}
+        self._payload = Payload()
         self._viewed = False  # graph and matrix are read-only memory maps
         self._dirty = False
 
@@ -97,15 +108,19 @@ class VectorIndex:
             ids = np.load(index._file(generation, ".ids.npy"), allow_pickle=False).tolist()
             matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
             graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
+            payload = Payload(np.load(index._file(generation, ".days.npy"), allow_pickle=False),
+                              np.load(index._file(generation, ".cats.npy"), allow_pickle=False),
+                              list(manifest.get("vocab", [])), np.array([bool(p) for p in ids], dtype=bool))
         except (OSError, ValueError, RuntimeError) as exc:
             raise VectorIndexCorrupt(f"{directory}: generation {generation} unreadable ({exc})") from exc
         live = {pid: slot for slot, pid in enumerate(ids) if pid}
-        if graph is None or graph.ndim != dim or matrix.shape != (len(ids), dim) or len(graph) != len(live):
+        if (graph is None or graph.ndim != dim or matrix.shape != (len(ids), dim) or len(graph) != len(live)
+                or payload.size != len(ids)):
             raise VectorIndexCorrupt(f"{directory}: generation {generation} is inconsistent "
                                      f"({len(ids)} slots, {len(live)} ids, {0 if graph is None else len(graph)} "
                                      f"graph nodes, matrix {matrix.shape})")
         index.generation, index._ids, index._slot = generation, ids, live
-        index._graph, index._buffer, index._viewed = graph, matrix, True
+        index._graph, index._buffer, index._payload, index._viewed = graph, matrix, payload, True
         return index
 
     def stale(self) -> bool:
@@ -138,18 +153,46 @@ class VectorIndex:
             return []
         query = query.astype(np.float32, copy=False)
         if allowed is not None:
-            return self._search_rows(query, k, allowed)
+            return self._score(query, k, np.fromiter((s for p in allowed if (s := self._slot.get(p)) is not None),
+                                                     dtype=np.int64))
+        return self._graph_search(query, k)
+
+    def search_filtered(self, query: np.ndarray, k: int, filters: q.Node) -> list[tuple[str, float]] | None:
+        """Exact top-k among the papers a filter AST allows, from the filter columns; None when
+        the columns cannot answer this filter (the caller then asks the lexical index)."""
+        mask = self._payload.mask(filters)
+        if mask is None:
+            return None
+        allowed = int(np.count_nonzero(mask))
+        if allowed == 0 or k <= 0:
+            return []
+        query = query.astype(np.float32, copy=False)
+        if allowed <= EXACT_ROWS:
+            return self._score(query, k, np.flatnonzero(mask))
+        # a broad filter: walk the graph's ranking until k allowed papers are found
+        want = k * len(self._slot) // allowed
+        while True:
+            want = min(max(want * 2, k), len(self._slot))
+            matches = self._graph.search(query, want, exact=len(self._slot) <= self.exact_below, threads=1)
+            keep = mask[matches.keys.astype(np.int64)]
+            if keep.sum() >= k or want >= len(self._slot):
+                ids = self._ids
+                return [(ids[int(key)], 1.0 - float(dist))
+                        for key, dist in zip(matches.keys[keep][:k], matches.distances[keep][:k], strict=True)]
+
+    def _graph_search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(self._slot))
         matches = self._graph.search(query, k, exact=len(self._slot) <= self.exact_below, threads=1)
         ids = self._ids
         return [(ids[int(key)], 1.0 - float(dist)) for key, dist in zip(matches.keys, matches.distances, strict=True)]
 
-    def _search_rows(self, query: np.ndarray, k: int, allowed: Iterable[str]) -> list[tuple[str, float]]:
-        slots = np.fromiter((s for p in allowed if (s := self._slot.get(p)) is not None), dtype=np.int64)
+    def _score(self, query: np.ndarray, k: int, slots: np.ndarray) -> list[tuple[str, float]]:
+        """Exact cosines of the given slots (numkong's SIMD f16 dot products), best k."""
         if slots.size == 0:
             return []
         slots.sort()  # sequential reads of the memory map
-        scores = self._matrix[slots].astype(np.float32) @ query
+        rows = np.take(self._matrix, slots, axis=0)
+        scores = np.asarray(numkong.cdist(query.astype(np.float16)[None, :], rows, metric="dot"))[0]
         k = min(k, scores.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -171,8 +214,11 @@ class VectorIndex:
             grown[: len(self._ids)] = self._matrix
             self._buffer = grown
 
-    def upsert(self, ids: list[str], vectors: np.ndarray, threads: int = 0) -> None:
-        """Insert or replace vectors (rows L2-normalised, shape [len(ids), dim]); last row wins."""
+    def upsert(self, ids: list[str], vectors: np.ndarray, meta: list[Meta] | None = None, threads: int = 0) -> None:
+        """Insert or replace vectors (rows L2-normalised, shape [len(ids), dim]); last row wins.
+
+        `meta` (one `payload.meta_of(paper)` per id) fills the filter columns; without it the
+        papers are searchable but filtered semantic search falls back to the lexical index."""
         if vectors.shape != (len(ids), self.dim):
             raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
         latest = {pid: row for row, pid in enumerate(ids)}
@@ -185,6 +231,7 @@ class VectorIndex:
         block = vectors[rows].astype(np.float16)
         self._reserve(start + len(block))
         self._buffer[start : start + len(block)] = block
+        self._payload.append(len(latest), None if meta is None else [meta[row] for row in rows])
         for offset, pid in enumerate(latest):
             self._ids.append(pid)
             self._slot[pid] = start + offset
@@ -198,6 +245,7 @@ class VectorIndex:
         self._writable()
         for slot in slots:
             self._ids[slot] = ""
+        self._payload.forget(slots)
         self._graph.remove(np.asarray(slots, dtype=np.uint64))
         self._dirty = True
 
@@ -210,8 +258,10 @@ class VectorIndex:
         _durable(self._file(generation, ".usearch"), lambda tmp: self._graph.save(str(tmp)))
         _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
         _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
+        _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
+        _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
         atomic_write_json(self.manifest_path, {"generation": generation, "model": self.model, "dim": self.dim,
-                                               "count": len(self._slot)})
+                                               "count": len(self._slot), "vocab": self._payload.vocab})
         self.generation, self._dirty = generation, False
         for old in self.dir.glob("gen-*"):
             if not old.name.startswith(f"gen-{generation}."):

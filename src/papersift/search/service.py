@@ -103,13 +103,18 @@ class SearchService:
     def _dense(self, query: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
         """Exact filtered nearest neighbours.
 
-        A selective filter is turned into its id set and only those rows are scored. A broad
-        one (materialising its ids costs more than scoring) is applied to a growing top-k
-        until `depth` allowed hits are found or every vector was considered; both are exact.
+        Date/category filters are answered by the vector index's own filter columns. Others
+        (author:, id:) go through the lexical index: a selective filter is turned into its id
+        set and only those rows are scored; a broad one (materialising its ids costs more than
+        scoring) is applied to a growing top-k until `depth` allowed hits are found or every
+        vector was considered. All three are exact.
         """
         vectors, lexical = self.store.vectors, self.store.lexical
         if parsed.filters is None:
             return vectors.search(query, depth)
+        hits = vectors.search_filtered(query, depth, parsed.filters)
+        if hits is not None:
+            return hits
         only_filters = ParsedQuery(None, parsed.filters)
         if lexical.count(only_filters) <= SELECTIVE_FILTER:
             return vectors.search(query, depth, lexical.filter_ids(parsed.filters))
