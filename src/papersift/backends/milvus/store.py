@@ -115,6 +115,9 @@ class MilvusStore:
         self.client.load_collection(self.collection)
         return True
 
+    def refresh(self, every_s: float = 1.0) -> None:
+        """Nothing to reload: Milvus serves other processes' writes (Strong consistency)."""
+
     def save_state(self) -> None:
         self.state.encoder = self.encoder_name
         atomic_write_json(self.state_path, {"uri": self.uri, "collection": self.collection, **asdict(self.state)})
