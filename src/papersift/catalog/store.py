@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ from papersift.catalog.schema import checkpoints, paper_authors, paper_categorie
 from papersift.paper import Paper, parse_arxiv_id
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+WRITER_CACHE_KIB = 32 * 1024
+"""SQLite page cache of a connection that writes a batch: the default 2 MiB made every batch re-read
+index pages from the OS (348k page reads for a 60k ingest, 54k with 32 MiB). Bounded, so memory stays flat."""
 
 
 @dataclass
@@ -54,6 +57,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")  # safe against process crashes in WAL mode
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    # checkpoint (copy WAL to the database, with an fsync) every ~40 MB instead of every ~4 MB: a 60k ingest
+    # did 173 fsyncs and ~500k page writes with the default, 35 and ~260k with this (D5)
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
 
@@ -78,10 +84,27 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _json_encoder() -> Callable[[Any], str]:
+    """`json.dumps` with its default settings, minus the per-call set-up.
+
+    json.dumps builds a new C encoder on every call, which was most of the cost of the ~360k JSON
+    values a 60k ingest stores; building it once is 4x faster and gives the same text. Falls back to
+    json.dumps where the C accelerator is missing."""
+    make = json.encoder.c_make_encoder
+    if make is None:
+        return json.dumps
+    encoder = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+                   False, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_to_json = _json_encoder()
+
+
 def _sqlite_converter(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
     """How SQLAlchemy would store a value of this column type in SQLite (JSON text, ISO date)."""
     if isinstance(column.type, sa.JSON):
-        return lambda v: None if v is None else json.dumps(v)
+        return lambda v: None if v is None else _to_json(v)
     if isinstance(column.type, sa.Date):
         return lambda v: None if v is None else v.isoformat()
     return None
@@ -103,18 +126,38 @@ def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -
         for i, f in converters:
             vals[i] = f(vals[i])
         values.append(tuple(vals))
+    insert_values(conn, table, names, values)
+
+
+def insert_values(conn: Connection, table: sa.Table, names: list[str], values: list[tuple[Any, ...]]) -> None:
+    """INSERT rows given as tuples of values already in driver form (column order `names`)."""
+    if not values:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(names, v, strict=True)) for v in values])
+        return
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     conn.exec_driver_sql(sql, values)
 
 
 def _paper_to_row(p: Paper) -> dict[str, Any]:
-    d = p.to_dict()
-    d.pop("latest_version")
-    for key in ("submitted", "updated", "announced"):
-        d[key] = getattr(p, key)
-    d["latest_version"] = p.latest_version
-    d["external_upvotes"] = max((o.upvotes or 0 for o in p.popularity), default=0)
-    return d
+    """The `papers` columns of a paper, JSON columns as plain lists/dicts (built directly: this runs per
+    written paper, and going through `Paper.to_dict` copied every list and converted dates twice)."""
+    return {
+        "id": p.id, "title": p.title, "abstract": p.abstract, "authors": p.authors, "categories": p.categories,
+        "primary_category": p.primary_category, "submitted": p.submitted, "updated": p.updated,
+        "announced": p.announced, "versions": [{"version": v.version, "date": _iso(v.date)} for v in p.versions],
+        "doi": p.doi, "journal_ref": p.journal_ref, "comments": p.comments, "license": p.license,
+        "links": p.links, "sources": p.sources,
+        "popularity": [{"source": o.source, "observed": _iso(o.observed), "upvotes": o.upvotes,
+                        "comments": o.comments, "github_stars": o.github_stars} for o in p.popularity],
+        "raw_title": p.raw_title, "raw_abstract": p.raw_abstract, "latest_version": p.latest_version,
+        "external_upvotes": max((o.upvotes or 0 for o in p.popularity), default=0),
+    }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 def _row_to_paper(row: sa.Row[Any]) -> Paper:
@@ -143,6 +186,8 @@ class Catalog:
         """Merge a batch of papers (and store a source checkpoint) in one transaction."""
         result = UpsertResult()
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             next_seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
             pending: dict[str, Paper] = {}  # id -> merged state to write
             existing: dict[str, Paper] = {}
@@ -208,11 +253,10 @@ class Catalog:
         ids = list(pending)
         conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(ids)))
         conn.execute(paper_categories.delete().where(paper_categories.c.paper_id.in_(ids)))
-        authors = [{"paper_id": p.id, "position": i, "name": a, "name_key": author_key(a)}
-                   for p in pending.values() for i, a in enumerate(p.authors)]
-        cats = [{"paper_id": p.id, "category": c} for p in pending.values() for c in dict.fromkeys(p.categories)]
-        bulk_insert(conn, paper_authors, authors)
-        bulk_insert(conn, paper_categories, cats)
+        authors = [(p.id, i, a, author_key(a)) for p in pending.values() for i, a in enumerate(p.authors)]
+        cats = [(p.id, c) for p in pending.values() for c in dict.fromkeys(p.categories)]
+        insert_values(conn, paper_authors, ["paper_id", "position", "name", "name_key"], authors)
+        insert_values(conn, paper_categories, ["paper_id", "category"], cats)
         return seq
 
     def _store_checkpoint(self, conn: Connection, key: str, value: str) -> None:
