@@ -156,7 +156,9 @@ def index_dense_ray(
     done = 0
     with ray_session(options) as ray:
         ray.data.DataContext.get_current().enable_progress_bars = False  # the caller draws its own
-        while changes := catalog.changes_since(store.state.dense_seq, options.chunk_size):
+        # Bounded by the backlog seen at the start, like `index_dense`, so a concurrent ingest
+        # cannot keep the run going forever; its papers are picked up by the next run.
+        while done < total and (changes := catalog.changes_since(store.state.dense_seq, options.chunk_size)):
             gone = [c.id for c in changes if c.deleted]
             windows = _windows(catalog, changes, options.batch_size)
             done += len(gone)
