@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
-from papersift.config import load_settings
+from papersift.config import Settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import CollectionError, evaluate, load_collection
 from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, run_indexer_ray
@@ -146,6 +147,16 @@ def similar_cmd(
         typer.echo(f"{i}. [{h.paper.id}] {h.paper.title}\n   {h.reason}")
 
 
+def _eval_settings(settings: Settings, home: Path) -> Settings:
+    """The user's settings (backend, encoder, ...) on a throwaway home. The catalog goes to the
+    home whatever `database_url` says, and on a Milvus server the index goes to a collection of
+    its own (dropped afterwards), so an evaluation never touches the user's data."""
+    update: dict[str, object] = {"home": home, "database_url": None}
+    if settings.backend == "milvus" and settings.milvus_uri:
+        update["milvus_collection"] = f"papersift_eval_{uuid.uuid4().hex[:12]}"
+    return settings.model_copy(update=update)
+
+
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,
@@ -168,23 +179,28 @@ def eval_cmd(
         fail(str(exc), code=2)
     app_ctx: AppContext = ctx.obj
     with tempfile.TemporaryDirectory(prefix="papersift-eval-") as tmp:
-        if not app_ctx.settings.home_explicit:
-            app_ctx = AppContext(load_settings(Path(tmp)))
-        report = ingest(app_ctx.catalog, "beir", [str(collection.corpus)],
-                        SourceContext(options={"collection": collection.name}))
-        if not report.ok:
-            fail(f"corpus could not be read cleanly: {report.errors[:3]}")
-        run_index(app_ctx, lexical_only=mode == "lexical", quiet=json_out)
-        service = app_ctx.search
-        prefix = f"{collection.name}:"
-        result = evaluate(
-            collection,
-            lambda text: service.ranked(plain_query(text), mode, depth=100),  # type: ignore[arg-type]
-            lambda pid: pid[len(prefix):] if pid.startswith(prefix) else pid,
-            mode, time.perf_counter,
-        )
-        app_ctx.close()
-    out = result.to_dict()
+        throwaway = not app_ctx.settings.home_explicit
+        if throwaway:
+            app_ctx = AppContext(_eval_settings(app_ctx.settings, Path(tmp)))
+        try:
+            report = ingest(app_ctx.catalog, "beir", [str(collection.corpus)],
+                            SourceContext(options={"collection": collection.name}))
+            if not report.ok:
+                fail(f"corpus could not be read cleanly: {report.errors[:3]}")
+            run_index(app_ctx, lexical_only=mode == "lexical", quiet=json_out)
+            service = app_ctx.search
+            prefix = f"{collection.name}:"
+            result = evaluate(
+                collection,
+                lambda text: service.ranked(plain_query(text), mode, depth=100),  # type: ignore[arg-type]
+                lambda pid: pid[len(prefix):] if pid.startswith(prefix) else pid,
+                mode, time.perf_counter,
+            )
+        finally:
+            if throwaway and app_ctx.settings.milvus_uri and "indexes" in app_ctx.__dict__:
+                app_ctx.indexes.drop()  # type: ignore[attr-defined]  # the temporary collection on a cluster
+            app_ctx.close()
+    out = {**result.to_dict(), "backend": app_ctx.settings.backend}
     if json_out:
         print_json(out)
         return
