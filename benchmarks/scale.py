@@ -105,7 +105,7 @@ def make_queries(shared: Path, n: int, seed: int = 7) -> list[str]:
     titles = [r["title"] for r in load_pool(shared)]
     queries = []
     for title in rng.sample(titles, n):
-        words = [w.strip(":,.()") for w in title.split() if len(w) > 2 and ":" not in w.strip(":")]
+        words = [w.strip(":,.()").replace('"', "") for w in title.split() if len(w) > 2 and ":" not in w.strip(":")]
         size = rng.randint(3, 6)
         start = rng.randint(0, max(0, len(words) - size))
         queries.append(" ".join(words[start : start + size]) or title)
@@ -129,15 +129,15 @@ def serve(home: Path, queries: list[str], profile: bool) -> dict[str, object]:
                 times.append((time.perf_counter() - t0) * 1000)
                 hits += len(page.hits)
             key = mode if name == "none" else f"{mode}_{name}"
-            figures[f"{key}_p50_ms"] = percentile(times, 50)
-            figures[f"{key}_p99_ms"] = percentile(times, 99)
+            figures[f"{key}_p50_ms"] = percentile(times, 0.5)
+            figures[f"{key}_p99_ms"] = percentile(times, 0.99)
             figures[f"{key}_hits_per_query"] = hits / len(queries)
     encode_ms = []
     for q in queries[:100]:
         t0 = time.perf_counter()
         ctx.encoder.encode_query(q + " (timing)")
         encode_ms.append((time.perf_counter() - t0) * 1000)
-    figures["query_encode_p50_ms"] = percentile(encode_ms, 50)
+    figures["query_encode_p50_ms"] = percentile(encode_ms, 0.5)
     for clients in (1, 4, 16):
         service._cache.clear()
         with ThreadPoolExecutor(clients) as pool:

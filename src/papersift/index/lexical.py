@@ -282,14 +282,25 @@ class LexicalIndex:
 
         sort="date": newest first (undated last) and every score is 0.0.
         """
-        if limit <= 0:
-            return []
+        return self._search(parsed, limit, title_boost, offset, sort, count=False)[0]
+
+    def search_counted(self, parsed: q.ParsedQuery, limit: int = 10, *,
+                       sort: Literal["relevance", "date"] = "relevance") -> tuple[list[tuple[str, float]], int]:
+        """`search` plus how many papers match, from one pass over the postings: a results page
+        needs both, and a separate `count` would walk every match a second time."""
+        return self._search(parsed, limit, TITLE_BOOST, 0, sort, count=True)
+
+    def _search(self, parsed: q.ParsedQuery, limit: int, title_boost: float, offset: int,
+                sort: Literal["relevance", "date"], count: bool) -> tuple[list[tuple[str, float]], int]:
+        if limit <= 0 and not count:
+            return [], 0
         searcher = self._index.searcher()
         kwargs = {"order_by_field": "day"} if sort == "date" else {}
-        hits = searcher.search(self._query(parsed, title_boost), limit, count=False, offset=max(offset, 0),
-                               **kwargs).hits
-        return [(searcher.doc(addr).get_first("id"), 0.0 if sort == "date" else float(score))
-                for score, addr in hits]
+        result = searcher.search(self._query(parsed, title_boost), max(limit, 1), count=count,
+                                 offset=max(offset, 0), **kwargs)
+        hits = [(searcher.doc(addr).get_first("id"), 0.0 if sort == "date" else float(score))
+                for score, addr in result.hits[: max(limit, 0)]]
+        return hits, (result.count or 0) if count else 0
 
     def count(self, parsed: q.ParsedQuery) -> int:
         """How many papers match (text and filters)."""
@@ -337,12 +348,15 @@ class LexicalIndex:
         if text_query is not None:
             gen = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, field)
             gen.set_max_num_chars(max(max_chars, 1))
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
         out = {}
-        for pid in ids:
-            doc = self._doc(searcher, pid)
-            if doc is not None:
-                text = "; ".join(doc.get_all(field))
-                out[pid] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
+        found = searcher.search(Query.term_set_query(SCHEMA, "id", wanted), len(wanted), count=False).hits
+        for _, addr in found:  # one lookup for the whole page, not one search per id
+            doc = searcher.doc(addr)
+            text = "; ".join(doc.get_all(field))
+            out[doc.get_first("id")] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
         return out
 
     def facets(self, parsed: q.ParsedQuery, field: Literal["categories", "year"] = "categories",

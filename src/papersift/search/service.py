@@ -83,22 +83,30 @@ class SearchService:
 
     def ranked(self, parsed: ParsedQuery, mode: Mode, depth: int | None = None) -> list[tuple[str, float]]:
         """Ranked (id, score) candidates for a parsed query, filters applied exactly."""
-        depth = depth or self.depth
+        return self._rank(parsed, mode, depth or self.depth, counted=False)[0]
+
+    def _rank(self, parsed: ParsedQuery, mode: Mode, depth: int,
+              counted: bool) -> tuple[list[tuple[str, float]], int | None]:
+        """`ranked`, plus the lexical match count when `counted` and the lexical pass ran."""
         lex: list[tuple[str, float]] = []
         den: list[tuple[str, float]] = []
+        total = None
         if mode in ("lexical", "hybrid") or parsed.text is None:
-            lex = self.store.lexical.search(parsed, limit=depth)
+            if counted:
+                lex, total = self.store.lexical.search_counted(parsed, limit=depth)
+            else:
+                lex = self.store.lexical.search(parsed, limit=depth)
         if mode in ("dense", "hybrid") and parsed.text is not None and len(self.store.vectors):
             dense_text = parsed.dense_text()
             if dense_text:
                 den = self._dense(self.embed_query(dense_text), parsed, depth)
         if mode == "lexical" or not den:
-            return lex
+            return lex, total
         if mode == "dense":
-            return den
+            return den, total
         if self.fusion == "rrf":
-            return rrf([lex, den], k=self.rrf_k)[:depth]
-        return convex(lex, den, self.alpha)[:depth]
+            return rrf([lex, den], k=self.rrf_k)[:depth], total
+        return convex(lex, den, self.alpha)[:depth], total
 
     def _dense(self, query: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
         """Exact filtered nearest neighbours.
@@ -152,9 +160,9 @@ class SearchService:
         browse = parsed.text is None
         depth = max(self.depth, page * per_page)
         if browse and sort != "trending":  # a listing: newest first, straight from the index
-            candidates = self.store.lexical.search(parsed, limit=depth, sort="date")
+            candidates, total = self.store.lexical.search_counted(parsed, limit=depth, sort="date")
         else:
-            candidates = self.ranked(parsed, mode, depth=BROWSE_DEPTH if browse else depth)
+            candidates, total = self._rank(parsed, mode, BROWSE_DEPTH if browse else depth, counted=True)
         ids = [pid for pid, _ in candidates]
         scores = dict(candidates)
         if sort == "date" and not browse:
@@ -171,7 +179,8 @@ class SearchService:
                 for pid in page_ids if pid in papers]
         # lexical, hybrid and browse totals count the papers matching the words/filters; a dense
         # list has no natural end, so its total is the ranked candidates shown
-        total = self.store.lexical.count(parsed) if mode != "dense" or browse else len(ids)
+        if total is None:
+            total = self.store.lexical.count(parsed) if mode != "dense" or browse else len(ids)
         facets = {"categories": self.store.lexical.facets(parsed)} if hits else {}
         return SearchPage(hits=hits, total=max(total, len(ids)), page=page, per_page=per_page, mode=mode,
                           query=query, facets=facets, notices=notices)
