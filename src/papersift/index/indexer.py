@@ -20,6 +20,7 @@ from papersift.index.store import IndexStore
 LEXICAL_BATCH = 2000
 DENSE_BATCH = 256
 DENSE_SAVE_EVERY_S = 60.0  # bound the work a crash can lose without rewriting vectors constantly
+SAVE_COST_SHARE = 0.05  # ...but never spend more than ~5% of the time saving (a 1M-vector save is seconds)
 
 
 @dataclass
@@ -63,6 +64,7 @@ def index_dense(
         total = min(total, limit)
     done = 0
     last_save = time.monotonic()
+    interval = DENSE_SAVE_EVERY_S
     dirty = False
     while done < total and (changes := catalog.changes_since(store.state.dense_seq, batch_size)):
         store.vectors.delete(c.id for c in changes if c.deleted)
@@ -76,9 +78,11 @@ def index_dense(
         done += len(changes)
         if progress:
             progress("dense", done, total)
-        if time.monotonic() - last_save > DENSE_SAVE_EVERY_S:
-            _save_dense(store)
+        if time.monotonic() - last_save > interval:
+            started = time.monotonic()
+            _save_dense(store)  # also publishes the new vectors to running servers
             last_save, dirty = time.monotonic(), False
+            interval = max(DENSE_SAVE_EVERY_S, (last_save - started) / SAVE_COST_SHARE)
     if dirty:
         _save_dense(store)
     return done
