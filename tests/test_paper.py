@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from papersift.paper import (
     Popularity,
     Version,
     canonical_id,
+    detex_accents,
     make_paper,
     normalize_doi,
     normalize_text,
@@ -33,6 +35,7 @@ from papersift.paper import (
         ("math.AG/0101001", ("math.AG/0101001", None)),
         ("oai:arXiv.org:1412.8544", ("1412.8544", None)),
         ("https://arxiv.org/abs/2503.11731v1", ("2503.11731", 1)),
+        ("  2401.12345v2\n", ("2401.12345", 2)),
     ],
 )
 def test_arxiv_ids(text: str, expected: tuple[str, int | None]) -> None:
@@ -40,7 +43,8 @@ def test_arxiv_ids(text: str, expected: tuple[str, int | None]) -> None:
     assert parsed is not None and (parsed.id, parsed.version) == expected
 
 
-@pytest.mark.parametrize("text", ["", "hello", "12345", "2401.123", "HEP-TH/9901001", "10.1000/xyz"])
+@pytest.mark.parametrize("text", ["", "hello", "12345", "2401.123", "HEP-TH/9901001", "10.1000/xyz", "2401.12345v",
+                                  "1hep-th/9901001"])
 def test_not_arxiv_ids(text: str) -> None:
     assert parse_arxiv_id(text) is None
 
@@ -56,6 +60,8 @@ def test_not_arxiv_ids(text: str) -> None:
         (r"na\"{\i}ve", "naïve"),
         ("  many\n   spaces\there ", "many spaces here"),
         (r"energy $E=mc^2$ and \alpha", r"energy $E=mc^2$ and \alpha"),
+        ("Scho\u0308n", "Sch\u00f6n"),
+        ("\u00a0non-breaking\u2003spaces ", "non-breaking spaces"),
     ],
 )
 def test_normalize_text(raw: str, clean: str) -> None:
@@ -66,6 +72,21 @@ def test_normalize_text(raw: str, clean: str) -> None:
 def test_normalize_text_is_idempotent_and_total(text: str) -> None:
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+def _full_normalisation(text: str) -> str:
+    """normalize_text without its already-normal shortcut: the definition the shortcut must agree with."""
+    s = " ".join(detex_accents(text).split())
+    return s if unicodedata.is_normalized("NFC", s) else " ".join(unicodedata.normalize("NFC", s).split())
+
+
+_TRICKY = st.lists(st.sampled_from(["a", "b", " ", "  ", "\t", "\n", "\x1c", "\xa0", "\u2003", "\\", "{",
+                                            "}", '"', "o", "\u0308", "ö", "$", "\x7f", "é"]), max_size=12).map("".join)
+
+
+@given(_TRICKY | st.text())
+def test_normalize_text_shortcut_agrees_with_the_full_normalisation(text: str) -> None:
+    assert normalize_text(text) == (_full_normalisation(text) if text else "")
 
 
 @given(st.text(max_size=40))

@@ -36,6 +36,9 @@ class ArxivId:
 def parse_arxiv_id(text: str) -> ArxivId | None:
     """Parse any common spelling of an arXiv id (prefixes, version suffix); None if not one."""
     s = text.strip()
+    if s[:1].isdigit():  # a bare new-style id, the common case: no prefix to strip, cannot be old-style
+        m = _NEW_ID.match(s)
+        return ArxivId(m.group("id"), int(m.group("v")) if m.group("v") else None) if m else None
     low = s.lower()
     for prefix in _ID_PREFIXES:
         if low.startswith(prefix):
@@ -111,8 +114,25 @@ def normalize_text(text: str | None) -> str:
     """Collapse whitespace, convert TeX accents, NFC-normalise. Idempotent."""
     if not text:
         return ""
+    if _is_normal(text):
+        return text
     s = " ".join(detex_accents(text).split())
     return s if unicodedata.is_normalized("NFC", s) else " ".join(unicodedata.normalize("NFC", s).split())
+
+
+def _is_normal(text: str) -> bool:
+    """True when `normalize_text` would return `text` unchanged, checked without splitting it into words.
+
+    Most titles, abstracts and names already are (460k strings in a 60k ingest): printable means no
+    whitespace but the ASCII space (every other `str.split` separator is a control or separator
+    character), so single inner spaces, no backslash and NFC leave nothing to change."""
+    return (text.isprintable() and "  " not in text and "\\" not in text and text[0] != " " and text[-1] != " "
+            and (text.isascii() or unicodedata.is_normalized("NFC", text)))
+
+
+_YEAR = re.compile(r"\d{4}")
+_MONTH = re.compile(r"\d{4}-\d{2}")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: Any) -> date | None:
@@ -125,11 +145,11 @@ def parse_date(value: Any) -> date | None:
         return value
     s = str(value).strip()
     try:
-        if re.fullmatch(r"\d{4}", s):
+        if _YEAR.fullmatch(s):
             return date(int(s), 1, 1)
-        if re.fullmatch(r"\d{4}-\d{2}", s):
+        if _MONTH.fullmatch(s):
             return date(int(s[:4]), int(s[5:7]), 1)
-        if re.match(r"\d{4}-\d{2}-\d{2}", s):
+        if _DAY.match(s):
             return date.fromisoformat(s[:10])
     except ValueError as exc:
         raise InvalidRecord(f"invalid date {s!r}") from exc
@@ -274,11 +294,13 @@ def make_paper(
     clean_title, clean_abstract = normalize_text(title), normalize_text(abstract)
     cats = [c for c in (categories or []) if c]
     parsed = parse_arxiv_id(arxiv_id) if arxiv_id else None
-    if arxiv_id and parsed is None and not doi:
+    if parsed:
+        pid = parsed.id  # what canonical_id would return, without parsing the id a second time
+    elif arxiv_id and not doi:
         # an unparseable "arXiv id" is kept as a stable opaque id rather than rejected
         pid = "x:" + arxiv_id.strip()
     else:
-        pid = canonical_id(arxiv_id, doi, title, clean_authors)
+        pid = canonical_id(None, doi, title, clean_authors)
     versions = fields.pop("versions", None) or []
     if parsed and parsed.version and not any(v.version == parsed.version for v in versions):
         versions = [*versions, Version(parsed.version, None)]

@@ -91,13 +91,29 @@ def _popularity(record: Mapping[str, Any], announced: date | None) -> list[Popul
                        counts["github_stars"])]
 
 
-def to_paper(record: Mapping[str, Any], source: str, collection: str, mapping: Mapping[str, str],
+def field_names(mapping: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """target -> the source field names to try, in order: the mapped name alone, else the vocabulary's.
+
+    Resolved once per input rather than once per field of every record."""
+    return {target: (mapping[target],) if target in mapping else names for target, names in FIELDS.items()}
+
+
+def _first(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    """The value of the first of `names` the record has with a non-empty value (None and "" are empty)."""
+    for name in names:
+        value = record.get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def to_paper(record: Mapping[str, Any], source: str, collection: str, names: Mapping[str, tuple[str, ...]],
              derive_title: bool = False) -> Paper:
-    """One flat record -> Paper (see the module docstring for ids and untitled records)."""
+    """One flat record -> Paper (see the module docstring for ids and untitled records); `names` from
+    `field_names`."""
 
     def get(target: str) -> Any:
-        names = (mapping[target],) if target in mapping else FIELDS[target]
-        return next((record[n] for n in names if record.get(n) not in (None, "")), None)
+        return _first(record, names[target])
 
     raw_id = get("id")
     raw_id = str(raw_id).strip() if raw_id is not None else None
@@ -139,7 +155,7 @@ def iter_json_records(location: str, source: str, options: Mapping[str, str],
                       special: Callable[[dict[str, Any]], Paper | None] | None = None,
                       derive_title: bool = False) -> Iterator[Item]:
     """Papers from JSON lines of flat records; `special` may claim a line first (papersift exports)."""
-    mapping = parse_map(options.get("map"))
+    names = field_names(parse_map(options.get("map")))
     folder: tuple[Path, str] | None = None
     for item in iter_json_lines(location):
         if isinstance(item, RecordError):
@@ -148,10 +164,10 @@ def iter_json_records(location: str, source: str, options: Mapping[str, str],
         where, path, record = item
         if folder is None or folder[0] != path:
             folder = (path, default_collection(path, options))
-        yield convert(where, _build, record, special, source, folder[1], mapping, derive_title)
+        yield convert(where, _build, record, special, source, folder[1], names, derive_title)
 
 
 def _build(record: dict[str, Any], special: Callable[[dict[str, Any]], Paper | None] | None, source: str,
-           collection: str, mapping: Mapping[str, str], derive_title: bool) -> Paper:
+           collection: str, names: Mapping[str, tuple[str, ...]], derive_title: bool) -> Paper:
     paper = special(record) if special else None
-    return paper if paper is not None else to_paper(record, source, collection, mapping, derive_title)
+    return paper if paper is not None else to_paper(record, source, collection, names, derive_title)

@@ -18,7 +18,7 @@ from typing import Any
 
 from papersift.sources._common import convert, finish
 from papersift.sources._files import input_files, iter_lines
-from papersift.sources._records import default_collection, parse_map, to_paper
+from papersift.sources._records import default_collection, field_names, parse_map, to_paper
 from papersift.sources.base import Item, RecordError, SourceContext, SourceError
 
 SOURCE = "csv"
@@ -53,7 +53,7 @@ def _delimiter(option: str | None) -> str:
 
 
 def _papers(location: str, ctx: SourceContext) -> Iterator[Item]:
-    mapping = parse_map(ctx.options.get("map"))
+    names = field_names(parse_map(ctx.options.get("map")))
     delimiter = _delimiter(ctx.options.get("delimiter"))
     for path in input_files(location, (".csv", ".tsv")):
         lines = _Lines(path)
@@ -77,7 +77,7 @@ def _papers(location: str, ctx: SourceContext) -> Iterator[Item]:
             if None in row:
                 yield RecordError(where, f"{len(row[None])} more cells than header columns")
                 continue
-            yield convert(where, to_paper, row, SOURCE, collection, mapping)
+            yield convert(where, to_paper, row, SOURCE, collection, names)
 
 
 def iter_papers(location: str, ctx: SourceContext) -> Iterator[Item]:
