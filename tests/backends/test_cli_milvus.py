@@ -35,13 +35,12 @@ def home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
 
 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
-def test_search_every_mode_with_and_without_filters(home: Path, mode: str) -> None:
-    out = json.loads(cli("search", "diphoton production at hadron colliders", "--mode", mode, "--json",
-                         home=home).stdout)
-    assert out["results"][0]["id"] == "0704.0001" and out["total"] >= len(out["results"])
-    assert out["results"][0]["snippet"]
-    out = json.loads(cli("search", "quantum cat:math.*", "--mode", mode, "--limit", "20", "--json", home=home).stdout)
-    assert out["results"] and all(any(c.startswith("math.") for c in r["categories"]) for r in out["results"])
+def test_search_every_mode_with_filters(home: Path, mode: str) -> None:
+    out = json.loads(cli("search", "diphoton production at hadron colliders cat:hep-*", "--mode", mode,
+                         "--limit", "20", "--json", home=home).stdout)
+    first = out["results"][0]
+    assert first["id"] == "0704.0001" and first["snippet"] and out["total"] >= len(out["results"])
+    assert all(any(c.startswith("hep-") for c in r["categories"]) for r in out["results"])
 
 
 def test_similar_explains(home: Path) -> None:
@@ -56,7 +55,7 @@ def test_index_is_incremental_and_state_lives_in_home(home: Path) -> None:
 
 
 def test_eval_runs_on_milvus(tmp_path: Path, shared_data: Path) -> None:
-    beir = scifact_subset(shared_data, tmp_path / "scifact", extra_docs=100, max_queries=30)
+    beir = scifact_subset(shared_data, tmp_path / "scifact", extra_docs=40, max_queries=12)
     out = json.loads(cli("eval", str(beir), "--mode", "hybrid", "--json").stdout)
-    assert out["backend"] == "milvus" and out["mode"] == "hybrid" and out["queries"] == 30
+    assert out["backend"] == "milvus" and out["mode"] == "hybrid" and out["queries"] == 12
     assert 0.5 < out["ndcg@10"] <= 1 and 0 < out["recall@100"] <= 1 and out["latency_p50_ms"] > 0

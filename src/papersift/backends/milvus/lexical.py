@@ -91,8 +91,7 @@ class MilvusLexical:
         need = offset + limit
         plan = ex.plan(parsed, HAS_TEXT)
         if sort == "date":
-            rows = sorted(self._matches(plan, ["id", "day"]), key=lambda r: (-r["day"], r["id"]))
-            return [(r["id"], 0.0) for r in rows[offset:need]]
+            return [(pid, 0.0) for pid in self._by_date(plan)[offset:need]]
         if not plan.bm25:
             out = []
             for row in self._matches(plan, ["id"]):
@@ -101,6 +100,19 @@ class MilvusLexical:
                     break
             return out[offset:]
         return self._bm25(plan, need)[offset:]
+
+    def search_counted(self, parsed: q.ParsedQuery, limit: int = 10, *,
+                       sort: Literal["relevance", "date"] = "relevance") -> tuple[list[tuple[str, float]], int]:
+        """`search` plus how many papers match (a date listing counts while it sorts)."""
+        if sort == "date":
+            ids = self._by_date(ex.plan(parsed, HAS_TEXT))
+            return [(pid, 0.0) for pid in ids[:max(limit, 0)]], len(ids)
+        return self.search(parsed, limit), self.count(parsed)
+
+    def _by_date(self, plan: ex.Plan) -> list[str]:
+        """Every match, newest first (undated last): Milvus cannot sort a search by a field."""
+        rows = sorted(self._matches(plan, ["id", "day"]), key=lambda r: (-r["day"], r["id"]))
+        return [r["id"] for r in rows]
 
     def _bm25(self, plan: ex.Plan, need: int) -> list[tuple[str, float]]:
         """Top `need` by BM25 among the papers the filters allow.
