@@ -28,6 +28,7 @@ from papersift.index.indexer import index_dense
 from papersift.index.store import IndexStore
 from papersift.ingest import ingest
 from papersift.paper import make_paper
+from papersift.search.query import parse
 from papersift.sources import SourceContext
 from tests.test_cli_catalog import cli
 
@@ -103,6 +104,11 @@ def test_same_vectors_as_in_process_checkpointed_and_idempotent(
     reopened = open_store(tmp_path)
     assert reopened.state.dense_seq == catalog.max_seq() and reopened.state.encoder == ENCODER
     assert_matches(reopened, reference)
+    # The filter columns came along: filtered semantic search answers from the vector index.
+    node = parse("cat:cs.CV").filters
+    cv = {pid for pid, p in papers.items() if "cs.CV" in p.categories or p.primary_category == "cs.CV"}
+    hits = reopened.vectors.search_filtered(whole[0], N_PAPERS, node)
+    assert cv and hits is not None and {pid for pid, _ in hits} == cv
     mtime = reopened.vectors_path.stat().st_mtime_ns
     assert index_dense_ray(catalog, reopened, RayOptions(workers=2, batch_size=WINDOW)) == 0
     assert reopened.vectors_path.stat().st_mtime_ns == mtime  # nothing rewritten

@@ -35,6 +35,7 @@ from papersift.catalog.store import Change
 from papersift.index.embed import load_encoder, paper_text
 from papersift.index.indexer import DENSE_BATCH, IndexReport, Progress, run_indexer
 from papersift.index.onnx_build import cache_dir
+from papersift.index.payload import Meta, meta_of
 from papersift.index.store import IndexStore
 
 WINDOWS_PER_WORKER = 8  # per chunk: few enough to checkpoint often, enough to keep every worker busy
@@ -125,18 +126,20 @@ def ray_session(options: RayOptions) -> Iterator[ModuleType]:
         ray.shutdown()
 
 
-def _windows(catalog: Catalog, changes: list[Change], size: int) -> list[dict[str, list[str]]]:
-    """The chunk cut into `index_dense`'s windows, each with its live papers' ids and texts.
+def _windows(catalog: Catalog, changes: list[Change], size: int) -> tuple[list[dict[str, list[str]]], dict[str, Meta]]:
+    """The chunk cut into `index_dense`'s windows (each with its live papers' ids and texts),
+    plus every live paper's filter columns, which stay in the driver for the upsert.
 
     `get_many` per window, as `index_dense` does, so even the text order inside a window
     (which decides how the encoder groups texts by length) is the same.
     """
-    rows = []
+    rows, meta = [], {}
     for start in range(0, len(changes), size):
         papers = catalog.get_many(c.id for c in changes[start:start + size] if not c.deleted)
         if papers:
             rows.append({"ids": list(papers), "texts": [paper_text(p.title, p.abstract) for p in papers.values()]})
-    return rows
+            meta.update((pid, meta_of(p)) for pid, p in papers.items())
+    return rows, meta
 
 
 def index_dense_ray(
@@ -160,11 +163,11 @@ def index_dense_ray(
         # cannot keep the run going forever; its papers are picked up by the next run.
         while done < total and (changes := catalog.changes_since(store.state.dense_seq, options.chunk_size)):
             gone = [c.id for c in changes if c.deleted]
-            windows = _windows(catalog, changes, options.batch_size)
+            windows, meta = _windows(catalog, changes, options.batch_size)
             done += len(gone)
             if windows:
                 for ids, vectors in _embed(ray, windows, store.encoder_name, options):
-                    store.vectors.upsert(ids, vectors)
+                    store.vectors.upsert(ids, vectors, meta=[meta[pid] for pid in ids])
                     done += len(ids)
                     if progress:
                         progress("dense", done, total)
