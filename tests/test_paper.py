@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import papersift.paper as paper_module
 from papersift.paper import (
     InvalidRecord,
     Paper,
@@ -87,6 +88,17 @@ _TRICKY = st.lists(st.sampled_from(["a", "b", " ", "  ", "\t", "\n", "\x1c", "\x
 @given(_TRICKY | st.text())
 def test_normalize_text_shortcut_agrees_with_the_full_normalisation(text: str) -> None:
     assert normalize_text(text) == (_full_normalisation(text) if text else "")
+
+
+_TEX = st.lists(st.sampled_from(["\\", "{", "}", '"', "'", "`", "^", "~", "=", ".", "c", "v", "H", "u", "r", "k", "s",
+                                 "ss", "a", "A", "o", "O", "l", "L", "i", " ", "x", "$"]), max_size=10).map("".join)
+
+
+@given(_TEX)
+def test_detex_shortcut_agrees_with_the_plain_substitutions(text: str) -> None:
+    plain = paper_module._ACCENT.sub(paper_module._accent, text)
+    plain = paper_module._LETTER.sub(lambda m: paper_module._LETTERS[m.group(1) or m.group(2)], plain)
+    assert detex_accents(text) == plain
 
 
 @given(st.text(max_size=40))

@@ -90,6 +90,8 @@ _ACCENT = re.compile(
     r"|\{?\\(?P<la>[cvHurk])(?:\{(?P<lb1>\\?[A-Za-z])\}|\s+(?P<lb2>[A-Za-z]))\}?"
 )
 _LETTER = re.compile(r"\{\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)\}|\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)(?![A-Za-z])")
+_ACCENT_HINT = re.compile(r"\\[\"'`^~=.cvHurk]")  # every _ACCENT match contains one of these
+_LETTER_HINT = re.compile(r"\\[saAoOlL]")  # every _LETTER match contains one of these
 
 
 def _accent(m: re.Match[str]) -> str:
@@ -106,8 +108,14 @@ def detex_accents(text: str) -> str:
     """Turn TeX accent macros (`{\\"o}`, `\\'e`, `\\c{c}`, `{\\ss}`) into Unicode; leave math alone."""
     if "\\" not in text:
         return text
-    text = _ACCENT.sub(_accent, text)
-    return _LETTER.sub(lambda m: _LETTERS[m.group(1) or m.group(2)], text)
+    # Both patterns may start with an optional "{", so the regex engine tries them at every position;
+    # these hints start with a literal backslash, which it finds by a fast scan. Abstracts with math
+    # (backslashes, rarely an accent) took 0.66 s of a 60k ingest without them, 0.08 s with.
+    if _ACCENT_HINT.search(text):
+        text = _ACCENT.sub(_accent, text)
+    if _LETTER_HINT.search(text):
+        text = _LETTER.sub(lambda m: _LETTERS[m.group(1) or m.group(2)], text)
+    return text
 
 
 def normalize_text(text: str | None) -> str:

@@ -98,23 +98,24 @@ def field_names(mapping: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
     return {target: (mapping[target],) if target in mapping else names for target, names in FIELDS.items()}
 
 
-def _first(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
-    """The value of the first of `names` the record has with a non-empty value (None and "" are empty)."""
-    for name in names:
-        value = record.get(name)
-        if value is not None and value != "":
-            return value
-    return None
+def _values(record: Mapping[str, Any], names: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """target -> the value of the first of its field names the record has with a non-empty value (None and ""
+    are empty); targets without one are left out. One pass per record instead of a call per field."""
+    found: dict[str, Any] = {}
+    for target, aliases in names.items():
+        for name in aliases:
+            value = record.get(name)
+            if value is not None and value != "":
+                found[target] = value
+                break
+    return found
 
 
 def to_paper(record: Mapping[str, Any], source: str, collection: str, names: Mapping[str, tuple[str, ...]],
              derive_title: bool = False) -> Paper:
     """One flat record -> Paper (see the module docstring for ids and untitled records); `names` from
     `field_names`."""
-
-    def get(target: str) -> Any:
-        return _first(record, names[target])
-
+    get = _values(record, names).get
     raw_id = get("id")
     raw_id = str(raw_id).strip() if raw_id is not None else None
     arxiv = parse_arxiv_id(raw_id) if raw_id else None
