@@ -1,8 +1,8 @@
 """The embedded lexical index's behaviour tests, run unchanged against the Milvus lexical side.
 
 The test functions are imported from tests/index/test_lexical.py and see this module's `index`
-fixture (a milvus-lite collection holding the same 307 papers). Left out on purpose: the title
-boost (one BM25 field here, docs/backends.md), tantivy's writer lock and on-disk corruption.
+fixture (a milvus-lite collection holding the same 307 papers). Left out: tantivy's writer lock,
+uncommitted-write isolation and on-disk corruption, which have no Milvus counterpart.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tests.index.test_lexical import (  # noqa: F401  (collected here, against t
     test_snippets_are_escaped_and_marked,
     test_sort_by_date_paging_and_empty_query,
     test_stemming_matches_singular_and_plural,
+    test_title_boost_lifts_title_matches,
 )
 
 

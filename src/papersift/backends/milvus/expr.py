@@ -254,6 +254,23 @@ def _plain_or(node: q.Node) -> bool:
     return isinstance(node, (q.Seq, q.Or)) and all(_plain_or(c) for c in node.items)
 
 
+BM25_FIELDS = {"title": "title_sparse", "abstract": "abstract_sparse", "authors": "author_sparse"}
+
+
+def _bm25_words(node: q.Node) -> dict[str, list[str]]:
+    """Each BM25 field's query words from the positive words and phrases (as the embedded index
+    scores them: bare words in title, abstract and authors, `ti:`/`abs:` in their field only)."""
+    out: dict[str, list[str]] = {f: [] for f in BM25_FIELDS.values()}
+    if isinstance(node, (q.Term, q.Phrase)):
+        for name in (node.field,) if node.field else ("title", "abstract", "authors"):
+            out[BM25_FIELDS[name]] += name_tokens(node.text) if name == "authors" else stems(node.text)
+    elif not isinstance(node, q.Not):
+        for child in (node.item,) if isinstance(node, q.Required) else getattr(node, "items", ()):
+            for f, words in _bm25_words(child).items():
+                out[f] += words
+    return out
+
+
 @dataclass(frozen=True)
 class Plan:
     """A whole query compiled: `cond` (text and filters) for counting and listing, `filter_cond`
@@ -262,7 +279,7 @@ class Plan:
     parsed: q.ParsedQuery
     cond: Cond
     filter_cond: Cond
-    bm25: str  # positive stems and author words, space-separated ("" when nothing is scored)
+    bm25: dict[str, str]  # BM25 field -> its query words (positive words only; empty: nothing scored)
     bm25_exact: bool
     nothing: bool = False  # the query can match no paper
 
@@ -280,8 +297,7 @@ def plan(parsed: q.ParsedQuery, has_text: str, extra: str | None = None) -> Plan
     text_cond = text(parsed.text) if parsed.text is not None else None
     filt = filters(parsed.filters) if parsed.filters is not None else ANY
     nothing = parsed.text is not None and text_cond is None and parsed.filters is None
-    positive = [t for word in (q.walk_positive(parsed.text) if parsed.text is not None else ())
-                for t in stems(word) + author_terms(word)]
+    bm25 = {f: " ".join(words) for f, words in _bm25_words(parsed.text).items() if words} if parsed.text else {}
     extras = [Cond(extra)] if extra else []
     draft = Plan(parsed, ANY, ANY, "", False)
     if draft.matches(STUB) or parsed.filters is not None and "id == " in (filt.expr or ""):
@@ -289,4 +305,4 @@ def plan(parsed: q.ParsedQuery, has_text: str, extra: str | None = None) -> Plan
     cond = all_of([*extras, *([text_cond] if text_cond else []), filt])
     filter_cond = all_of([*extras, filt])
     bm25_exact = parsed.text is not None and _plain_or(parsed.text)
-    return Plan(parsed, cond, filter_cond, " ".join(positive), bm25_exact, nothing)
+    return Plan(parsed, cond, filter_cond, bm25, bm25_exact, nothing)

@@ -1,8 +1,10 @@
 """`LexicalIndex`'s methods on Milvus: BM25 full-text search with exact filters.
 
-BM25 runs in Milvus over one analysed field (title + abstract + authors), with the query's
-positive words as the BM25 query; which papers match is decided by the compiled expression
-(`expr.py`), so `+word`, `-word`, AND, fielded words and filters keep their meaning. Phrases
+BM25 runs in Milvus per field (title, abstract, authors: three BM25 functions), and a query
+searches the fields its positive words address, summed by Milvus's hybrid search with a
+weighted ranker on raw scores (`norm_score=False`): the embedded index's per-field BM25 sum,
+title boost included. Which papers match is decided by the compiled expression (`expr.py`),
+so `+word`, `-word`, AND, fielded words and filters keep their meaning. Phrases
 are matched as "all their words" by Milvus and confirmed in Python on over-fetched candidates.
 Listings sorted by date, facets, snippets and key terms are computed in Python from rows that
 Milvus returns (it has no sort-by-field search, aggregations or highlighter); see
@@ -28,6 +30,7 @@ from papersift.search import query as q
 
 HAS_TEXT = "has_text == true"
 NO_TEXT = "has_text == false"
+FIELD_DEPTH = 500  # at least this many hits per field are fused into a BM25 ranking
 DF_SAMPLE = 20_000  # papers read to estimate document frequencies for key terms
 DF_TTL_S = 600.0
 FACET_SCAN = 50_000  # facets count at most this many matching papers (see docs/backends.md)
@@ -80,8 +83,7 @@ class MilvusLexical:
 
     def search(self, parsed: q.ParsedQuery, limit: int = 10, title_boost: float = 1.0, *, offset: int = 0,
                sort: Literal["relevance", "date"] = "relevance") -> list[tuple[str, float]]:
-        """(id, BM25 score) best first; an empty query matches everything. `title_boost` is not
-        supported (one BM25 field; the embedded default is 1.0 too, D8).
+        """(id, BM25 score) best first; an empty query matches everything.
 
         sort="date": newest first (undated last), every score 0.0.
         """
@@ -99,7 +101,7 @@ class MilvusLexical:
                 if len(out) >= need:
                     break
             return out[offset:]
-        return self._bm25(plan, need)[offset:]
+        return self._bm25(plan, need, title_boost)[offset:]
 
     def search_counted(self, parsed: q.ParsedQuery, limit: int = 10, *,
                        sort: Literal["relevance", "date"] = "relevance") -> tuple[list[tuple[str, float]], int]:
@@ -114,13 +116,15 @@ class MilvusLexical:
         rows = sorted(self._matches(plan, ["id", "day"]), key=lambda r: (-r["day"], r["id"]))
         return [r["id"] for r in rows]
 
-    def _bm25(self, plan: ex.Plan, need: int) -> list[tuple[str, float]]:
-        """Top `need` by BM25 among the papers the filters allow.
+    def _bm25(self, plan: ex.Plan, need: int, title_boost: float = 1.0) -> list[tuple[str, float]]:
+        """Top `need` by summed per-field BM25 among the papers the filters allow.
 
         The text condition is not sent to Milvus: BM25 only returns papers sharing a word with
         the query, which for plain words is exactly the match set, and `text_match` in a search
         filter is costly. Anything stricter (+word, AND, -word, phrases, fields) is confirmed in
-        Python, over-fetching x4 per round until the page is full or candidates run out.
+        Python, over-fetching x4 per round until the page is full or candidates run out. Each
+        field's list is cut at FIELD_DEPTH (or 5x the page), so a paper outside every field's
+        list could be missed: a tail effect the agreement test measures.
         """
         if plan.nothing:
             return []
@@ -129,16 +133,31 @@ class MilvusLexical:
         k = need if exact else need * 2
         while True:
             k = min(k, MAX_TOPK)
-            hits = self.table.client.search(
-                self.table.name, data=[plan.bm25], anns_field="sparse", filter=plan.filter_cond.expr or "",
-                limit=k, output_fields=fields, search_params={"metric_type": "BM25"})[0]
-            # scores are BM25 (positive); milvus-lite reports them negated as distances
-            out = [(h["id"], abs(float(h["distance"]))) for h in hits
-                   if exact or plan.matches({**h["entity"], "id": h["id"]})]
+            hits = self._bm25_hits(plan, k, fields, title_boost)
+            out = [(h["id"], score) for h, score in hits if exact or plan.matches({**h["entity"], "id": h["id"]})]
             if len(out) >= need or len(hits) < k or k >= MAX_TOPK:
                 out.sort(key=lambda x: -x[1])
                 return out[:need]
             k *= 4
+
+    def _bm25_hits(self, plan: ex.Plan, k: int, fields: list[str], title_boost: float) -> list[tuple[Any, float]]:
+        from pymilvus import AnnSearchRequest, WeightedRanker
+
+        client, name, expr = self.table.client, self.table.name, plan.filter_cond.expr
+        routes = list(plan.bm25.items())
+        weights = [title_boost if field == ex.BM25_FIELDS["title"] else 1.0 for field, _ in routes]
+        if len(routes) == 1:
+            (field, words), = routes
+            hits = client.search(name, data=[words], anns_field=field, filter=expr or "", limit=k,
+                                 output_fields=fields, search_params={"metric_type": "BM25"})[0]
+            # BM25 scores are positive; milvus-lite reports them negated as distances
+            return [(h, abs(float(h["distance"])) * weights[0]) for h in hits]
+        requests = [AnnSearchRequest(data=[words], anns_field=field, param={"metric_type": "BM25"},
+                                     limit=min(max(5 * k, FIELD_DEPTH), MAX_TOPK), expr=expr)
+                    for field, words in routes]
+        hits = client.hybrid_search(name, requests, WeightedRanker(*weights, norm_score=False), limit=k,
+                                    output_fields=fields)[0]
+        return [(h, float(h["distance"])) for h in hits]
 
     def count(self, parsed: q.ParsedQuery) -> int:
         """How many papers match (text and filters)."""

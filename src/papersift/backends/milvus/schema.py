@@ -4,10 +4,10 @@ One row per paper holds everything both indexes need, so Milvus can filter a den
 category or date natively and combine BM25 with vectors in one collection:
 
     id             VARCHAR primary key (the catalog id)
-    text           title and abstract stems + `au_`-prefixed author words; the BM25 function reads it
-    sparse         BM25 output (SPARSE_INVERTED_INDEX, metric BM25)
-    title_toks, abstract_toks   stems per field, for `ti:`/`abs:` and phrase checks
-    author_toks    folded author words, for `au:` filters
+    text           title and abstract stems + `au_`-prefixed author words: what bare words match
+    title_toks, abstract_toks   stems per field (BM25 inputs; `ti:`/`abs:` and phrase checks)
+    author_toks    folded author words (BM25 input; `au:` filters)
+    *_sparse       the three BM25 functions' outputs (SPARSE_INVERTED_INDEX, metric BM25)
     title, abstract, authors    as written, for snippets and key terms
     cats / cat_facet   categories lower-cased (filters) / as spelled (facets); cat_text "|a|b|" for prefixes
     day            date ordinal of submitted/announced/updated, 0 when undated
@@ -28,6 +28,7 @@ VARCHAR_MAX = 65_535  # Milvus limit, in bytes
 MAX_AUTHORS = 4_096  # Milvus ARRAY capacity limit
 MAX_CATS = 64
 HNSW = {"M": 16, "efConstruction": 200}
+SPARSE = {"title_toks": "title_sparse", "abstract_toks": "abstract_sparse", "author_toks": "author_sparse"}
 ROW_FIELDS = ["id", "text", "title_toks", "abstract_toks", "author_toks", "title", "abstract", "authors", "cats",
               "cat_facet", "cat_text", "day", "vec", "has_vec", "has_text"]
 
@@ -48,7 +49,6 @@ def build_schema(client: Any, dim: int) -> tuple[Any, Any]:
     for name in ("text", "title_toks", "abstract_toks", "author_toks"):
         s.add_field(name, DataType.VARCHAR, max_length=VARCHAR_MAX, enable_analyzer=True, enable_match=True,
                     analyzer_params=analyzer)
-    s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_field("title", DataType.VARCHAR, max_length=VARCHAR_MAX)
     s.add_field("abstract", DataType.VARCHAR, max_length=VARCHAR_MAX)
     s.add_field("authors", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_AUTHORS, max_length=512)
@@ -59,20 +59,25 @@ def build_schema(client: Any, dim: int) -> tuple[Any, Any]:
     s.add_field("vec", DataType.FLOAT_VECTOR, dim=dim)
     s.add_field("has_vec", DataType.BOOL)
     s.add_field("has_text", DataType.BOOL)
-    s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
-                            output_field_names=["sparse"]))
     index = client.prepare_index_params()
-    index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                    params={"bm25_k1": 1.2, "bm25_b": 0.75})
+    for source, sparse in SPARSE.items():
+        s.add_field(sparse, DataType.SPARSE_FLOAT_VECTOR)
+        s.add_function(Function(name=f"{source}_bm25", function_type=FunctionType.BM25, input_field_names=[source],
+                                output_field_names=[sparse]))
+        index.add_index(field_name=sparse, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"bm25_k1": 1.2, "bm25_b": 0.75})  # tantivy's constants
     index.add_index(field_name="vec", index_type="HNSW", metric_type="IP", params=HNSW)
     return s, index
 
 
 def described_dim(description: dict[str, Any]) -> int | None:
-    """The vector dimension of a described collection, or None if it is not papersift's."""
+    """The vector dimension of a described papersift collection; -1 for a papersift collection
+    of another schema (to rebuild), None for a collection that is not papersift's."""
     fields = {f["name"]: f for f in description.get("fields", [])}
-    if not set(ROW_FIELDS) | {"sparse"} <= set(fields):
+    if "has_text" not in fields:
         return None
+    if not set(ROW_FIELDS) | set(SPARSE.values()) <= set(fields):
+        return -1
     return int(fields["vec"]["params"]["dim"])
 
 

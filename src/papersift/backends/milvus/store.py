@@ -50,8 +50,8 @@ def connect(uri: str, token: str | None) -> Any:
 
 
 class MilvusStore:
-    """Opens (creating if needed) the papersift collection; rebuilds it when its vector size
-    or the encoder changed, since every stored vector would be wrong."""
+    """Opens (creating if needed) the papersift collection; rebuilds it when its schema, vector
+    size or the encoder changed, since stored rows or vectors would be wrong."""
 
     repaired = False  # Milvus looks after its own storage; nothing is quarantined here
 
@@ -104,7 +104,7 @@ class MilvusStore:
             if dim == self.dim and self.state.encoder in ("", self.encoder_name):
                 self.client.load_collection(self.collection)
                 return False
-            self.warn(f"Milvus collection {self.collection!r} holds vectors of another encoder "
+            self.warn(f"Milvus collection {self.collection!r} was built by another papersift version or encoder "
                       f"({self.state.encoder or '?'}, dim {dim}); rebuilding it for {self.encoder_name!r}")
             self.client.drop_collection(self.collection)
         schema, index = build_schema(self.client, self.dim)
