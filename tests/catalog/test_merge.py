@@ -1,4 +1,4 @@
-"""Merge rules and write-path shortcuts as properties: `settle` is exactly a self-merge, `author_key` its definition."""
+"""Merge rules as properties: `settle` (the fast path for new papers) is exactly a self-merge."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papersift.catalog.merge import merge_papers, same_paper, settle
-from papersift.catalog.store import author_key
 from papersift.paper import Paper, Popularity, Version
 
 _dates = st.none() | st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 12, 31))
@@ -49,10 +48,3 @@ def test_settled_paper_is_a_merge_fixpoint(paper: Paper) -> None:
     settled = settle(paper)
     assert same_paper(merge_papers(settled, settled), settled)
 
-
-_NAMES = st.lists(st.sampled_from(["A", "b", " ", "  ", "\t", "\xa0", "İ", "\u2028"]), max_size=8).map("".join)
-
-
-@given(st.text() | _NAMES)
-def test_author_key_collapses_case_and_space(name: str) -> None:
-    assert author_key(name) == " ".join(name.lower().split())

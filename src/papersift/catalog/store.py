@@ -369,7 +369,4 @@ class Catalog:
 
 def author_key(name: str) -> str:
     """Case- and space-insensitive key for author look-ups."""
-    key = name.lower()
-    if key.isprintable() and "  " not in key and key[:1] != " " and key[-1:] != " ":
-        return key  # already single-spaced (printable: no whitespace but " "); most names, 340k a 60k ingest
-    return " ".join(key.split())
+    return " ".join(name.lower().split())
