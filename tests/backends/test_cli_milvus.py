@@ -59,3 +59,17 @@ def test_eval_runs_on_milvus(tmp_path: Path, shared_data: Path) -> None:
     out = json.loads(cli("eval", str(beir), "--mode", "hybrid", "--json").stdout)
     assert out["backend"] == "milvus" and out["mode"] == "hybrid" and out["queries"] == 12
     assert 0.5 < out["ndcg@10"] <= 1 and 0 < out["recall@100"] <= 1 and out["latency_p50_ms"] > 0
+
+
+def test_eval_against_a_server_uses_and_drops_its_own_collection(tmp_path: Path, shared_data: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `milvus_uri` set, eval must not write into the served collection (a lite file stands in
+    for the server here)."""
+    beir = scifact_subset(shared_data, tmp_path / "scifact", extra_docs=40, max_queries=12)
+    server = tmp_path / "server.db"
+    monkeypatch.setenv("PAPERSIFT_MILVUS_URI", str(server))
+    out = json.loads(cli("eval", str(beir), "--mode", "lexical", "--json").stdout)
+    assert out["backend"] == "milvus" and out["ndcg@10"] > 0.5
+    from pymilvus import MilvusClient
+
+    assert MilvusClient(str(server)).list_collections() == []  # the temporary collection is gone

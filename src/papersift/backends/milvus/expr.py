@@ -17,13 +17,14 @@ excludes; filters use exact boolean logic.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from papersift.backends.milvus.analysis import author_terms, name_tokens, stems
 from papersift.search import query as q
 
+T = TypeVar("T")
 TEXT_FIELD = {None: "text", "title": "title_toks", "abstract": "abstract_toks"}
 FALSE = 'id == ""'  # ids are never empty
 
@@ -97,21 +98,28 @@ def text(node: q.Node) -> Cond | None:
         return leaf(node)
     if isinstance(node, q.Required):
         return text(node.item)
-    items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
-    must, should, must_not = [], [], []
-    for child in items:
-        if isinstance(child, q.Not):
-            bucket, sub = must_not, text(child.item)
-        elif isinstance(child, q.Required) or isinstance(node, q.And):
-            bucket, sub = must, text(child.item if isinstance(child, q.Required) else child)
-        else:
-            bucket, sub = should, text(child)
-        if sub is not None:
-            bucket.append(sub)
+    must, should, must_not = _buckets(node, text)
     if not (must or should or must_not):
         return None
     positive = all_of(must) if must else any_of(should) if should else ANY
     return all_of([positive, *(negate(c) for c in must_not)])
+
+
+def _buckets(node: q.Node, compile_: Callable[[q.Node], T | None]) -> tuple[list[T], list[T], list[T]]:
+    """A text group's children compiled into (must, should, must-not), Lucene-style: in a
+    sequence plain items are optional, in AND they are required; children compiling to None
+    (words that analyse to nothing) are dropped."""
+    out: tuple[list[T], list[T], list[T]] = ([], [], [])
+    for child in (node,) if isinstance(node, q.Not) else node.items:  # type: ignore[union-attr]
+        if isinstance(child, q.Not):
+            kind, item = 2, child.item
+        elif isinstance(child, q.Required):
+            kind, item = 0, child.item
+        else:
+            kind, item = (0 if isinstance(node, q.And) else 1), child
+        if (sub := compile_(item)) is not None:
+            out[kind].append(sub)
+    return out
 
 
 def filters(node: q.Node) -> Cond:
@@ -202,17 +210,7 @@ def text_matches(node: q.Node, doc: Doc) -> bool | None:
         return _leaf_matches(node, doc)
     if isinstance(node, q.Required):
         return text_matches(node.item, doc)
-    items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
-    must, should, must_not = [], [], []
-    for child in items:
-        if isinstance(child, q.Not):
-            bucket, sub = must_not, text_matches(child.item, doc)
-        elif isinstance(child, q.Required) or isinstance(node, q.And):
-            bucket, sub = must, text_matches(child.item if isinstance(child, q.Required) else child, doc)
-        else:
-            bucket, sub = should, text_matches(child, doc)
-        if sub is not None:
-            bucket.append(sub)
+    must, should, must_not = _buckets(node, lambda child: text_matches(child, doc))
     if not (must or should or must_not):
         return None
     positive = all(must) if must else any(should) if should else True
