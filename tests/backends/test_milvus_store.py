@@ -149,3 +149,23 @@ def test_milvus_without_pymilvus_is_a_clear_error(tmp_path: Path, monkeypatch: p
     (tmp_path / "papersift.toml").write_text('backend = "milvus"\n')
     with pytest.raises(ConfigError, match=r"pip install 'papersift\[milvus\]'"):
         load_settings(tmp_path)
+
+
+def test_ids_with_quotes_and_backslashes(tmp_path: Path) -> None:
+    """DOI-derived ids may hold any character; every expression must escape them."""
+    from papersift.paper import Paper
+    from papersift.search.query import IdFilter
+
+    store = open_store(tmp_path)
+    ids = ['doi:10.1000/a"b', "h:back\\slash", "doi:10.1/ü'q"]
+    store.lexical.upsert([Paper(id=pid, title=f"Paper {n} about quotes", abstract="x") for n, pid in enumerate(ids)])
+    store.lexical.commit()
+    assert store.lexical.filter_among(None, [*ids, "nope"]) == set(ids)
+    for pid in ids:
+        assert store.lexical.search(ParsedQuery(None, IdFilter(pid)), 5) == [(pid, 0.0)]
+        assert store.lexical.snippets([pid], parse("quotes")) == {pid: "x"}
+    store.vectors.upsert(ids, HashEncoder().encode(ids))
+    assert {pid for pid, _ in store.vectors.search(HashEncoder().encode([ids[0]])[0], 5, set(ids[:2]))} == set(ids[:2])
+    store.vectors.delete(ids[:1])
+    store.lexical.delete(ids[1:2])
+    assert len(store.vectors) == 1 and store.lexical.doc_count() == 2

@@ -43,8 +43,9 @@ class Table:
         """Stored rows by id (missing ids are absent)."""
         wanted = list(dict.fromkeys(ids))
         out: dict[str, dict[str, Any]] = {}
-        for part in chunks(wanted):
-            for row in self.client.get(self.name, ids=part, output_fields=fields or ROW_FIELDS):
+        for part in chunks(wanted):  # not client.get: it quotes ids without escaping them
+            for row in self.client.query(self.name, filter=f"id in {id_list(part)}",
+                                         output_fields=fields or ROW_FIELDS):
                 out[row["id"]] = dict(row)
         return out
 
@@ -93,9 +94,18 @@ class Table:
                 self._counts[key] = (now, n)
         return n
 
-    def scan(self, expr: str, fields: list[str], limit: int = -1, batch: int = 1_000) -> Iterator[dict[str, Any]]:
-        """Every row matching `expr` (not empty), in no particular order; at most `limit` (-1: all)."""
-        it = self.client.query_iterator(self.name, batch_size=batch, limit=limit, filter=expr, output_fields=fields)
+    def scan(self, expr: str, fields: list[str], limit: int = -1) -> Iterator[dict[str, Any]]:
+        """Every row matching `expr` (not empty), in no particular order; at most `limit` (-1: all).
+
+        One query answers up to MAX_TOPK rows; only beyond that does pymilvus's query iterator
+        page through, whose cursor (`id > "..."`) cannot quote ids containing `"` or `\\`.
+        """
+        cap = MAX_TOPK if limit < 0 else min(limit, MAX_TOPK)
+        rows = self.client.query(self.name, filter=expr, limit=cap, output_fields=fields)
+        if len(rows) < cap or 0 <= limit <= MAX_TOPK:
+            yield from rows
+            return
+        it = self.client.query_iterator(self.name, batch_size=1_000, limit=limit, filter=expr, output_fields=fields)
         try:
             while page := it.next():
                 yield from page
