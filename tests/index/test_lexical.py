@@ -103,6 +103,15 @@ def test_bare_words_are_or_ranked(index: LexicalIndex) -> None:
     assert "2402.00005" in hits  # "transformers" only
 
 
+def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: LexicalIndex) -> None:
+    with_stop = index.search(parse("the graph of neural networks"), 50)
+    assert with_stop == index.search(parse("graph neural networks"), 50)
+    assert index.count(parse("the graph")) == index.count(parse("graph"))
+    assert index.count(parse("the")) > 0  # a query of stopwords only still searches them
+    assert index.count(parse("+the graph")) <= index.count(parse("the"))  # required: kept
+    assert index.count(parse('"graph of"')) <= index.count(parse("graph"))  # phrase: kept
+
+
 def test_phrase_is_stricter_than_words(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
     words, phrase = set(ids(index, "white matter")), set(ids(index, '"white matter"'))
     assert phrase and phrase < words

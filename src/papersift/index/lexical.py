@@ -36,6 +36,12 @@ NAME_TOKENIZER = "papersift_name"
 TEXT_FIELDS = ("title", "abstract", "authors")
 _AUTHOR_GAP = 10  # extra positions between two authors' names
 TITLE_BOOST = 1.0  # measured: 2.0 cost 0.047 nDCG@10 on SciFact, 0.009 on NFCorpus (docs/DECISIONS.md D8)
+# Lucene's English stop list. Dropped from optional (OR-ed) query words when other words remain:
+# they match nearly every abstract, so at 1M papers "benchmark for evaluating" scored and counted
+# ~970k matches where "benchmark evaluating" touches a few percent, for a BM25 contribution
+# near zero (measured: docs/DECISIONS.md D17). Phrases and required words keep them.
+QUERY_STOPWORDS = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their "
+                            "then there these they this to was will with".split())
 _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
 
 
@@ -82,6 +88,11 @@ def analyze(text: str, field: str = "abstract") -> list[str]:
 def _utf8(text: str) -> str:
     """Lone surrogates cannot cross into Rust; replace them."""
     return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
+def _stopword(node: q.Node) -> bool:
+    """An optional plain word from QUERY_STOPWORDS (never a phrase, a required word or an exclusion)."""
+    return isinstance(node, q.Term) and node.text.lower() in QUERY_STOPWORDS
 
 
 def _build_schema() -> tantivy.Schema:
@@ -217,6 +228,8 @@ class LexicalIndex:
         if isinstance(node, q.Required):
             return self._text(node.item, boost)
         items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
+        if not isinstance(node, q.And) and any(not _stopword(c) for c in items if not isinstance(c, q.Not)):
+            items = tuple(c for c in items if not _stopword(c))
         clauses = []
         for child in items:
             if isinstance(child, q.Not):
