@@ -34,6 +34,7 @@ from tests.index.test_lexical import (  # noqa: F401  (collected here, against t
     test_filters_do_not_change_scores,
     test_key_terms,
     test_long_abstract_snippet_is_trimmed,
+    test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone,
     test_phrase_is_stricter_than_words,
     test_snippets_are_escaped_and_marked,
     test_sort_by_date_paging_and_empty_query,
@@ -71,7 +72,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Paper])
 
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(_PIECES), max_size=10).map("".join))
+@given(st.lists(st.sampled_from([*_PIECES, "the", "of", "white", "matter"]), max_size=10).map("".join))
 def test_any_query_matches_the_same_papers_as_embedded(index: object, embedded: LexicalIndex, text: str) -> None:
     """Milvus's expression + Python check must select exactly tantivy's match set."""
     try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from papersift.backends.milvus.analysis import author_terms, name_tokens, stems
+from papersift.index.lexical import QUERY_STOPWORDS
 from papersift.search import query as q
 
 T = TypeVar("T")
@@ -105,12 +106,25 @@ def text(node: q.Node) -> Cond | None:
     return all_of([positive, *(negate(c) for c in must_not)])
 
 
+def _kept(node: q.Node) -> tuple[q.Node, ...]:
+    """A text group's children as the embedded index uses them: optional stopwords (its
+    QUERY_STOPWORDS) are dropped while another optional or required word remains."""
+    items: tuple[q.Node, ...] = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
+    if not isinstance(node, q.And) and any(not _stopword(c) for c in items if not isinstance(c, q.Not)):
+        items = tuple(c for c in items if not _stopword(c))
+    return items
+
+
+def _stopword(node: q.Node) -> bool:
+    return isinstance(node, q.Term) and node.text.lower() in QUERY_STOPWORDS
+
+
 def _buckets(node: q.Node, compile_: Callable[[q.Node], T | None]) -> tuple[list[T], list[T], list[T]]:
     """A text group's children compiled into (must, should, must-not), Lucene-style: in a
     sequence plain items are optional, in AND they are required; children compiling to None
     (words that analyse to nothing) are dropped."""
     out: tuple[list[T], list[T], list[T]] = ([], [], [])
-    for child in (node,) if isinstance(node, q.Not) else node.items:  # type: ignore[union-attr]
+    for child in _kept(node):
         if isinstance(child, q.Not):
             kind, item = 2, child.item
         elif isinstance(child, q.Required):
@@ -263,7 +277,7 @@ def _bm25_words(node: q.Node) -> dict[str, list[str]]:
         for name in (node.field,) if node.field else ("title", "abstract", "authors"):
             out[BM25_FIELDS[name]] += name_tokens(node.text) if name == "authors" else stems(node.text)
     elif not isinstance(node, q.Not):
-        for child in (node.item,) if isinstance(node, q.Required) else getattr(node, "items", ()):
+        for child in (node.item,) if isinstance(node, q.Required) else _kept(node):
             for f, words in _bm25_words(child).items():
                 out[f] += words
     return out
