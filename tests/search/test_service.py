@@ -16,6 +16,7 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.index.indexer import run_indexer
 from papersift.paper import Paper, make_paper
+from papersift.search.query import parse
 from papersift.search.types import Filters, QueryError
 
 ARXIV = [
@@ -94,6 +95,22 @@ def test_snippets_highlight_and_facets(ctx: AppContext) -> None:
     page = ctx.search.search("molecular", mode="lexical")
     assert any("<mark>" in h.snippet for h in page.hits)
     assert dict(page.facets["categories"]).get("cs.LG") == 2
+
+
+def test_facets_of_a_huge_match_set_count_the_top_results(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    exact = ctx.search.search("learning", mode="lexical")
+    assert exact.facets_among is None
+    monkeypatch.setattr("papersift.search.service.FACET_ALL_MAX", 0)  # every match set is "huge" now
+    page = ctx.search.search("learning", mode="lexical")
+    assert page.facets_among == min(page.total, ctx.search.depth)
+    top = ctx.search.ranked(parse("learning"), "lexical")
+    expected: dict[str, int] = {}
+    for paper in ctx.catalog.get_many(pid for pid, _ in top).values():
+        for cat in dict.fromkeys([*paper.categories, paper.primary_category]):
+            if cat:
+                expected[cat] = expected.get(cat, 0) + 1
+    facets = dict(page.facets["categories"])
+    assert len(facets) == min(20, len(expected)) and all(expected[c] == n for c, n in facets.items())
 
 
 @pytest.mark.parametrize("query", ["", "   ", "(unbalanced", "foo:bar", "x" * 5000])

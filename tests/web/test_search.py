@@ -134,7 +134,7 @@ def test_no_results_help(fake: tuple[TestClient, StandInSearch]) -> None:
 def test_api_search_shape(fake: tuple[TestClient, StandInSearch]) -> None:
     client, _ = fake
     body = client.get("/api/search", params={"q": "e", "per_page": 2, "page": 2}).json()
-    assert {"results", "total", "page", "per_page", "pages", "facets", "notices", "query", "mode"} <= set(
+    assert {"results", "total", "page", "per_page", "pages", "facets", "facets_among", "notices", "query", "mode"} <= set(
         body
     )
     assert body["page"] == 2 and body["per_page"] == 2 and body["pages"] == -(-body["total"] // 2)

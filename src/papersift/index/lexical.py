@@ -380,6 +380,17 @@ class LexicalIndex:
         result = self._index.searcher().aggregate(self._query(parsed), agg)
         return [(str(b["key"]), int(b["doc_count"])) for b in result["f"]["buckets"]][:limit]
 
+    def facets_among(self, ids: Iterable[str], field: Literal["categories", "year"] = "categories",
+                     limit: int = 20) -> list[tuple[str, int]]:
+        """`facets` over the given papers only (e.g. the top results of a huge match set)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        column = "cat_facet" if field == "categories" else "year"
+        agg = {"f": {"terms": {"field": column, "size": max(limit, 1)}}}
+        result = self._index.searcher().aggregate(Query.term_set_query(SCHEMA, "id", wanted), agg)
+        return [(str(b["key"]), int(b["doc_count"])) for b in result["f"]["buckets"]][:limit]
+
     def key_terms(self, pid: str, k: int = 10) -> list[KeyTerm]:
         """The paper's top tf-idf terms (title words count double), for explaining similarity."""
         searcher = self._index.searcher()

@@ -54,6 +54,7 @@ class SearchPage:
     query: str
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    facets_among: int | None = None  # None: facets count every match; N: only the top N results
 
     @property
     def pages(self) -> int:

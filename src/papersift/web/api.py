@@ -122,6 +122,7 @@ def search(
         per_page=result.per_page,
         pages=result.pages,
         facets=result.facets,
+        facets_among=result.facets_among,
         notices=result.notices,
         results=[
             HitOut(

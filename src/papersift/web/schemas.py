@@ -106,6 +106,7 @@ class SearchOut(Paging):
     mode: str
     sort: str
     facets: dict[str, list[tuple[str, int]]]
+    facets_among: int | None = Field(None, description="null: facets count every match; N: the top N results")
     notices: list[str]
     results: list[HitOut]
 
