@@ -101,3 +101,8 @@ def test_upsert_replaces_and_delete_removes(tmp_path: Path) -> None:
     assert s.lexical.doc_count() == 2 and s.lexical.search(parse("renamed"), 5) == []
     s.close()
     assert open_store(tmp_path).lexical.doc_count() == 2  # durable across reopen
+
+
+def test_facets_among_given_papers(index: object) -> None:
+    assert dict(index.facets_among(["2401.00001", "2402.00005", "nope"])) == {"cs.CL": 2, "cs.AI": 1}  # type: ignore[attr-defined]
+    assert index.facets_among(["2401.00001", "2403.00002"], "year") == [("2024", 2)]  # type: ignore[attr-defined]

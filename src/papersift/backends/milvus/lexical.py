@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
+from itertools import islice
 from typing import Any, Literal
 
 from papersift.backends.milvus import expr as ex
@@ -202,17 +203,14 @@ class MilvusLexical:
     def facets(self, parsed: q.ParsedQuery, field: Literal["categories", "year"] = "categories",
                limit: int = 20) -> list[tuple[str, int]]:
         """(value, count) over the matching papers (the first FACET_SCAN of them), commonest first."""
-        plan = ex.plan(parsed, HAS_TEXT)
-        column = "cat_facet" if field == "categories" else "day"
-        counts: Counter[str] = Counter()
-        for n, row in enumerate(self._matches(plan, ["id", column])):
-            if n >= FACET_SCAN:
-                break
-            if field == "categories":
-                counts.update(row["cat_facet"])
-            elif row["day"] > 0:
-                counts[str(date.fromordinal(row["day"]).year)] += 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max(limit, 1)]
+        rows = self._matches(ex.plan(parsed, HAS_TEXT), ["id", "cat_facet", "day"])
+        return _facet_counts(islice(rows, FACET_SCAN), field, limit)
+
+    def facets_among(self, ids: Iterable[str], field: Literal["categories", "year"] = "categories",
+                     limit: int = 20) -> list[tuple[str, int]]:
+        """`facets` over the given papers only (e.g. the top results of a huge match set)."""
+        rows = self.table.rows(ids, ["id", "cat_facet", "day", "has_text"]).values()
+        return _facet_counts((r for r in rows if r["has_text"]), field, limit)
 
     def _doc_freqs(self) -> tuple[Counter[str], float]:
         """Document frequencies of title/abstract stems over (a sample of) the collection, and
@@ -242,3 +240,13 @@ class MilvusLexical:
         kb = {t.term: t.weight for t in self.key_terms(b, 30)}
         both = [(t.weight * kb[t.term], t.word) for t in self.key_terms(a, 30) if t.term in kb]
         return [word for _, word in sorted(both, key=lambda x: -x[0])[:k]]
+
+
+def _facet_counts(rows: Iterable[dict[str, Any]], field: str, limit: int) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if field == "categories":
+            counts.update(row["cat_facet"])
+        elif row["day"] > 0:
+            counts[str(date.fromordinal(row["day"]).year)] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max(limit, 1)]
