@@ -48,10 +48,13 @@ MODES = ("lexical", "dense", "hybrid")
 VECTOR_BLOCK = 100_000
 
 
-def rss_mib() -> tuple[float, float]:
-    """(current, peak) resident set size of this process, from /proc."""
+def rss_mib() -> dict[str, float]:
+    """Resident memory of this process from /proc: total, peak, anonymous (heap) and file-backed
+    (memory-mapped index pages, which the OS can drop and re-read under pressure)."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    kib = {name: int(fields[key].split()[0]) for name, key in
+           (("rss", "VmRSS"), ("peak", "VmHWM"), ("anon", "RssAnon"), ("file", "RssFile"))}
+    return {name: value / 1024 for name, value in kib.items()}
 
 
 def du_mib(path: Path) -> float:
@@ -90,7 +93,7 @@ def build(n: int, work: Path, shared: Path) -> dict[str, float]:
     store.save_state()
     figures["vectors_save_s"] = time.perf_counter() - t0
     figures["build_s"] = sum(figures[k] for k in ("catalog_s", "lexical_s", "vectors_s", "vectors_save_s"))
-    figures["build_peak_rss_mib"] = rss_mib()[1]
+    figures["build_peak_rss_mib"] = rss_mib()["peak"]
     figures["catalog_mib"] = du_mib(home / "catalog.db")
     figures["lexical_mib"] = du_mib(home / "index" / "lexical")
     figures["vectors_mib"] = du_mib(home / "index" / "vectors")
@@ -145,7 +148,9 @@ def serve(home: Path, queries: list[str], profile: bool) -> dict[str, object]:
             list(pool.map(lambda q: service.search(q, mode="hybrid", per_page=20), queries))
             figures[f"qps_{clients}"] = len(queries) / (time.perf_counter() - t0)
     figures["qps"] = max(figures[f"qps_{c}"] for c in (1, 4, 16))  # type: ignore[type-var]
-    figures["rss_mib"], figures["peak_rss_mib"] = rss_mib()
+    memory = rss_mib()
+    figures["rss_mib"], figures["peak_rss_mib"] = memory["rss"], memory["peak"]
+    figures["rss_anon_mib"], figures["rss_file_mib"] = memory["anon"], memory["file"]
     if profile:
         from pyinstrument import Profiler
 

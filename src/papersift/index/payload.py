@@ -8,7 +8,8 @@ the lexical index's filter compiler. Filters these columns cannot answer (author
 inside a filter) return None and the caller falls back to the lexical index.
 
 Columns: `day` (int32 date ordinal of submitted/announced/updated, 0 = undated) and `cats`
-(one bit per category of a vocabulary kept in insertion order, packed in uint64 words;
+(one bit per category of a vocabulary kept in insertion order, packed in uint64 words stored
+word-major, shape [words, slots], so testing one category reads one contiguous column;
 primary category included). Slots written without metadata are marked unknown, and any
 unknown live slot disables the columns (an exact answer is required, not a guess).
 """
@@ -39,7 +40,7 @@ class Payload:
     def __init__(self, days: np.ndarray | None = None, cats: np.ndarray | None = None,
                  vocab: list[str] | None = None, live: np.ndarray | None = None):
         self._days = np.zeros(0, dtype=np.int32) if days is None else np.asarray(days)
-        self._cats = np.zeros((0, 1), dtype=np.uint64) if cats is None else np.asarray(cats)
+        self._cats = np.zeros((1, 0), dtype=np.uint64) if cats is None else np.asarray(cats)
         self._live = np.zeros(0, dtype=bool) if live is None else np.asarray(live)
         self.size = len(self._days)
         self.vocab = list(vocab or [])
@@ -52,7 +53,7 @@ class Payload:
 
     @property
     def cats(self) -> np.ndarray:
-        return self._cats[: self.size]
+        return self._cats[:, : self.size]
 
     @property
     def live(self) -> np.ndarray:
@@ -60,13 +61,13 @@ class Payload:
 
     def _reserve(self, rows: int, words: int) -> None:
         capacity = self._days.shape[0]
-        if rows <= capacity and words <= self._cats.shape[1]:
+        if rows <= capacity and words <= self._cats.shape[0]:
             return
         capacity = max(rows, 2 * capacity, 1024) if rows > capacity else capacity
-        days, cats, live = (np.zeros(capacity, np.int32), np.zeros((capacity, max(words, self._cats.shape[1])),
+        days, cats, live = (np.zeros(capacity, np.int32), np.zeros((max(words, self._cats.shape[0]), capacity),
                             np.uint64), np.zeros(capacity, bool))
         days[: self.size], live[: self.size] = self.days, self.live
-        cats[: self.size, : self._cats.shape[1]] = self.cats
+        cats[: self._cats.shape[0], : self.size] = self.cats
         self._days, self._cats, self._live = days, cats, live
 
     def append(self, rows: int, meta: Sequence[Meta] | None) -> None:
@@ -82,7 +83,7 @@ class Payload:
         self._days[start : self.size] = [day for day, _ in meta]
         for i, row in enumerate(codes):
             for code in row:
-                self._cats[start + i, code // 64] |= np.uint64(1 << (code % 64))
+                self._cats[code // 64, start + i] |= np.uint64(1 << (code % 64))
 
     def forget(self, slots: Sequence[int]) -> None:
         """Mark deleted slots dead."""
@@ -129,12 +130,13 @@ class Payload:
     def _categories(self, node: q.CategoryFilter) -> np.ndarray:
         value = node.value.lower()
         codes = [i for key, i in self._code.items() if (key.startswith(value) if node.prefix else key == value)]
-        if not codes:
-            return np.zeros(len(self.days), dtype=bool)
-        pattern = np.zeros(self.cats.shape[1], dtype=np.uint64)
+        words: dict[int, int] = {}
         for code in codes:
-            pattern[code // 64] |= np.uint64(1 << (code % 64))
-        return np.any(self.cats & pattern, axis=1)
+            words[code // 64] = words.get(code // 64, 0) | (1 << (code % 64))
+        out = np.zeros(len(self.days), dtype=bool)
+        for word, bits in words.items():  # one column per 64 categories, not the whole matrix
+            out |= (self.cats[word] & np.uint64(bits)) != 0
+        return out
 
 
 class _Unsupported(Exception):

@@ -22,7 +22,7 @@ On disk, under `directory/`:
     gen-<n>.npy         slot -> vector (f16)
     gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
     gen-<n>.days.npy    slot -> date ordinal (filter column)
-    gen-<n>.cats.npy    slot -> category bits (filter column; vocabulary in the manifest)
+    gen-<n>.cats.npy    category bits, [words, slots] (filter column; vocabulary in the manifest)
 `save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
 removes older generations: a crash at any point leaves the previous generation intact and a
 reader never sees a half-written file. Readers poll `stale()` to pick up a new generation.

@@ -186,7 +186,8 @@ class SearchService:
         # ordinary query matches ~40% of the corpus (~20 ms idle), and counts over "papers with
         # any of these words" say little. Past FACET_ALL_MAX matches, count the ranked candidates.
         facets, among = {}, None
-        if hits and total <= FACET_ALL_MAX:
+        ranked_list = mode == "dense" and not browse  # its "matches" are the candidates themselves
+        if hits and total <= FACET_ALL_MAX and not ranked_list:
             facets = {"categories": self.store.lexical.facets(parsed)}
         elif hits:
             facets, among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
