@@ -1,5 +1,5 @@
 """`python -m papersift` runs the CLI (used by tests to call the exact installed code)."""
 
-from papersift.cli import app
+from papersift.cli import run
 
-app()
+run()

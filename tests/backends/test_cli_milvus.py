@@ -73,3 +73,11 @@ def test_eval_against_a_server_uses_and_drops_its_own_collection(tmp_path: Path,
     from pymilvus import MilvusClient
 
     assert MilvusClient(str(server)).list_collections() == []  # the temporary collection is gone
+
+
+def test_an_unreachable_server_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "PAPERSIFT_BACKEND": "milvus", "PAPERSIFT_MILVUS_URI": "http://127.0.0.1:1"}
+    proc = subprocess.run([*PAPERSIFT, "--home", str(tmp_path), "search", "graph"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "cannot connect to Milvus at http://127.0.0.1:1" in proc.stderr and "Traceback" not in proc.stderr

@@ -134,9 +134,8 @@ def test_no_results_help(fake: tuple[TestClient, StandInSearch]) -> None:
 def test_api_search_shape(fake: tuple[TestClient, StandInSearch]) -> None:
     client, _ = fake
     body = client.get("/api/search", params={"q": "e", "per_page": 2, "page": 2}).json()
-    assert {"results", "total", "page", "per_page", "pages", "facets", "facets_among", "notices", "query", "mode"} <= set(
-        body
-    )
+    keys = {"results", "total", "page", "per_page", "pages", "facets", "facets_among", "notices", "query", "mode"}
+    assert keys <= set(body)
     assert body["page"] == 2 and body["per_page"] == 2 and body["pages"] == -(-body["total"] // 2)
     assert body["results"][0]["paper"]["id"] and "snippet" in body["results"][0]
     assert client.get("/api/search", params={"q": "e", "page": 51}).status_code == 422

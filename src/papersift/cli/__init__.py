@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from papersift.cli.output import fail
+from papersift.cli.output import err, fail
 from papersift.config import ConfigError, load_settings
 from papersift.context import AppContext
 
@@ -37,6 +37,18 @@ def main(
     app_ctx = AppContext(settings)
     ctx.obj = app_ctx
     ctx.call_on_close(app_ctx.close)
+
+
+def run() -> None:
+    """The console entry point: `app`, with backend errors raised deep inside a command (an
+    unreachable Milvus, say) reported as one line and exit code 2 instead of a traceback."""
+    from papersift.backends.milvus.store import MilvusBackendError  # no pymilvus import
+
+    try:
+        app()
+    except MilvusBackendError as exc:
+        err.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
 
 
 def _register() -> None:

@@ -39,7 +39,7 @@ TITLE_BOOST = 1.0  # measured: 2.0 cost 0.047 nDCG@10 on SciFact, 0.009 on NFCor
 # Lucene's English stop list. Dropped from optional (OR-ed) query words when other words remain:
 # they match nearly every abstract, so at 1M papers "benchmark for evaluating" scored and counted
 # ~970k matches where "benchmark evaluating" touches a few percent, for a BM25 contribution
-# near zero (measured: docs/DECISIONS.md D17). Phrases and required words keep them.
+# near zero (docs/DECISIONS.md D18). Phrases and required words keep them.
 QUERY_STOPWORDS = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their "
                             "then there these they this to was will with".split())
 _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
@@ -72,12 +72,12 @@ def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
 _STEM = _analyzer(Filter.stemmer("english"))  # == tantivy's built-in "en_stem"
 _NAME = _analyzer(Filter.ascii_fold())
 # Words every abstract uses: useless as a reason why two papers are alike.
-_FILLER = ("about across also among based both can could does each existing experiments further "
+FILLER_WORDS = ("about across also among based both can could does each existing experiments further "
            "however into less many may more most new novel our over paper present propose proposed provide "
            "rather results several show shows significantly study studies such than their them then there these they "
            "this those through under using various very well what when where which while with within "
            "without work would").split()
-_WORDS = _analyzer(Filter.stopword("english"), Filter.custom_stopword(_FILLER))  # surface words for key terms
+SURFACE_WORDS = _analyzer(Filter.stopword("english"), Filter.custom_stopword(FILLER_WORDS))  # for key terms
 
 
 def analyze(text: str, field: str = "abstract") -> list[str]:
@@ -401,7 +401,7 @@ class LexicalIndex:
         forms: dict[str, Counter[str]] = defaultdict(Counter)
         stems: dict[str, str] = {}
         for name, weight in (("title", 2.0), ("abstract", 1.0)):
-            for word in _WORDS.analyze(doc.get_first(name) or ""):
+            for word in SURFACE_WORDS.analyze(doc.get_first(name) or ""):
                 if len(word) < 3 or not any(c.isalpha() for c in word):
                     continue
                 stem = stems.get(word) or stems.setdefault(word, (_STEM.analyze(word) or [word])[0])

@@ -12,16 +12,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
-from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
-
 from papersift.backends.milvus.analysis import word_stem, words
-from papersift.index.lexical import _FILLER, KeyTerm
-
-# surface words worth explaining similarity with: the embedded index's stop-word and filler lists
-_SURFACE = TextAnalyzerBuilder(Tokenizer.simple())
-for _f in (Filter.remove_long(40), Filter.lowercase(), Filter.stopword("english"), Filter.custom_stopword(_FILLER)):
-    _SURFACE = _SURFACE.filter(_f)
-_SURFACE = _SURFACE.build()
+from papersift.index.lexical import SURFACE_WORDS, KeyTerm
 
 
 def highlight(text: str, terms: set[str], max_chars: int = 240) -> str:
@@ -64,7 +56,7 @@ def key_terms(title: str, abstract: str, k: int, n_docs: int, doc_freq: Callable
     tf: dict[str, float] = defaultdict(float)
     forms: dict[str, Counter[str]] = defaultdict(Counter)
     for text, weight in ((title, 2.0), (abstract, 1.0)):
-        for word in _SURFACE.analyze(text or ""):
+        for word in SURFACE_WORDS.analyze(text or ""):
             if len(word) < 3 or not any(c.isalpha() for c in word):
                 continue
             stem = word_stem(word) or word
