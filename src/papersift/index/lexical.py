@@ -208,7 +208,8 @@ class LexicalIndex:
 
     # --- compiling queries ---------------------------------------------------------------------
 
-    def _leaf(self, node: q.Term | q.Phrase, boost: float) -> Query | None:
+    def _fields(self, node: q.Term | q.Phrase, boost: float) -> list[Query]:
+        """One term/phrase query per field the word is searched in (their scores add up)."""
         parts = []
         for name in (node.field,) if node.field else TEXT_FIELDS:
             tokens = analyze(node.text, name)
@@ -217,12 +218,20 @@ class LexicalIndex:
             sub = (Query.term_query(SCHEMA, name, tokens[0]) if len(tokens) == 1
                    else Query.phrase_query(SCHEMA, name, tokens))
             parts.append(Query.boost_query(sub, boost) if name == "title" and boost != 1.0 else sub)
+        return parts
+
+    def _leaf(self, node: q.Term | q.Phrase, boost: float) -> Query | None:
+        parts = self._fields(node, boost)
         if len(parts) < 2:
             return parts[0] if parts else None
         return Query.boolean_query([(Occur.Should, p) for p in parts])
 
     def _text(self, node: q.Node, boost: float) -> Query | None:
-        """Scored part, Lucene-style: in Seq/Or plain items are Should, in And they are Must."""
+        """Scored part, Lucene-style: in Seq/Or plain items are Should, in And they are Must.
+
+        An optional word's per-field queries join the group's clause list directly instead of
+        a nested union: the same matches and the same score sums, but tantivy then walks one
+        flat disjunction, half the time at 1M papers (docs/DECISIONS.md D18)."""
         if isinstance(node, (q.Term, q.Phrase)):
             return self._leaf(node, boost)
         if isinstance(node, q.Required):
@@ -236,6 +245,9 @@ class LexicalIndex:
                 occur, sub = Occur.MustNot, self._text(child.item, boost)
             elif isinstance(child, q.Required):
                 occur, sub = Occur.Must, self._text(child.item, boost)
+            elif not isinstance(node, q.And) and isinstance(child, (q.Term, q.Phrase)):
+                clauses += [(Occur.Should, part) for part in self._fields(child, boost)]
+                continue
             else:
                 occur = Occur.Must if isinstance(node, q.And) else Occur.Should
                 sub = self._text(child, boost)
