@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from papersift.index.lexical import IndexCorrupt, IndexLocked, LexicalIndex, analyze
+from papersift.index.analysis import analyze
+from papersift.index.lexical import IndexCorrupt, IndexLocked, LexicalIndex
 from papersift.paper import Paper
 from papersift.search.query import ParsedQuery, parse
 from papersift.search.types import QueryError

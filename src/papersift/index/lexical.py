@@ -8,7 +8,7 @@ Fields: `id` (raw), `title`/`abstract` (tantivy's `en_stem`: simple tokenizer, l
 Snowball stemmer), `authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf"
 matches "Scholkopf"; values do not phrase-match across authors), `cat` (lower-cased, exact) and
 `cat_facet` (as spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and
-`year`. Query text is analysed by `analyze()`, built to be identical to the index analysers.
+`year`. Query text is analysed by `analysis.analyze()`, identical to the index analysers.
 
 Bare words search title (boosted), abstract and authors, summed; a word that analyses to several
 tokens ("state-of-the-art", "3:1") becomes a phrase. Filters (see `papersift.search.query`) are
@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Literal
 
 import tantivy
-from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import Occur, Query
 
+from papersift.index.analysis import NAME, QUERY_STOPWORDS, STEM, SURFACE_WORDS, analyze, utf8
 from papersift.paper import Paper
 from papersift.search import query as q
 
@@ -36,12 +37,6 @@ NAME_TOKENIZER = "papersift_name"
 TEXT_FIELDS = ("title", "abstract", "authors")
 _AUTHOR_GAP = 10  # extra positions between two authors' names
 TITLE_BOOST = 1.0  # measured: 2.0 cost 0.047 nDCG@10 on SciFact, 0.009 on NFCorpus (docs/DECISIONS.md D8)
-# Lucene's English stop list. Dropped from optional (OR-ed) query words when other words remain:
-# they match nearly every abstract, so at 1M papers "benchmark for evaluating" scored and counted
-# ~970k matches where "benchmark evaluating" touches a few percent, for a BM25 contribution
-# near zero (docs/DECISIONS.md D18). Phrases and required words keep them.
-QUERY_STOPWORDS = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their "
-                            "then there these they this to was will with".split())
 _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
 
 
@@ -60,34 +55,6 @@ class KeyTerm:
     term: str
     word: str
     weight: float
-
-
-def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
-    builder = TextAnalyzerBuilder(Tokenizer.simple())
-    for f in (Filter.remove_long(40), Filter.lowercase(), *filters):
-        builder = builder.filter(f)
-    return builder.build()
-
-
-_STEM = _analyzer(Filter.stemmer("english"))  # == tantivy's built-in "en_stem"
-_NAME = _analyzer(Filter.ascii_fold())
-# Words every abstract uses: useless as a reason why two papers are alike.
-FILLER_WORDS = ("about across also among based both can could does each existing experiments further "
-           "however into less many may more most new novel our over paper present propose proposed provide "
-           "rather results several show shows significantly study studies such than their them then there these they "
-           "this those through under using various very well what when where which while with within "
-           "without work would").split()
-SURFACE_WORDS = _analyzer(Filter.stopword("english"), Filter.custom_stopword(FILLER_WORDS))  # for key terms
-
-
-def analyze(text: str, field: str = "abstract") -> list[str]:
-    """Tokens exactly as the index stores them for `field` (stems for title/abstract)."""
-    return (_NAME if field == "authors" else _STEM).analyze(_utf8(text))
-
-
-def _utf8(text: str) -> str:
-    """Lone surrogates cannot cross into Rust; replace them."""
-    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
 
 
 def _stopword(node: q.Node) -> bool:
@@ -114,16 +81,16 @@ SCHEMA = _build_schema()
 def _document(p: Paper) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_text("id", p.id)
-    doc.add_text("title", _utf8(p.title or ""))
-    doc.add_text("abstract", _utf8(p.abstract or ""))
+    doc.add_text("title", utf8(p.title or ""))
+    doc.add_text("abstract", utf8(p.abstract or ""))
     for author in p.authors:  # pre-tokenised to widen the gap between authors (phrase slop 1)
-        pre = _NAME.pre_tokenize(_utf8(author))
+        pre = NAME.pre_tokenize(utf8(author))
         shifted = [tantivy.Token(t.text, t.position + _AUTHOR_GAP, t.char_offset_from, t.char_offset_to)
                    for t in pre.tokens]
         doc.add_pre_tokenized_text("authors", tantivy.PreTokenizedString(pre.text, shifted))
     for cat in dict.fromkeys([*p.categories, *([p.primary_category] if p.primary_category else [])]):
-        doc.add_text("cat", _utf8(cat).lower())
-        doc.add_text("cat_facet", _utf8(cat))
+        doc.add_text("cat", utf8(cat).lower())
+        doc.add_text("cat_facet", utf8(cat))
     when = p.submitted or p.announced or p.updated
     if when is not None:
         doc.add_integer("day", when.toordinal())
@@ -137,7 +104,7 @@ class LexicalIndex:
     def __init__(self, index: tantivy.Index, path: Path, heap_size: int, threads: int):
         self._index, self.path, self._heap, self._threads = index, path, heap_size, threads
         self._writer: tantivy.IndexWriter | None = None
-        index.register_tokenizer(NAME_TOKENIZER, _NAME)
+        index.register_tokenizer(NAME_TOKENIZER, NAME)
 
     @classmethod
     def open(cls, path: Path, create: bool = True, *, heap_size: int = 64_000_000,
@@ -416,7 +383,7 @@ class LexicalIndex:
             for word in SURFACE_WORDS.analyze(doc.get_first(name) or ""):
                 if len(word) < 3 or not any(c.isalpha() for c in word):
                     continue
-                stem = stems.get(word) or stems.setdefault(word, (_STEM.analyze(word) or [word])[0])
+                stem = stems.get(word) or stems.setdefault(word, (STEM.analyze(word) or [word])[0])
                 tf[stem] += weight
                 forms[stem][word] += 1
         n = searcher.num_docs

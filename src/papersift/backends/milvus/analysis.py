@@ -4,10 +4,11 @@ Milvus analyzers differ between releases (milvus-lite's standard analyzer has no
 papersift analyses text with tantivy's own filters here and stores the resulting tokens as
 space-separated words: Milvus's standard tokenizer then splits them back into exactly these
 tokens, on milvus-lite and on a cluster alike, and query words are analysed the same way. The
-chains are the embedded index's: English stems for title and abstract, folded unstemmed words
-for author names ("Schölkopf" matches "scholkopf"). In the one BM25 field author words carry an
-`au_` prefix, so a stem can never collide with an author word: each query word is sent as its
-stem plus its `au_` author form, which is what the embedded index's per-field query matches.
+chains are the embedded index's (`papersift.index.analysis`): English stems for title and
+abstract, folded unstemmed words for author names ("Schölkopf" matches "scholkopf"). In the one
+BM25 field author words carry an `au_` prefix, so a stem can never collide with an author word:
+each query word is sent as its stem plus its `au_` author form, which is what the embedded
+index's per-field query matches.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import tantivy
-from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
+from papersift.index.analysis import NAME, STEM, utf8
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -24,30 +24,14 @@ _WORD = re.compile(r"[^\W_]+")
 AUTHOR_PREFIX = "au_"
 
 
-def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
-    builder = TextAnalyzerBuilder(Tokenizer.simple())
-    for f in (Filter.remove_long(40), Filter.lowercase(), *filters):
-        builder = builder.filter(f)
-    return builder.build()
-
-
-_STEM = _analyzer(Filter.stemmer("english"))  # tantivy's "en_stem"
-_NAME = _analyzer(Filter.ascii_fold())
-
-
-def _utf8(text: str) -> str:
-    """Lone surrogates cannot cross into Rust; replace them."""
-    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
-
-
 def stems(text: str) -> list[str]:
     """Lower-cased English stems in order (title and abstract)."""
-    return _STEM.analyze(_utf8(text)) if text else []
+    return STEM.analyze(utf8(text)) if text else []
 
 
 def name_tokens(name: str) -> list[str]:
     """An author name as folded, lower-cased words (no stemming)."""
-    return _NAME.analyze(_utf8(name)) if name else []
+    return NAME.analyze(utf8(name)) if name else []
 
 
 def author_terms(text: str) -> list[str]:

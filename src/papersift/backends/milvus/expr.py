@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from papersift.backends.milvus.analysis import author_terms, name_tokens, stems
-from papersift.index.lexical import QUERY_STOPWORDS
+from papersift.index.analysis import QUERY_STOPWORDS
 from papersift.search import query as q
 
 T = TypeVar("T")

@@ -13,7 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from papersift.backends.milvus.analysis import word_stem, words
-from papersift.index.lexical import SURFACE_WORDS, KeyTerm
+from papersift.index.analysis import SURFACE_WORDS
+from papersift.index.lexical import KeyTerm
 
 
 def highlight(text: str, terms: set[str], max_chars: int = 240) -> str:

@@ -1,0 +1,49 @@
+"""Text analysis shared by every index backend: one definition of what a word is.
+
+The lexical index, the Milvus backend and key-term explanations must agree token for token
+(a query word analysed differently from the indexed text silently stops matching), so the
+analyzer chains and word lists live here once: English stems for title and abstract
+(tantivy's `en_stem`: simple tokenizer, lower-case, Snowball), ASCII-folded unstemmed words
+for author names ("Schölkopf" matches "Scholkopf").
+"""
+
+from __future__ import annotations
+
+import tantivy
+from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
+
+
+def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
+    builder = TextAnalyzerBuilder(Tokenizer.simple())
+    for f in (Filter.remove_long(40), Filter.lowercase(), *filters):
+        builder = builder.filter(f)
+    return builder.build()
+
+
+STEM = _analyzer(Filter.stemmer("english"))  # == tantivy's built-in "en_stem"
+NAME = _analyzer(Filter.ascii_fold())
+
+# Lucene's English stop list. Dropped from optional (OR-ed) query words when other words remain:
+# they match nearly every abstract, so at 1M papers "benchmark for evaluating" scored and counted
+# ~970k matches where "benchmark evaluating" touches a few percent, for a BM25 contribution
+# near zero (docs/DECISIONS.md D18). Phrases and required words keep them.
+QUERY_STOPWORDS = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their "
+                            "then there these they this to was will with".split())
+
+# Words every abstract uses: useless as a reason why two papers are alike.
+FILLER_WORDS = ("about across also among based both can could does each existing experiments further "
+                "however into less many may more most new novel our over paper present propose proposed provide "
+                "rather results several show shows significantly study studies such than their them then there "
+                "these they this those through under using various very well what when where which while with "
+                "within without work would").split()
+SURFACE_WORDS = _analyzer(Filter.stopword("english"), Filter.custom_stopword(FILLER_WORDS))  # for key terms
+
+
+def utf8(text: str) -> str:
+    """Lone surrogates cannot cross into Rust; replace them."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def analyze(text: str, field: str = "abstract") -> list[str]:
+    """Tokens exactly as the index stores them for `field` (stems for title/abstract)."""
+    return (NAME if field == "authors" else STEM).analyze(utf8(text))
