@@ -14,7 +14,7 @@ from papersift.catalog import Catalog
 from papersift.config import ConfigError, load_settings
 from papersift.index.indexer import index_dense, index_lexical, run_indexer
 from papersift.search.query import ParsedQuery, parse
-from tests.index.test_indexer import HashEncoder, paper
+from tests.index.test_indexer import HashEncoder, check_incremental_and_deletes, paper
 
 
 def open_store(directory: Path, encoder: str = "hash-test", collection: str = "papersift",
@@ -30,19 +30,7 @@ def catalog(tmp_path: Path) -> Catalog:
 
 def test_incremental_deletes_and_reopen(catalog: Catalog, tmp_path: Path) -> None:
     store = open_store(tmp_path / "index")
-    catalog.upsert([paper(i) for i in range(1, 51)])
-    report = run_indexer(catalog, store, HashEncoder())
-    assert (report.lexical_indexed, report.dense_indexed, report.dense_pending) == (50, 50, 0)
-    assert run_indexer(catalog, store, HashEncoder()).lexical_indexed == 0  # nothing new
-    catalog.upsert([paper(51), paper(3, title="Renamed paper")])
-    catalog.delete("2401.00007")
-    report = run_indexer(catalog, store, HashEncoder())
-    assert (report.lexical_indexed, report.deleted, report.dense_indexed) == (2, 1, 3)
-    assert store.lexical.doc_count() == 50 and len(store.vectors) == 50
-    assert "2401.00007" not in store.vectors and "2401.00003" in store.vectors
-    assert [pid for pid, _ in store.lexical.search(parse("renamed"), 5)] == ["2401.00003"]
-    vec = HashEncoder().encode(["Renamed paper 3. Surface codes."])[0]
-    assert store.vectors.search(vec, 1)[0][0] == "2401.00003"  # the update was re-embedded
+    check_incremental_and_deletes(catalog, store)
     store.close()
     reopened = open_store(tmp_path / "index")
     assert reopened.state == store.state and len(reopened.vectors) == 50

@@ -39,19 +39,27 @@ def setup(tmp_path: Path) -> tuple[Catalog, IndexStore]:
     return catalog, IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
 
 
-def test_incremental_and_deletes(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
-    catalog, store = setup
+def check_incremental_and_deletes(catalog: Catalog, store: object) -> None:
+    """Catch-up, no-op re-run, update and delete through `run_indexer`, for any index store
+    (the Milvus backend's tests run it too)."""
     catalog.upsert([paper(i) for i in range(1, 51)])
-    report = run_indexer(catalog, store, HashEncoder())
+    report = run_indexer(catalog, store, HashEncoder())  # type: ignore[arg-type]
     assert (report.lexical_indexed, report.dense_indexed, report.dense_pending) == (50, 50, 0)
-    assert run_indexer(catalog, store, HashEncoder()).lexical_indexed == 0  # nothing new
+    assert run_indexer(catalog, store, HashEncoder()).lexical_indexed == 0  # type: ignore[arg-type]  # nothing new
     catalog.upsert([paper(51), paper(3, title="Renamed paper")])
     catalog.delete("2401.00007")
-    report = run_indexer(catalog, store, HashEncoder())
+    report = run_indexer(catalog, store, HashEncoder())  # type: ignore[arg-type]
     assert (report.lexical_indexed, report.deleted, report.dense_indexed) == (2, 1, 3)
-    assert store.lexical.doc_count() == 50 and len(store.vectors) == 50
-    assert "2401.00007" not in store.vectors
-    assert [pid for pid, _ in store.lexical.search(parse("renamed"), 5)] == ["2401.00003"]
+    assert store.lexical.doc_count() == 50 and len(store.vectors) == 50  # type: ignore[attr-defined]
+    assert "2401.00007" not in store.vectors and "2401.00003" in store.vectors  # type: ignore[attr-defined]
+    assert [pid for pid, _ in store.lexical.search(parse("renamed"), 5)] == ["2401.00003"]  # type: ignore[attr-defined]
+    vec = HashEncoder().encode(["Renamed paper 3. Surface codes."])[0]
+    assert store.vectors.search(vec, 1)[0][0] == "2401.00003"  # type: ignore[attr-defined]  # re-embedded
+
+
+def test_incremental_and_deletes(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+    catalog, store = setup
+    check_incremental_and_deletes(catalog, store)
     reopened = IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
     assert reopened.state == store.state and len(reopened.vectors) == 50
 
