@@ -101,6 +101,11 @@ def test_a_serving_store_picks_up_new_generations(tmp_path: Path) -> None:
     assert len(reader.vectors) == 0
     reader.refresh(every_s=0)
     assert len(reader.vectors) == 1
+    reader.vectors.upsert(["mine"], unit(rng, 1))  # unsaved work in this process...
+    writer.vectors.upsert(["b"], unit(rng, 1))
+    writer.vectors.save()
+    reader.refresh(every_s=0)
+    assert "mine" in reader.vectors  # ...is never replaced by another process's generation
 
 
 def test_old_single_file_vectors_are_converted(tmp_path: Path) -> None:

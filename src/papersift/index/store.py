@@ -73,7 +73,7 @@ class IndexStore:
         if now - self._checked < every_s:
             return
         self._checked = now
-        if self.vectors.stale():
+        if self.vectors.stale() and not self.vectors.dirty:  # never drop this process's unsaved work
             self.vectors = self._open_vectors()
 
     def _migrate_npz(self) -> None:

@@ -123,6 +123,11 @@ class VectorIndex:
         index._graph, index._buffer, index._payload, index._viewed = graph, matrix, payload, True
         return index
 
+    @property
+    def dirty(self) -> bool:
+        """Changes made here that `save()` has not published yet."""
+        return self._dirty
+
     def stale(self) -> bool:
         """True when another process saved a newer generation than the one this object holds."""
         try:
