@@ -23,6 +23,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from papersift.index.analysis import NAME, QUERY_STOPWORDS, STEM, SURFACE_WORDS, analyze, utf8
+from papersift.index.payload import meta_of
 from papersift.paper import Paper
 from papersift.search import query as q
 
@@ -88,13 +90,13 @@ def _document(p: Paper) -> tantivy.Document:
         shifted = [tantivy.Token(t.text, t.position + _AUTHOR_GAP, t.char_offset_from, t.char_offset_to)
                    for t in pre.tokens]
         doc.add_pre_tokenized_text("authors", tantivy.PreTokenizedString(pre.text, shifted))
-    for cat in dict.fromkeys([*p.categories, *([p.primary_category] if p.primary_category else [])]):
+    day, cats = meta_of(p)  # the same date and categories the vector index filters on
+    for cat in cats:
         doc.add_text("cat", utf8(cat).lower())
         doc.add_text("cat_facet", utf8(cat))
-    when = p.submitted or p.announced or p.updated
-    if when is not None:
-        doc.add_integer("day", when.toordinal())
-        doc.add_integer("year", when.year)
+    if day:
+        doc.add_integer("day", day)
+        doc.add_integer("year", date.fromordinal(day).year)
     return doc
 
 

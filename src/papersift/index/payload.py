@@ -28,7 +28,8 @@ UNKNOWN_DAY = -1
 
 
 def meta_of(paper: object) -> Meta:
-    """The filter columns of a Paper (same date precedence and category set as the lexical index)."""
+    """A Paper's filtering date and categories: the one definition both indexes use (the
+    lexical index's `day`/`cat` fields come from here too, so filters agree exactly)."""
     when: date | None = paper.submitted or paper.announced or paper.updated  # type: ignore[attr-defined]
     cats = tuple(dict.fromkeys([*paper.categories, *([paper.primary_category] if paper.primary_category else [])]))  # type: ignore[attr-defined]
     return (when.toordinal() if when else 0, cats)
