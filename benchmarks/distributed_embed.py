@@ -30,10 +30,10 @@ import numpy as np
 
 from papersift.catalog import Catalog
 from papersift.demo import PAPERS
+from papersift.encoder.embed import load_encoder
 from papersift.index.distributed import RayOptions, import_ray, index_dense_ray
-from papersift.index.embed import load_encoder
+from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense
-from papersift.index.store import IndexStore
 from papersift.ingest import ingest
 from papersift.sources import SourceContext
 
@@ -52,7 +52,7 @@ def load_catalog(directory: Path, n: int) -> Catalog:
     return catalog
 
 
-def vectors_of(store: IndexStore, ids: list[str]) -> np.ndarray:
+def vectors_of(store: EmbeddedStore, ids: list[str]) -> np.ndarray:
     return np.stack([store.vectors.get(pid) for pid in ids])
 
 
@@ -72,45 +72,74 @@ def main() -> None:
         catalog = load_catalog(root, args.papers)
         ids = sorted(catalog.get_many(c.id for c in catalog.changes_since(0, args.papers + 1)))
 
-        local = IndexStore(root / "local", args.encoder, 384, warn=print)
+        local = EmbeddedStore(root / "local", args.encoder, 384)
         encoder = load_encoder(args.encoder, threads=args.threads)  # loaded before timing, like a warm process
         start = time.perf_counter()
         index_dense(catalog, local, encoder)
         seconds = time.perf_counter() - start
-        runs.append({"engine": "in-process", "workers": 1, "threads": args.threads, "seconds": round(seconds, 2),
-                     "papers_per_s": round(args.papers / seconds, 1)})
+        runs.append(
+            {
+                "engine": "in-process",
+                "workers": 1,
+                "threads": args.threads,
+                "seconds": round(seconds, 2),
+                "papers_per_s": round(args.papers / seconds, 1),
+            }
+        )
         reference = vectors_of(local, ids)
 
         start = time.perf_counter()
-        ray.init(address="local", num_cpus=max(os.cpu_count() or 1, *args.workers), include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(
+            address="local",
+            num_cpus=max(os.cpu_count() or 1, *args.workers),
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
         ray_init_s = time.perf_counter() - start
         for workers in args.workers:
-            store = IndexStore(root / f"ray-{workers}", args.encoder, 384, warn=print)
+            store = EmbeddedStore(root / f"ray-{workers}", args.encoder, 384)
             start = time.perf_counter()
             index_dense_ray(catalog, store, RayOptions(workers=workers, threads=1))
             seconds = time.perf_counter() - start
-            runs.append({"engine": "ray", "workers": workers, "threads": 1, "seconds": round(seconds, 2),
-                         "papers_per_s": round(args.papers / seconds, 1),
-                         "max_abs_diff_vs_in_process": float(np.abs(vectors_of(store, ids) - reference).max())})
+            runs.append(
+                {
+                    "engine": "ray",
+                    "workers": workers,
+                    "threads": 1,
+                    "seconds": round(seconds, 2),
+                    "papers_per_s": round(args.papers / seconds, 1),
+                    "max_abs_diff_vs_in_process": float(np.abs(vectors_of(store, ids) - reference).max()),
+                }
+            )
         ray.shutdown()
         catalog.close()
 
     base = next(r for r in runs if r["engine"] == "ray")
     for r in runs:
         r["speedup_vs_ray_first"] = round(float(base["seconds"]) / float(r["seconds"]), 2)
-    result = {"papers": args.papers, "encoder": args.encoder, "cpus": os.cpu_count(),
-              "load_avg_1m": round(os.getloadavg()[0], 2), "ray_init_s": round(ray_init_s, 2), "runs": runs}
+    result = {
+        "papers": args.papers,
+        "encoder": args.encoder,
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "ray_init_s": round(ray_init_s, 2),
+        "runs": runs,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{args.papers:,} papers, {args.encoder}, {os.cpu_count()} CPUs, load {result['load_avg_1m']}, "
-          f"Ray start-up {result['ray_init_s']} s (not in the runs)")
+    print(
+        f"{args.papers:,} papers, {args.encoder}, {os.cpu_count()} CPUs, load {result['load_avg_1m']}, "
+        f"Ray start-up {result['ray_init_s']} s (not in the runs)"
+    )
     print(f"{'engine':<11} {'workers':>7} {'threads':>7} {'seconds':>8} {'papers/s':>9} {'speed-up':>9}  max|diff|")
     for r in runs:
         diff = r.get("max_abs_diff_vs_in_process", "")
-        print(f"{r['engine']:<11} {r['workers']:>7} {r['threads']:>7} {r['seconds']:>8} {r['papers_per_s']:>9} "
-              f"{r['speedup_vs_ray_first']:>8}x  {diff}")
+        print(
+            f"{r['engine']:<11} {r['workers']:>7} {r['threads']:>7} {r['seconds']:>8} {r['papers_per_s']:>9} "
+            f"{r['speedup_vs_ray_first']:>8}x  {diff}"
+        )
 
 
 if __name__ == "__main__":

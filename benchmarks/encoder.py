@@ -28,17 +28,31 @@ from pathlib import Path
 
 import numpy as np
 
-from papersift.index.embed import MiniLMEncoder, paper_text
-from papersift.index.onnx_build import ensure_model
+from papersift.encoder.embed import MiniLMEncoder, paper_text
+from papersift.encoder.onnx_build import ensure_model
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = [
-    "graph neural networks", "diffusion models", "protein folding", "LLM agents tool use",
-    "federated learning privacy", "image segmentation", "speech recognition low resource",
-    "reinforcement learning robotics", "quantum error correction", "retrieval augmented generation",
-    "code generation benchmarks", "vision transformers", "causal inference", "time series forecasting",
-    "neural radiance fields", "contrastive learning", "knowledge distillation", "mixture of experts",
-    "adversarial robustness", "sparse attention long documents",
+    "graph neural networks",
+    "diffusion models",
+    "protein folding",
+    "LLM agents tool use",
+    "federated learning privacy",
+    "image segmentation",
+    "speech recognition low resource",
+    "reinforcement learning robotics",
+    "quantum error correction",
+    "retrieval augmented generation",
+    "code generation benchmarks",
+    "vision transformers",
+    "causal inference",
+    "time series forecasting",
+    "neural radiance fields",
+    "contrastive learning",
+    "knowledge distillation",
+    "mixture of experts",
+    "adversarial robustness",
+    "sparse attention long documents",
 ]
 
 
@@ -106,9 +120,11 @@ def main() -> int:
     texts = load_abstracts(args.shared, args.n)
     emit("# Encoder benchmark (benchmarks/encoder.py)")
     emit()
-    emit(f"- machine: {cpu_name()}, {os.cpu_count()} cores; load average at start "
-         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    emit(f"- corpus: first {len(texts)} abstracts of arxiv-daily-cs as \"title. abstract\"")
+    emit(
+        f"- machine: {cpu_name()}, {os.cpu_count()} cores; load average at start "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    emit(f'- corpus: first {len(texts)} abstracts of arxiv-daily-cs as "title. abstract"')
     emit()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,8 +142,10 @@ def main() -> int:
 
     base = {"variant": "int8", "max_length": 256, "batch": 32, "threads": 2, "sorted": True}
     if args.full:
-        grid = [dict(zip(base, c, strict=True)) for c in itertools.product(
-            ("int8", "fp32"), (256, 128), (16, 32, 64), (1, 2), (True, False))]
+        grid = [
+            dict(zip(base, c, strict=True))
+            for c in itertools.product(("int8", "fp32"), (256, 128), (16, 32, 64), (1, 2), (True, False))
+        ]
     else:
         grid = [base]
         one_at_a_time = (("batch", (16, 64)), ("threads", (1,)), ("sorted", (False,)), ("max_length", (128,)))
@@ -143,12 +161,15 @@ def main() -> int:
     for cfg in grid:
         key = (cfg["variant"], cfg["max_length"], cfg["threads"], cfg["sorted"])
         if key not in encoders:
-            encoders[key] = MiniLMEncoder(cfg["variant"], max_length=cfg["max_length"],
-                                          threads=cfg["threads"], sort_by_length=cfg["sorted"])
+            encoders[key] = MiniLMEncoder(
+                cfg["variant"], max_length=cfg["max_length"], threads=cfg["threads"], sort_by_length=cfg["sorted"]
+            )
         rate, cpu_rate, vecs = throughput(encoders[key], texts, cfg["batch"])
         vectors.setdefault(key, vecs)
-        emit(f"| {cfg['variant']} | {cfg['max_length']} | {cfg['batch']} | {cfg['threads']} | "
-             f"{'yes' if cfg['sorted'] else 'no'} | {rate:.1f} | {cpu_rate:.1f} |")
+        emit(
+            f"| {cfg['variant']} | {cfg['max_length']} | {cfg['batch']} | {cfg['threads']} | "
+            f"{'yes' if cfg['sorted'] else 'no'} | {rate:.1f} | {cpu_rate:.1f} |"
+        )
     emit()
 
     emit("| single short query (20 queries x 5) | p50 (ms) | p99 (ms) |")
@@ -171,8 +192,10 @@ def main() -> int:
         if a in v and b in v:
             emit(f"- {label}: {cos_stats(v[a], v[b])}")
     n_tok = [len(x) for x in MiniLMEncoder("int8", max_length=512).tokenize(texts)]
-    emit(f"- abstracts over 256 tokens (truncated at 256): {sum(n > 256 for n in n_tok)} of {len(texts)}; "
-         f"over 128: {sum(n > 128 for n in n_tok)}; median length {int(np.median(n_tok))} tokens")
+    emit(
+        f"- abstracts over 256 tokens (truncated at 256): {sum(n > 256 for n in n_tok)} of {len(texts)}; "
+        f"over 128: {sum(n > 128 for n in n_tok)}; median length {int(np.median(n_tok))} tokens"
+    )
     emit(f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     if args.out:

@@ -71,10 +71,15 @@ def run(fmt: str, path: Path) -> dict[str, float | str]:
         catalog.close()
     quarter = max(1, len(samples) // 4)
     return {
-        "records": report.records, "inserted": report.written.inserted, "rejected": report.rejected,
-        "seconds": seconds, "rate": report.records / seconds if seconds else 0.0,
-        "rss_q1": max(samples[:quarter] or [0]), "rss_q4": max(samples[-quarter:] or [0]),
-        "reingest_changed": again.written.inserted + again.written.updated, "reingest_s": reseconds,
+        "records": report.records,
+        "inserted": report.written.inserted,
+        "rejected": report.rejected,
+        "seconds": seconds,
+        "rate": report.records / seconds if seconds else 0.0,
+        "rss_q1": max(samples[:quarter] or [0]),
+        "rss_q4": max(samples[-quarter:] or [0]),
+        "reingest_changed": again.written.inserted + again.written.updated,
+        "reingest_s": reseconds,
     }
 
 
@@ -89,9 +94,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per collection (best and median reported)")
     ap.add_argument("--only", help="run only the collection with this label")
     args = ap.parse_args()
-    lines = ["| collection | format | records | new | rejected | seconds (best) | records/s best | records/s median "
-             "| RSS MiB (1st/last quarter) | re-ingest changed | re-ingest s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| collection | format | records | new | rejected | seconds (best) | records/s best | records/s median "
+        "| RSS MiB (1st/last quarter) | re-ingest changed | re-ingest s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     before = load()
     for label, fmt, rel in RUNS:
         path = args.shared / rel
@@ -103,9 +110,11 @@ def main() -> int:
         runs = [run(fmt, path) for _ in range(max(1, args.repeat))]
         r = max(runs, key=lambda x: x["rate"])
         median = statistics.median(x["rate"] for x in runs)
-        lines.append(f"| {label} | {fmt} | {r['records']:,} | {r['inserted']:,} | {r['rejected']:,} | "
-                     f"{r['seconds']:.2f} | {r['rate']:,.0f} | {median:,.0f} | {r['rss_q1']:.0f} / {r['rss_q4']:.0f} | "
-                     f"{r['reingest_changed']} | {r['reingest_s']:.2f} |")
+        lines.append(
+            f"| {label} | {fmt} | {r['records']:,} | {r['inserted']:,} | {r['rejected']:,} | "
+            f"{r['seconds']:.2f} | {r['rate']:,.0f} | {median:,.0f} | {r['rss_q1']:.0f} / {r['rss_q4']:.0f} | "
+            f"{r['reingest_changed']} | {r['reingest_s']:.2f} |"
+        )
         print(lines[-1], file=sys.stderr)
     table = "\n".join(lines)
     note = f"Load average (1/5/15 min) before: {before}; after: {load()}. Runs per collection: {args.repeat}."

@@ -108,7 +108,7 @@ def make_tasks(records: list[Record], seed: int = 13) -> list[Task]:
 
 def vectors_for(records: list[Record]) -> dict[str, np.ndarray]:
     """MiniLM (int8) vectors of these records, embedding only those not cached yet."""
-    from papersift.index.embed import load_encoder, paper_text
+    from papersift.encoder.embed import load_encoder, paper_text
 
     cached: dict[str, np.ndarray] = {}
     if CACHE.exists():

@@ -22,7 +22,7 @@ from papersift.context import AppContext
 from papersift.evaluate.beir import evaluate, load_collection
 from papersift.index.indexer import run_indexer
 from papersift.ingest import ingest
-from papersift.search.query import plain_query
+from papersift.query.syntax import plain_query
 from papersift.sources import SourceContext
 
 COLLECTIONS = ["scifact", "nfcorpus-preprocessed", "cacm", "cisi", "cranfield"]
@@ -45,8 +45,10 @@ def prepare(root: Path, home: Path) -> tuple[AppContext, object]:
     t0 = time.perf_counter()
     report = run_indexer(ctx.catalog, ctx.indexes, ctx.encoder)
     if report.dense_indexed:
-        print(f"{collection.name}: embedded {report.dense_indexed} docs in {time.perf_counter() - t0:.0f}s",
-              file=sys.stderr)
+        print(
+            f"{collection.name}: embedded {report.dense_indexed} docs in {time.perf_counter() - t0:.0f}s",
+            file=sys.stderr,
+        )
     return ctx, collection
 
 
@@ -57,8 +59,10 @@ def main() -> int:
     ap.add_argument("--homes", type=Path, default=Path("~/.cache/papersift/bench-homes").expanduser())
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
-    rows = ["| collection | queries | variant | nDCG@10 | Recall@100 | MRR@10 | p50 ms | p99 ms |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| collection | queries | variant | nDCG@10 | Recall@100 | MRR@10 | p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name in args.collections.split(","):
         root = args.shared / name
         if not root.is_dir():
@@ -71,21 +75,29 @@ def main() -> int:
         for label, mode, fusion, alpha in VARIANTS:
             service.fusion = fusion or default_fusion
             service.alpha = alpha if alpha is not None else default_alpha
-            result = evaluate(collection, lambda t, m=mode, s=service: s.ranked(plain_query(t), m, depth=100),
-                              lambda pid, p=prefix: pid[len(p):] if pid.startswith(p) else pid,
-                              mode, time.perf_counter)
+            result = evaluate(
+                collection,
+                lambda t, m=mode, s=service: s.ranked(plain_query(t), m, depth=100),
+                lambda pid, p=prefix: pid[len(p) :] if pid.startswith(p) else pid,
+                mode,
+                time.perf_counter,
+            )
             d = result.to_dict()
-            rows.append(f"| {name} | {result.queries} | {label} | {d['ndcg@10']:.4f} | {d['recall@100']:.4f} | "
-                        f"{d['mrr@10']:.4f} | {d['latency_p50_ms']} | {d['latency_p99_ms']} |")
+            rows.append(
+                f"| {name} | {result.queries} | {label} | {d['ndcg@10']:.4f} | {d['recall@100']:.4f} | "
+                f"{d['mrr@10']:.4f} | {d['latency_p50_ms']} | {d['latency_p99_ms']} |"
+            )
             print(rows[-1], file=sys.stderr)
         ctx.close()
     table = "\n".join(rows)
     print(table)
     if args.out:
-        args.out.write_text("# Relevance report\n\nCommand: `.venv/bin/python benchmarks/relevance.py "
-                            "--out benchmarks/results/relevance.md`\n\nMeasured on the shared test queries "
-                            "(the ones tuned on). Latency includes query embedding (cached per distinct "
-                            f"query text).\n\n{table}\n")
+        args.out.write_text(
+            "# Relevance report\n\nCommand: `.venv/bin/python benchmarks/relevance.py "
+            "--out benchmarks/results/relevance.md`\n\nMeasured on the shared test queries "
+            "(the ones tuned on). Latency includes query embedding (cached per distinct "
+            f"query text).\n\n{table}\n"
+        )
     return 0
 
 

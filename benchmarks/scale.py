@@ -52,8 +52,10 @@ def rss_mib() -> dict[str, float]:
     """Resident memory of this process from /proc: total, peak, anonymous (heap) and file-backed
     (memory-mapped index pages, which the OS can drop and re-read under pressure)."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    kib = {name: int(fields[key].split()[0]) for name, key in
-           (("rss", "VmRSS"), ("peak", "VmHWM"), ("anon", "RssAnon"), ("file", "RssFile"))}
+    kib = {
+        name: int(fields[key].split()[0])
+        for name, key in (("rss", "VmRSS"), ("peak", "VmHWM"), ("anon", "RssAnon"), ("file", "RssFile"))
+    }
     return {name: value / 1024 for name, value in kib.items()}
 
 
@@ -84,8 +86,9 @@ def build(n: int, work: Path, shared: Path) -> dict[str, float]:
     for start in range(0, len(ids), VECTOR_BLOCK):
         block = ids[start : start + VECTOR_BLOCK]
         papers = ctx.catalog.get_many(block)
-        store.vectors.upsert(block, np.asarray(vectors[start : start + VECTOR_BLOCK]),
-                             meta=[meta_of(papers[pid]) for pid in block])
+        store.vectors.upsert(
+            block, np.asarray(vectors[start : start + VECTOR_BLOCK]), meta=[meta_of(papers[pid]) for pid in block]
+        )
     figures["vectors_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     store.vectors.save()
@@ -186,8 +189,18 @@ def main() -> int:
         if work.exists():
             subprocess.run(["rm", "-rf", str(work)], check=True)
         figures = build(args.papers, work, args.shared)
-    child = [sys.executable, __file__, "--papers", str(args.papers), "--shared", str(args.shared),
-             "--queries", str(args.queries), "--serve-only", str(work / "home")]
+    child = [
+        sys.executable,
+        __file__,
+        "--papers",
+        str(args.papers),
+        "--shared",
+        str(args.shared),
+        "--queries",
+        str(args.queries),
+        "--serve-only",
+        str(work / "home"),
+    ]
     child += ["--profile"] if args.profile else []
     figures |= json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
     if args.json:

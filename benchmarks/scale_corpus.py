@@ -88,8 +88,9 @@ def nearest_partners(vectors: np.ndarray, k: int = 10) -> np.ndarray:
     return np.argsort(-sims, axis=1)[:, :k]
 
 
-def make_vectors(seed_idx: np.ndarray, partner_idx: np.ndarray, seeds: np.ndarray,
-                 rng: np.random.Generator, chunk: int = 100_000) -> np.ndarray:
+def make_vectors(
+    seed_idx: np.ndarray, partner_idx: np.ndarray, seeds: np.ndarray, rng: np.random.Generator, chunk: int = 100_000
+) -> np.ndarray:
     out = np.empty((len(seed_idx), seeds.shape[1]), dtype=np.float16)
     for start in range(0, len(seed_idx), chunk):
         s, p = seed_idx[start : start + chunk], partner_idx[start : start + chunk]
@@ -103,7 +104,7 @@ def make_vectors(seed_idx: np.ndarray, partner_idx: np.ndarray, seeds: np.ndarra
 def make_record(pid: str, day: date, seed: dict, partner: dict, extra: dict, rnd: random.Random) -> dict:
     words, other = seed["title"].split(), partner["title"].split()
     cut = rnd.randint(min(2, len(words)), max(2, len(words) - 1))
-    title = " ".join(words[:cut] + other[min(cut, len(other) - 1):]) if len(other) > 1 else seed["title"]
+    title = " ".join(words[:cut] + other[min(cut, len(other) - 1) :]) if len(other) > 1 else seed["title"]
     mine, theirs = _SENTENCE.split(seed["abstract"]), _SENTENCE.split(partner["abstract"])
     body = rnd.sample(mine[1:], k=len(mine[1:]) // 2) + rnd.sample(theirs, k=(len(theirs) + 1) // 2)
     foreign = _SENTENCE.split(extra["text"])
@@ -112,9 +113,15 @@ def make_record(pid: str, day: date, seed: dict, partner: dict, extra: dict, rnd
     authors = list(seed.get("authors") or [])
     if extra.get("authors") and rnd.random() < 0.25:
         authors.append(rnd.choice(extra["authors"]))
-    return {"_id": pid, "title": title, "text": " ".join([mine[0], *body]), "authors": authors,
-            "categories": seed.get("categories") or [], "primary_category": seed.get("primary_category"),
-            "date": day.isoformat()}
+    return {
+        "_id": pid,
+        "title": title,
+        "text": " ".join([mine[0], *body]),
+        "authors": authors,
+        "categories": seed.get("categories") or [],
+        "primary_category": seed.get("primary_category"),
+        "date": day.isoformat(),
+    }
 
 
 def generate(n: int, out: Path, shared: Path, seed: int = 42) -> dict[str, float]:
@@ -137,8 +144,9 @@ def generate(n: int, out: Path, shared: Path, seed: int = 42) -> dict[str, float
             if number >= 10**width:
                 sys.exit(f"scale_corpus: more than {10**width - 1} papers in {day:%Y-%m}; arXiv ids cannot number them")
             ids.append(f"{day.year % 100:02d}{day.month:02d}.{number:0{width}d}")
-            record = make_record(ids[-1], day, seeds[seed_idx[i]], seeds[partner_idx[i]],
-                                 pool[rnd.randrange(len(pool))], rnd)
+            record = make_record(
+                ids[-1], day, seeds[seed_idx[i]], seeds[partner_idx[i]], pool[rnd.randrange(len(pool))], rnd
+            )
             fh.write(json.dumps(record) + "\n")
     tmp.replace(out / "corpus.jsonl.gz")
     (out / "ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
@@ -147,9 +155,11 @@ def generate(n: int, out: Path, shared: Path, seed: int = 42) -> dict[str, float
     return structure_check(seed_vectors, vectors.astype(np.float32), rng)
 
 
-def structure_check(real: np.ndarray, synthetic: np.ndarray, rng: np.random.Generator,
-                    probes: int = 300) -> dict[str, float]:
+def structure_check(
+    real: np.ndarray, synthetic: np.ndarray, rng: np.random.Generator, probes: int = 300
+) -> dict[str, float]:
     """Mean cosine to the 1st and 10th nearest neighbour, real vs synthetic (same probe count)."""
+
     def nn(matrix: np.ndarray) -> tuple[float, float]:
         picks = rng.choice(len(matrix), size=min(probes, len(matrix)), replace=False)
         first, tenth = [], []
@@ -165,8 +175,14 @@ def structure_check(real: np.ndarray, synthetic: np.ndarray, rng: np.random.Gene
     same_size = synthetic[rng.choice(len(synthetic), size=min(len(real), len(synthetic)), replace=False)]
     small_1, small_10 = nn(same_size)
     syn_1, syn_10 = nn(synthetic)
-    return {"real_nn1": real_1, "real_nn10": real_10, "synthetic_same_size_nn1": small_1,
-            "synthetic_same_size_nn10": small_10, "synthetic_nn1": syn_1, "synthetic_nn10": syn_10}
+    return {
+        "real_nn1": real_1,
+        "real_nn10": real_10,
+        "synthetic_same_size_nn1": small_1,
+        "synthetic_same_size_nn10": small_10,
+        "synthetic_nn1": syn_1,
+        "synthetic_nn10": syn_10,
+    }
 
 
 def main() -> int:

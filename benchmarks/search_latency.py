@@ -26,10 +26,10 @@ from pathlib import Path
 from papersift.catalog import Catalog
 from papersift.config import load_settings
 from papersift.context import AppContext
+from papersift.encoder.embed import paper_text
 from papersift.evaluate.beir import percentile
-from papersift.index.embed import paper_text
+from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense, index_lexical
-from papersift.index.store import IndexStore
 from papersift.ingest import ingest
 from papersift.sources import SourceContext
 
@@ -73,12 +73,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:  # the indexer on the same 1,000 papers, same conditions
         sample_catalog = Catalog.open(f"sqlite:///{tmp}/c.db")
         sample_catalog.upsert(papers.values())
-        store = IndexStore(Path(tmp) / "index", encoder.name, encoder.dim, warn=lambda m: None)
+        store = EmbeddedStore(Path(tmp) / "index", encoder.name, encoder.dim)
         t0 = time.perf_counter()
         embedded = index_dense(sample_catalog, store, encoder)
         figures["indexer_dense_papers_per_s"] = round(embedded / (time.perf_counter() - t0), 1)
-        figures["indexer_vs_raw_encoder"] = round(figures["indexer_dense_papers_per_s"]
-                                                  / figures["raw_encoder_papers_per_s"], 3)
+        figures["indexer_vs_raw_encoder"] = round(
+            figures["indexer_dense_papers_per_s"] / figures["raw_encoder_papers_per_s"], 3
+        )
         sample_catalog.close()
     index_dense(ctx.catalog, ctx.indexes, encoder)  # embed whatever the corpus home still lacks
     figures["papers"] = ctx.catalog.count()
@@ -93,16 +94,20 @@ def main() -> int:
                 t0 = time.perf_counter()
                 service.search(q + flt, mode=mode)  # type: ignore[arg-type]
                 lat.append((time.perf_counter() - t0) * 1000)
-            rows.append(f"| {mode} | {flt.strip() or '-'} | {len(queries)} | {percentile(lat, 0.5):.1f} | "
-                        f"{percentile(lat, 0.99):.1f} |")
+            rows.append(
+                f"| {mode} | {flt.strip() or '-'} | {len(queries)} | {percentile(lat, 0.5):.1f} | "
+                f"{percentile(lat, 0.99):.1f} |"
+            )
             print(rows[-1], file=sys.stderr)
     text = "\n".join(f"- {k}: {v}" for k, v in figures.items()) + "\n\n" + "\n".join(rows)
     print(text)
     if args.out:
-        args.out.write_text("# Search latency on arxiv-daily-cs\n\nCommand: `.venv/bin/python "
-                            "benchmarks/search_latency.py --out benchmarks/results/search_latency.md`\n\n"
-                            "Latency is the whole `SearchService.search` call (parse, retrieval, fusion, "
-                            f"catalog fetch, snippets, facets) for page 1 of 20.\n\n{text}\n")
+        args.out.write_text(
+            "# Search latency on arxiv-daily-cs\n\nCommand: `.venv/bin/python "
+            "benchmarks/search_latency.py --out benchmarks/results/search_latency.md`\n\n"
+            "Latency is the whole `SearchService.search` call (parse, retrieval, fusion, "
+            f"catalog fetch, snippets, facets) for page 1 of 20.\n\n{text}\n"
+        )
     return 0
 
 

@@ -44,8 +44,10 @@ def snapshots(rows: list[dict]) -> None:
     ids = Counter(r["_id"] for r in rows)
     recaptured = sum(1 for r in rows if r["first_captured_date"] != r["captured_date"])
     print(f"records {len(rows)}, unique papers {len(ids)}, rows per paper max {max(ids.values())}")
-    print(f"papers featured in more than one daily capture: {recaptured} "
-          f"(only the later snapshot's counts survive, so no paper has two vote observations)")
+    print(
+        f"papers featured in more than one daily capture: {recaptured} "
+        f"(only the later snapshot's counts survive, so no paper has two vote observations)"
+    )
     votes = sorted(r["upvotes"] for r in rows)
     q = statistics.quantiles(votes, n=100)
     print(f"upvotes: median {statistics.median(votes)}, p90 {q[89]:.0f}, p99 {q[98]:.0f}, max {votes[-1]}")
@@ -61,19 +63,25 @@ def capture_lag(rows: list[dict]) -> None:
             by_month[(r["daily_date"][:7], lag)].append(r["upvotes"])
     print("\ncapture lag (captured - featured) | papers | median upvotes | mean upvotes")
     for lag, votes in sorted(by_lag.items()):
-        print(f"{'>=2' if lag == 2 else lag:>3} days | {len(votes):5d} | {statistics.median(votes):5.1f} | "
-              f"{statistics.mean(votes):5.1f}")
+        print(
+            f"{'>=2' if lag == 2 else lag:>3} days | {len(votes):5d} | {statistics.median(votes):5.1f} | "
+            f"{statistics.mean(votes):5.1f}"
+        )
     ratios, weights = [], []
     for (month, lag), votes in by_month.items():
         base = by_month.get((month, 0))
         if lag == 1 and base and len(votes) >= 5:
             ratios.append(statistics.median(votes) / max(statistics.median(base), 1))
             weights.append(len(votes))
-            print(f"  {month}: lag-0 n={len(base)} median {statistics.median(base)}, "
-                  f"lag-1 n={len(votes)} median {statistics.median(votes)}")
+            print(
+                f"  {month}: lag-0 n={len(base)} median {statistics.median(base)}, "
+                f"lag-1 n={len(votes)} median {statistics.median(votes)}"
+            )
     mean_ratio = sum(r * w for r, w in zip(ratios, weights, strict=True)) / sum(weights)
-    print(f"same-month median ratio lag1/lag0: {mean_ratio:.2f} over {len(ratios)} months "
-          f"({sum(weights)} lag-1 papers); gravity g with 2**g = ratio: {math.log2(mean_ratio):.2f}")
+    print(
+        f"same-month median ratio lag1/lag0: {mean_ratio:.2f} over {len(ratios)} months "
+        f"({sum(weights)} lag-1 papers); gravity g with 2**g = ratio: {math.log2(mean_ratio):.2f}"
+    )
 
 
 def replay(rows: list[dict]) -> None:
@@ -81,15 +89,22 @@ def replay(rows: list[dict]) -> None:
     for r in rows:
         featured[day(r["daily_date"])].append((r["_id"], r["upvotes"]))
     days = sorted(featured)
-    print(f"\nreplay over {len(days)} featured days, pool = papers featured in the last {POOL_DAYS} days, "
-          f"top {TOP}, offset 1 day (shipped gravity: {GRAVITY})")
+    print(
+        f"\nreplay over {len(days)} featured days, pool = papers featured in the last {POOL_DAYS} days, "
+        f"top {TOP}, offset 1 day (shipped gravity: {GRAVITY})"
+    )
     print("gravity | today's share | mean age (d) | votes kept | distinct/slots | mean dwell (d)")
     for g in GRAVITIES:
         fresh = ages = kept = slots = 0.0
         seen: Counter[str] = Counter()
         for d in days:
-            pool = [(pid, v, fd) for fd in (d - timedelta(days=i) for i in range(POOL_DAYS)) if fd in featured
-                    for pid, v in featured[fd]]
+            pool = [
+                (pid, v, fd)
+                for fd in (d - timedelta(days=i) for i in range(POOL_DAYS))
+                if fd in featured
+                for pid, v in featured[fd]
+            ]
+
             def key(x: tuple[str, int, date], d: date = d, g: float = g) -> tuple[float, int, str]:
                 return -trending_score(x[1], 0, x[2], d, g), -x[2].toordinal(), x[0]
 
@@ -101,8 +116,10 @@ def replay(rows: list[dict]) -> None:
             slots += len(top)
             seen.update(pid for pid, _, _ in top)
         n = len(days)
-        print(f"{g:7.1f} | {fresh / n:13.2f} | {ages / n:12.2f} | {kept / n:10.2f} | "
-              f"{len(seen) / slots:14.2f} | {statistics.mean(seen.values()):14.2f}")
+        print(
+            f"{g:7.1f} | {fresh / n:13.2f} | {ages / n:12.2f} | {kept / n:10.2f} | "
+            f"{len(seen) / slots:14.2f} | {statistics.mean(seen.values()):14.2f}"
+        )
 
 
 def main() -> None:

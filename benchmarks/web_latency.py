@@ -50,8 +50,22 @@ def free_port() -> int:
 
 def start(home: Path, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([*CLI, "--home", str(home), "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(workers), "--log-level", "warning"])
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "--home",
+            str(home),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ]
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -83,8 +97,12 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, clients: int, duration: int) -> tuple[float, float, float]:
-    out = subprocess.run(["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{duration}s", "--latency",
-                          "--timeout", "10s", url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{duration}s", "--latency", "--timeout", "10s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -96,6 +114,7 @@ async def httpx_load(url: str, clients: int, duration: int, cap: int = 20_000) -
     latencies: list[float] = []
     stop = time.monotonic() + duration
     async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=clients)) as client:
+
         async def loop() -> None:
             while time.monotonic() < stop and len(latencies) < cap:
                 t = time.perf_counter()
@@ -122,10 +141,12 @@ def main() -> None:
     tool = "wrk" if shutil.which("wrk") else "httpx"
     proc, base = start(home, args.workers)
     try:
-        print(f"server: {args.workers} worker(s), load generator: {tool}, "
-              f"{args.duration}s per run, loopback\n")
-        print("| page | server p50 ms | server p99 ms | " +
-              " | ".join(f"c={c} p50 ms | c={c} p99 ms | c={c} req/s" for c in CONCURRENCY) + " |")
+        print(f"server: {args.workers} worker(s), load generator: {tool}, {args.duration}s per run, loopback\n")
+        print(
+            "| page | server p50 ms | server p99 ms | "
+            + " | ".join(f"c={c} p50 ms | c={c} p99 ms | c={c} req/s" for c in CONCURRENCY)
+            + " |"
+        )
         print("|---" * (3 + 3 * len(CONCURRENCY)) + "|")
         for name, path in PAGES.items():
             sp50, sp99 = server_side(base, path)

@@ -23,7 +23,7 @@ import numpy as np
 
 from papersift.catalog import Catalog
 from papersift.demo import PAPERS, VECTORS
-from papersift.index.embed import load_encoder, paper_text
+from papersift.encoder.embed import load_encoder, paper_text
 from papersift.paper import Paper
 from papersift.sources import SourceContext, get_source
 
@@ -64,8 +64,9 @@ def main() -> int:
         encoder = load_encoder(ENCODER)
         vectors = encoder.encode([paper_text(p.title, p.abstract) for p in merged], batch_size=32)
         with open(VECTORS, "wb") as fh:
-            np.savez_compressed(fh, ids=np.array(both, dtype=str), vectors=vectors.astype(np.float16),
-                                model=np.array(encoder.name))
+            np.savez_compressed(
+                fh, ids=np.array(both, dtype=str), vectors=vectors.astype(np.float16), model=np.array(encoder.name)
+            )
         print(f"{len(both)} vectors -> {VECTORS} ({VECTORS.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
 

@@ -17,8 +17,9 @@ PAPERSIFT = [sys.executable, "-m", "papersift"]
 
 
 def cli(home: Path, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True, input=stdin,
-                          timeout=300)
+    proc = subprocess.run(
+        [*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True, input=stdin, timeout=300
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
     return proc
@@ -102,8 +103,11 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_run(tmp_path: Path, shared_da
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     (killed).mkdir()
     (killed / "papersift.toml").write_text("ingest_batch_size = 500\n")
-    proc = subprocess.Popen([*PAPERSIFT, "--home", str(killed), "ingest", "beir", str(corpus)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*PAPERSIFT, "--home", str(killed), "ingest", "beir", str(corpus)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = killed / "catalog.db"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not db.exists() or db.stat().st_size < 2_000_000):

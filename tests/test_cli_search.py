@@ -58,8 +58,12 @@ def test_eval_rejects_a_bad_collection(tmp_path: Path) -> None:
 
 
 def test_corrupt_index_is_rebuilt_with_a_message(tmp_path: Path, shared_data: Path) -> None:
-    cli(tmp_path, "ingest", "arxiv-kaggle", str(shared_data / "arxiv-kaggle-sample" /
-                                                 "arxiv-metadata-oai-snapshot.sample.json"))
+    cli(
+        tmp_path,
+        "ingest",
+        "arxiv-kaggle",
+        str(shared_data / "arxiv-kaggle-sample" / "arxiv-metadata-oai-snapshot.sample.json"),
+    )
     cli(tmp_path, "index", "--lexical-only")
     (tmp_path / "index" / "lexical" / "meta.json").write_text("{damaged")
     proc = cli(tmp_path, "search", "diphoton production", "--mode", "lexical", "--json")

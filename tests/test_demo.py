@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from papersift.demo import PAPERS, VECTORS
-from papersift.index.embed import load_encoder, paper_text
+from papersift.encoder.embed import load_encoder, paper_text
 from tests.test_cli_catalog import cli
 
 

@@ -44,8 +44,9 @@ def test_arxiv_ids(text: str, expected: tuple[str, int | None]) -> None:
     assert parsed is not None and (parsed.id, parsed.version) == expected
 
 
-@pytest.mark.parametrize("text", ["", "hello", "12345", "2401.123", "HEP-TH/9901001", "10.1000/xyz", "2401.12345v",
-                                  "1hep-th/9901001"])
+@pytest.mark.parametrize(
+    "text", ["", "hello", "12345", "2401.123", "HEP-TH/9901001", "10.1000/xyz", "2401.12345v", "1hep-th/9901001"]
+)
 def test_not_arxiv_ids(text: str) -> None:
     assert parse_arxiv_id(text) is None
 
@@ -81,8 +82,32 @@ def _full_normalisation(text: str) -> str:
     return s if unicodedata.is_normalized("NFC", s) else " ".join(unicodedata.normalize("NFC", s).split())
 
 
-_TRICKY = st.lists(st.sampled_from(["a", "b", " ", "  ", "\t", "\n", "\x1c", "\xa0", "\u2003", "\\", "{",
-                                            "}", '"', "o", "\u0308", "ö", "$", "\x7f", "é"]), max_size=12).map("".join)
+_TRICKY = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            "b",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\x1c",
+            "\xa0",
+            "\u2003",
+            "\\",
+            "{",
+            "}",
+            '"',
+            "o",
+            "\u0308",
+            "ö",
+            "$",
+            "\x7f",
+            "é",
+        ]
+    ),
+    max_size=12,
+).map("".join)
 
 
 @given(_TRICKY | st.text())
@@ -90,8 +115,41 @@ def test_normalize_text_shortcut_agrees_with_the_full_normalisation(text: str) -
     assert normalize_text(text) == (_full_normalisation(text) if text else "")
 
 
-_TEX = st.lists(st.sampled_from(["\\", "{", "}", '"', "'", "`", "^", "~", "=", ".", "c", "v", "H", "u", "r", "k", "s",
-                                 "ss", "a", "A", "o", "O", "l", "L", "i", " ", "x", "$"]), max_size=10).map("".join)
+_TEX = st.lists(
+    st.sampled_from(
+        [
+            "\\",
+            "{",
+            "}",
+            '"',
+            "'",
+            "`",
+            "^",
+            "~",
+            "=",
+            ".",
+            "c",
+            "v",
+            "H",
+            "u",
+            "r",
+            "k",
+            "s",
+            "ss",
+            "a",
+            "A",
+            "o",
+            "O",
+            "l",
+            "L",
+            "i",
+            " ",
+            "x",
+            "$",
+        ]
+    ),
+    max_size=10,
+).map("".join)
 
 
 @given(_TEX)
@@ -143,11 +201,21 @@ def test_make_paper_keeps_original_text() -> None:
 
 
 def test_dict_round_trip() -> None:
-    p = Paper(id="2401.00001", title="T", abstract="A", authors=["X", "Y"], categories=["cs.CL"],
-              primary_category="cs.CL", submitted=date(2024, 1, 1), updated=date(2024, 2, 1),
-              versions=[Version(1, date(2024, 1, 1)), Version(2, date(2024, 2, 1))], doi="10.1/x",
-              links={"code": "https://github.com/a/b"}, sources=["beir"],
-              popularity=[Popularity("hf-daily", date(2024, 1, 3), 10, 2, None)])
+    p = Paper(
+        id="2401.00001",
+        title="T",
+        abstract="A",
+        authors=["X", "Y"],
+        categories=["cs.CL"],
+        primary_category="cs.CL",
+        submitted=date(2024, 1, 1),
+        updated=date(2024, 2, 1),
+        versions=[Version(1, date(2024, 1, 1)), Version(2, date(2024, 2, 1))],
+        doi="10.1/x",
+        links={"code": "https://github.com/a/b"},
+        sources=["beir"],
+        popularity=[Popularity("hf-daily", date(2024, 1, 3), 10, 2, None)],
+    )
     assert Paper.from_dict(p.to_dict()) == p
     with pytest.raises(InvalidRecord):
         Paper.from_dict({"title": "no id"})

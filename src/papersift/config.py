@@ -36,8 +36,11 @@ class Settings(BaseSettings):
     backend: Literal["embedded", "milvus"] = Field(default="embedded", description="index backend (docs/backends.md)")
     milvus_uri: str | None = Field(default=None, description="Milvus URI; default a milvus-lite file in home")
     milvus_token: str | None = Field(default=None, description="Milvus token, `user:password` or an API key")
-    milvus_collection: str = Field(default="papersift", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
-                                   description="Milvus collection holding this home's index")
+    milvus_collection: str = Field(
+        default="papersift",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
+        description="Milvus collection holding this home's index",
+    )
     encoder: str = Field(default="minilm-int8", description="registered encoder name (index/embed.py)")
     encoder_max_length: int = Field(default=256, ge=16, le=512)
     encoder_threads: int | None = Field(default=None, ge=1)
@@ -50,11 +53,17 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     mail_from: str = "papersift@localhost"
     _home_explicit: bool = PrivateAttr(default=False)
+    _config_file: Path | None = PrivateAttr(default=None)
 
     @property
     def home_explicit(self) -> bool:
         """True when the user chose the home (`--home` or PAPERSIFT_HOME), not the default."""
         return self._home_explicit
+
+    @property
+    def config_file(self) -> Path | None:
+        """The TOML file these settings were read from (None when there was none)."""
+        return self._config_file
 
     @classmethod
     def settings_customise_sources(
@@ -116,9 +125,12 @@ def load_settings(home: Path | None = None, config_file: Path | None = None) -> 
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
     if settings.backend == "milvus" and importlib.util.find_spec("pymilvus") is None:
-        raise ConfigError(f"backend = \"milvus\" (PAPERSIFT_BACKEND or {path}) needs the pymilvus package: "
-                          "pip install 'papersift[milvus]' (it brings milvus-lite for a local file)")
+        raise ConfigError(
+            f'backend = "milvus" (PAPERSIFT_BACKEND or {path}) needs the pymilvus package: '
+            "pip install 'papersift[milvus]' (it brings milvus-lite for a local file)"
+        )
     # --home on the command line wins over PAPERSIFT_HOME, which env_settings would re-apply
     settings.home = home
     settings._home_explicit = explicit
+    settings._config_file = path if path.exists() else None
     return settings

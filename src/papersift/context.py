@@ -3,27 +3,28 @@
 Surfaces (CLI, web, digests) receive one `AppContext` and ask it for what they need, so no
 surface opens storage itself and tests can point everything at a temporary home. Heavy
 pieces (indexes, the encoder) open on first use, so `papersift show` stays instant.
+
+This is the composition root: it imports the services, and no service imports it (they
+declare what they need as Protocols, which this class satisfies), so the package chain stays
+one-way. Only the surfaces (`web`, `cli`, `demo`) import it.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 from datetime import date
 from functools import cached_property
 
 from papersift.catalog import Catalog
 from papersift.community import Community
 from papersift.config import Settings
-from papersift.index.embed import Encoder, load_encoder
+from papersift.encoder.embed import Encoder, encoder_dim, load_encoder
+from papersift.index.backends import open_indexes
 from papersift.index.indexer import index_lexical
-from papersift.index.store import IndexStore
+from papersift.index.protocols import IndexStore
 from papersift.search.service import SearchService
 
-EMBEDDING_DIM = 384
-
-
-def warn(message: str) -> None:
-    print(f"papersift: {message}", file=sys.stderr)
+log = logging.getLogger(__name__)
 
 
 class AppContext:
@@ -48,33 +49,38 @@ class AppContext:
 
     @cached_property
     def indexes(self) -> IndexStore:
-        """The indexes of the configured backend (same surface either way). Embedded: a damaged
-        lexical index is rebuilt from the catalog right here (fast), so a corrupt index is never
-        served. Vectors are re-embedded by `papersift index`."""
-        s = self.settings
-        if s.backend == "milvus":
-            from papersift.backends.milvus import MilvusStore  # pymilvus only when asked for
-
-            return MilvusStore.open(s.resolved_milvus_uri, s.milvus_token, s.milvus_collection,  # type: ignore[return-value]
-                                    s.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
-        store = IndexStore(s.index_dir, self.encoder_name, EMBEDDING_DIM, warn=warn)
+        """The indexes of the configured backend (same Protocol either way). A damaged lexical
+        index is rebuilt from the catalog right here (fast), so a corrupt index is never served.
+        Vectors are re-embedded by `papersift index`."""
+        store = open_indexes(self.settings, self.encoder_name, encoder_dim(self.encoder_name))
         if store.repaired:
             done, _ = index_lexical(self.catalog, store)
-            warn(f"rebuilt the lexical index from the catalog ({done:,} papers); "
-                 "run `papersift index` to re-embed papers for semantic search")
+            log.warning(
+                "rebuilt the lexical index from the catalog (%s papers); "
+                "run `papersift index` to re-embed papers for semantic search",
+                f"{done:,}",
+            )
         return store
 
     @cached_property
     def community(self) -> Community:
-        return Community(self)
+        return Community(self.catalog, self.settings.home)
 
     @cached_property
     def search(self) -> SearchService:
-        return SearchService(self.catalog, self.indexes, lambda: self.encoder,
-                             trending=lambda ids: self.community.feeds.trending_scores(ids, date.today()))
+        return SearchService(
+            self.catalog,
+            self.indexes,
+            lambda: self.encoder,
+            trending=lambda ids: self.community.listings.trending_scores(ids, date.today()),
+        )
+
+    def opened(self, name: str) -> bool:
+        """Whether the lazily opened piece `name` ("catalog", "indexes", ...) has been opened."""
+        return name in self.__dict__
 
     def close(self) -> None:
-        if "catalog" in self.__dict__:
+        if self.opened("indexes"):
+            self.indexes.close()  # Milvus: releases the milvus-lite lock; embedded: the write lock
+        if self.opened("catalog"):
             self.catalog.close()
-        if "indexes" in self.__dict__ and self.settings.backend == "milvus":
-            self.indexes.close()  # type: ignore[attr-defined]  # MilvusStore: releases the milvus-lite lock

@@ -38,8 +38,12 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "records": self.records, "inserted": self.written.inserted, "updated": self.written.updated,
-            "unchanged": self.written.unchanged, "rejected": self.rejected, "errors": self.errors,
+            "records": self.records,
+            "inserted": self.written.inserted,
+            "updated": self.written.updated,
+            "unchanged": self.written.unchanged,
+            "rejected": self.rejected,
+            "errors": self.errors,
             "failed_locations": self.failed_locations,
         }
 

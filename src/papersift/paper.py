@@ -78,12 +78,34 @@ def canonical_id(arxiv_id: str | None, doi: str | None, title: str, authors: lis
 # --- text normalisation -------------------------------------------------------------------
 
 _COMBINING = {
-    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
-    ".": "\u0307", "c": "\u0327", "v": "\u030c", "H": "\u030b", "u": "\u0306", "r": "\u030a",
+    '"': "\u0308",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "c": "\u0327",
+    "v": "\u030c",
+    "H": "\u030b",
+    "u": "\u0306",
+    "r": "\u030a",
     "k": "\u0328",
 }
-_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ",
-            "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı"}
+_LETTERS = {
+    "ss": "ß",
+    "o": "ø",
+    "O": "Ø",
+    "aa": "å",
+    "AA": "Å",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "l": "ł",
+    "L": "Ł",
+    "i": "ı",
+}
 # {\"o}  \"{o}  \"o  {\'\i}  \c{c}  \v s ; symbol accents need no space, letter accents need {} or space.
 _ACCENT = re.compile(
     r"\{?\\(?P<a>[\"'`^~=.])\s*(?:\{(?P<b1>\\?[A-Za-z])\}|(?P<b2>\\?[A-Za-z]))\}?"
@@ -134,8 +156,14 @@ def _is_normal(text: str) -> bool:
     Most titles, abstracts and names already are (460k strings in a 60k ingest): printable means no
     whitespace but the ASCII space (every other `str.split` separator is a control or separator
     character), so single inner spaces, no backslash and NFC leave nothing to change."""
-    return (text.isprintable() and "  " not in text and "\\" not in text and text[0] != " " and text[-1] != " "
-            and (text.isascii() or unicodedata.is_normalized("NFC", text)))
+    return (
+        text.isprintable()
+        and "  " not in text
+        and "\\" not in text
+        and text[0] != " "
+        and text[-1] != " "
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
+    )
 
 
 _YEAR = re.compile(r"\d{4}")
@@ -223,6 +251,21 @@ class Paper:
     def is_arxiv(self) -> bool:
         return parse_arxiv_id(self.id) is not None
 
+    # A paper's two dates. Every part of papersift uses one of these two (the catalog's SQL
+    # `LISTING_DAY` is `listing_date` in SQL), never its own precedence of the raw fields.
+
+    @property
+    def work_date(self) -> date | None:
+        """The day the work is dated: first submission, else announcement, else last update.
+        Search's `date:`/`year:` filters and sort by date, exports and BibTeX years use it."""
+        return self.submitted or self.announced or self.updated
+
+    @property
+    def listing_date(self) -> date | None:
+        """The day the paper appeared in the listings: announcement, else submission. Daily/weekly
+        feeds, digests and Atom/RSS entries use it (`listings.FEED_DAY` is its indexed SQL form)."""
+        return self.announced or self.submitted
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings); `from_dict` inverts it exactly."""
         # hand-written rather than dataclasses.asdict: this runs per paper on every ingest and
@@ -235,8 +278,16 @@ class Paper:
         d["links"] = dict(self.links)
         d["sources"] = list(self.sources)
         d["versions"] = [{"version": v.version, "date": _iso(v.date)} for v in self.versions]
-        d["popularity"] = [{"source": p.source, "observed": _iso(p.observed), "upvotes": p.upvotes,
-                            "comments": p.comments, "github_stars": p.github_stars} for p in self.popularity]
+        d["popularity"] = [
+            {
+                "source": p.source,
+                "observed": _iso(p.observed),
+                "upvotes": p.upvotes,
+                "comments": p.comments,
+                "github_stars": p.github_stars,
+            }
+            for p in self.popularity
+        ]
         d["latest_version"] = self.latest_version
         return d
 
@@ -262,8 +313,13 @@ class Paper:
                 links=dict(d.get("links") or {}),
                 sources=list(d.get("sources") or []),
                 popularity=[
-                    Popularity(p["source"], parse_date(p.get("observed")), p.get("upvotes"), p.get("comments"),
-                               p.get("github_stars"))
+                    Popularity(
+                        p["source"],
+                        parse_date(p.get("observed")),
+                        p.get("upvotes"),
+                        p.get("comments"),
+                        p.get("github_stars"),
+                    )
                     for p in d.get("popularity") or []
                 ],
                 raw_title=d.get("raw_title"),
@@ -274,6 +330,13 @@ class Paper:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Paper))
+
+
+def nice_date(value: date | datetime | None) -> str:
+    """A date as people read it ("3 Jun 2025"), for pages and mails alike; "" when unknown."""
+    if value is None:
+        return ""
+    return value.strftime("%-d %b %Y")
 
 
 def _iso(d: date | None) -> str | None:

@@ -27,8 +27,9 @@ _papers = st.builds(
     doi=st.none() | st.just("10.1/x"),
     links=st.dictionaries(st.sampled_from(["abs", "pdf", "code"]), st.sampled_from(["u", "v", ""]), max_size=3),
     sources=st.lists(st.sampled_from(["beir", "hf-daily", "arxiv-oai"]), max_size=4),
-    popularity=st.lists(st.builds(Popularity, st.sampled_from(["hf-daily", "x"]), _dates,
-                                  st.none() | st.integers(0, 5)), max_size=4),
+    popularity=st.lists(
+        st.builds(Popularity, st.sampled_from(["hf-daily", "x"]), _dates, st.none() | st.integers(0, 5)), max_size=4
+    ),
     raw_title=st.none() | _words,
     raw_abstract=st.none() | _words,
 )
@@ -47,4 +48,3 @@ def test_settle_is_a_self_merge(paper: Paper) -> None:
 def test_settled_paper_is_a_merge_fixpoint(paper: Paper) -> None:
     settled = settle(paper)
     assert same_paper(merge_papers(settled, settled), settled)
-

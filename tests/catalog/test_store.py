@@ -20,10 +20,16 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 def arxiv(pid: str = "2401.00001", version: int = 1, title: str = "Attention please", **kw: object) -> Paper:
-    return make_paper(source=kw.pop("source", "test"), title=title, abstract=kw.pop("abstract", "An abstract."),
-                      arxiv_id=f"{pid}v{version}", authors=["Ada Lovelace", "Alan Turing"],
-                      categories=["cs.CL", "cs.AI"],
-                      versions=[Version(v, date(2024, 1, v)) for v in range(1, version + 1)], **kw)
+    return make_paper(
+        source=kw.pop("source", "test"),
+        title=title,
+        abstract=kw.pop("abstract", "An abstract."),
+        arxiv_id=f"{pid}v{version}",
+        authors=["Ada Lovelace", "Alan Turing"],
+        categories=["cs.CL", "cs.AI"],
+        versions=[Version(v, date(2024, 1, v)) for v in range(1, version + 1)],
+        **kw,
+    )
 
 
 def test_insert_then_reingest_is_noop(catalog: Catalog) -> None:
@@ -49,9 +55,13 @@ def test_newer_version_updates_and_keeps_history(catalog: Catalog) -> None:
 
 def test_two_sources_merge_into_one_record(catalog: Catalog) -> None:
     catalog.upsert([arxiv(source="arxiv-oai")])
-    hf = make_paper(source="hf-daily", title="Attention please", arxiv_id="2401.00001",
-                    links={"code": "https://github.com/x/y"},
-                    popularity=[Popularity("hf-daily", date(2024, 1, 5), upvotes=42, comments=3)])
+    hf = make_paper(
+        source="hf-daily",
+        title="Attention please",
+        arxiv_id="2401.00001",
+        links={"code": "https://github.com/x/y"},
+        popularity=[Popularity("hf-daily", date(2024, 1, 5), upvotes=42, comments=3)],
+    )
     catalog.upsert([hf])
     assert catalog.count() == 1
     p = catalog.get("arXiv:2401.00001")
@@ -109,7 +119,8 @@ def test_stats_and_iteration(catalog: Catalog) -> None:
 
 
 def test_roundtrip_through_database_is_lossless(catalog: Catalog) -> None:
-    p = arxiv(title="T\n  with  spaces", doi="10.1/x",
-              popularity=[Popularity("hf-daily", date(2024, 1, 2), 5, None, 7)])
+    p = arxiv(
+        title="T\n  with  spaces", doi="10.1/x", popularity=[Popularity("hf-daily", date(2024, 1, 2), 5, None, 7)]
+    )
     catalog.upsert([p])
     assert catalog.get(p.id) == replace(p)

@@ -19,4 +19,4 @@ def ctx(home: Path) -> Iterator[AppContext]:
 
 @pytest.fixture
 def community(ctx: AppContext) -> Community:
-    return Community(ctx)
+    return Community(ctx.catalog, ctx.settings.home)

@@ -125,7 +125,7 @@ def test_disabled_user_cannot_sign_in_or_use_tokens(community: Community) -> Non
 
 
 def test_secret_key_file_is_private_and_stable(ctx: AppContext) -> None:
-    first = Community(ctx).secret
+    first = Community(ctx.catalog, ctx.settings.home).secret
     path = ctx.settings.home / "secret_key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert Community(ctx).secret == first and len(first) >= 64
+    assert Community(ctx.catalog, ctx.settings.home).secret == first and len(first) >= 64

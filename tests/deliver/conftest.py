@@ -9,7 +9,7 @@ import pytest
 from papersift.community.accounts import Accounts, User
 from papersift.context import AppContext
 from papersift.deliver.service import Delivery
-from papersift.index.embed import Encoder, load_encoder
+from papersift.encoder.embed import Encoder, load_encoder
 from papersift.index.indexer import run_indexer
 from tests.community.factories import make_context
 from tests.deliver.fixtures import SmtpServer, corpus, free_port, run_server, self_signed
@@ -67,12 +67,12 @@ def tls_smtp(tmp_path: Path) -> Iterator[tuple[SmtpServer, Path]]:
 
 def build_app(ctx: AppContext):  # noqa: ANN201 - a FastAPI app
     """The real app plus this package's routers (until web/app.py lists them itself)."""
-    from papersift.web import digest_pages, feed_routes
+    from papersift.web import digest_pages, syndication_routes
     from papersift.web.app import create_app
 
     app = create_app(ctx)
     present = {getattr(r, "path", "") for r in app.routes}
-    for module in (feed_routes, digest_pages):
+    for module in (syndication_routes, digest_pages):
         if not any(getattr(r, "path", "") in present for r in module.router.routes):
             app.include_router(module.router)
     return app

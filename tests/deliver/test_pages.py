@@ -87,7 +87,7 @@ def test_preview_and_recommendations_with_not_interested(client: TestClient, ctx
     shown = re.findall(r'<h2 class="card-title"><a href="/papers/([^"]+)"', after)
     assert "2506.00005" not in shown and "Marked “not interested”" in after
     client.post("/recommendations/feedback", data={"csrf_token": token, "paper_id": "2506.00005", "action": "undo"})
-    assert delivery.store.not_interested_ids(user) == []
+    assert delivery.feedback.not_interested_ids(user) == []
     assert (
         client.post("/recommendations/feedback", data={"csrf_token": token, "paper_id": "9999.99999"}).status_code
         == 404

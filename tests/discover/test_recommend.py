@@ -40,7 +40,7 @@ def test_upvotes_count_and_not_interested_is_never_recommended(delivery: Deliver
         delivery.community.votes.vote(user, pid)
     first = delivery.recommender.recommend(user, limit=2)
     assert "which you upvoted" in first.items[0].reason
-    delivery.store.not_interested(user, first.items[0].paper.id)
+    delivery.feedback.not_interested(user, first.items[0].paper.id)
     again = delivery.recommender.recommend(user, limit=5)
     assert first.items[0].paper.id not in [r.paper.id for r in again.items]
 

@@ -22,13 +22,13 @@ import ray
 
 from papersift.catalog import Catalog
 from papersift.demo import PAPERS
+from papersift.encoder.embed import Encoder, load_encoder, paper_text
 from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, index_dense_ray
-from papersift.index.embed import Encoder, load_encoder, paper_text
+from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense
-from papersift.index.store import IndexStore
 from papersift.ingest import ingest
 from papersift.paper import make_paper
-from papersift.search.query import parse
+from papersift.query.syntax import parse
 from papersift.sources import SourceContext
 from tests.test_cli_catalog import cli
 
@@ -66,8 +66,8 @@ def open_catalog(directory: Path, corpus: Path) -> Catalog:
     return catalog
 
 
-def open_store(directory: Path) -> IndexStore:
-    return IndexStore(directory / "index", ENCODER, 384, warn=lambda m: None)
+def open_store(directory: Path) -> EmbeddedStore:
+    return EmbeddedStore(directory / "index", ENCODER, 384)
 
 
 @pytest.fixture(scope="module")
@@ -79,19 +79,24 @@ def reference(tmp_path_factory: pytest.TempPathFactory, corpus: Path, encoder: E
     return {pid: store.vectors.get(pid) for pid in catalog.get_many(c.id for c in catalog.changes_since(0, 10_000))}
 
 
-def assert_matches(store: IndexStore, reference: dict[str, np.ndarray]) -> None:
+def assert_matches(store: EmbeddedStore, reference: dict[str, np.ndarray]) -> None:
     assert len(store.vectors) == len(reference)
     for pid, vector in reference.items():
         assert np.allclose(store.vectors.get(pid), vector, atol=1e-6), pid
 
 
 def test_same_vectors_as_in_process_checkpointed_and_idempotent(
-    ray_local: None, tmp_path: Path, corpus: Path, reference: dict[str, np.ndarray], encoder: Encoder,
+    ray_local: None,
+    tmp_path: Path,
+    corpus: Path,
+    reference: dict[str, np.ndarray],
+    encoder: Encoder,
 ) -> None:
     catalog, store = open_catalog(tmp_path, corpus), open_store(tmp_path)
     seen: list[tuple[str, int, int]] = []
-    assert index_dense_ray(catalog, store, RayOptions(workers=2, batch_size=WINDOW),
-                           lambda *p: seen.append(p)) == N_PAPERS
+    assert (
+        index_dense_ray(catalog, store, RayOptions(workers=2, batch_size=WINDOW), lambda *p: seen.append(p)) == N_PAPERS
+    )
     assert seen[-1] == ("dense", N_PAPERS, N_PAPERS)
     assert_matches(store, reference)
     # Not a near-copy by accident: the vectors are the encoder's (windowing moves int8 vectors
@@ -115,7 +120,11 @@ def test_same_vectors_as_in_process_checkpointed_and_idempotent(
 
 
 def test_deletions_and_new_papers(
-    ray_local: None, tmp_path: Path, corpus: Path, reference: dict[str, np.ndarray], encoder: Encoder,
+    ray_local: None,
+    tmp_path: Path,
+    corpus: Path,
+    reference: dict[str, np.ndarray],
+    encoder: Encoder,
 ) -> None:
     """On an index the in-process indexer built: either engine can continue the other's work."""
     catalog, store = open_catalog(tmp_path, corpus), open_store(tmp_path)
@@ -123,19 +132,26 @@ def test_deletions_and_new_papers(
     gone = sorted(reference)[:2]
     for pid in gone:
         assert catalog.delete(pid)
-    new = make_paper(source="t", title="Sparse autoencoders for protein language models",
-                     abstract="We train sparse dictionaries on residue embeddings.", arxiv_id="2611.00001")
+    new = make_paper(
+        source="t",
+        title="Sparse autoencoders for protein language models",
+        abstract="We train sparse dictionaries on residue embeddings.",
+        arxiv_id="2611.00001",
+    )
     catalog.upsert([new])
     assert index_dense_ray(catalog, store, RayOptions(workers=2, batch_size=WINDOW)) == 3
     assert len(store.vectors) == N_PAPERS - 1 and all(pid not in store.vectors for pid in gone)
     # A window holding one live paper is one encode call of one text; atol covers float16 storage.
-    assert np.allclose(store.vectors.get(new.id), encoder.encode([paper_text(new.title, new.abstract)])[0],
-                       atol=1e-3)
+    assert np.allclose(store.vectors.get(new.id), encoder.encode([paper_text(new.title, new.abstract)])[0], atol=1e-3)
     assert open_store(tmp_path).state.dense_seq == catalog.max_seq()
 
 
 def test_resumes_after_a_crash_without_gaps(
-    ray_local: None, tmp_path: Path, corpus: Path, reference: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch,
+    ray_local: None,
+    tmp_path: Path,
+    corpus: Path,
+    reference: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One worker and WINDOW-sized windows make two chunks; the run dies saving the second."""
     options = RayOptions(workers=1, batch_size=WINDOW)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from papersift.catalog import Catalog
+from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense, index_lexical, run_indexer
-from papersift.index.store import IndexStore
 from papersift.paper import make_paper
-from papersift.search.query import parse
+from papersift.query.syntax import parse
 
 
 class HashEncoder:
@@ -34,9 +34,9 @@ def paper(n: int, title: str = "Quantum error correction") -> object:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Catalog, IndexStore]:
+def setup(tmp_path: Path) -> tuple[Catalog, EmbeddedStore]:
     catalog = Catalog.open(f"sqlite:///{tmp_path / 'c.db'}")
-    return catalog, IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
+    return catalog, EmbeddedStore(tmp_path / "index", "hash-test", 384)
 
 
 def check_incremental_and_deletes(catalog: Catalog, store: object) -> None:
@@ -57,14 +57,14 @@ def check_incremental_and_deletes(catalog: Catalog, store: object) -> None:
     assert store.vectors.search(vec, 1)[0][0] == "2401.00003"  # type: ignore[attr-defined]  # re-embedded
 
 
-def test_incremental_and_deletes(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+def test_incremental_and_deletes(setup: tuple[Catalog, EmbeddedStore], tmp_path: Path) -> None:
     catalog, store = setup
     check_incremental_and_deletes(catalog, store)
-    reopened = IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
+    reopened = EmbeddedStore(tmp_path / "index", "hash-test", 384)
     assert reopened.state == store.state and len(reopened.vectors) == 50
 
 
-def test_lexical_first_dense_later(setup: tuple[Catalog, IndexStore]) -> None:
+def test_lexical_first_dense_later(setup: tuple[Catalog, EmbeddedStore]) -> None:
     catalog, store = setup
     catalog.upsert([paper(i) for i in range(1, 21)])
     report = run_indexer(catalog, store, None)
@@ -73,7 +73,7 @@ def test_lexical_first_dense_later(setup: tuple[Catalog, IndexStore]) -> None:
     assert catalog.count_changes_since(store.state.dense_seq) == 15
 
 
-def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, EmbeddedStore], tmp_path: Path) -> None:
     catalog, store = setup
     catalog.upsert([paper(i) for i in range(1, 41)])
     index_lexical(catalog, store)
@@ -94,7 +94,7 @@ def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, IndexS
     with pytest.raises(Crash):
         index_dense(catalog, store, Dying(), batch_size=10)
     # the process "dies": a new store sees only what was saved (nothing or whole batches)
-    fresh = IndexStore(tmp_path / "index", "hash-test", 384, warn=lambda m: None)
+    fresh = EmbeddedStore(tmp_path / "index", "hash-test", 384)
     saved = len(fresh.vectors)
     assert catalog.count_changes_since(fresh.state.dense_seq) == 40 - saved
     index_dense(catalog, fresh, HashEncoder(), batch_size=10)
@@ -103,7 +103,7 @@ def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, IndexS
 
 @pytest.mark.parametrize("damaged", ["manifest.json", "gen-1.usearch", "gen-1.npy", "gen-1.ids.npy"])
 def test_corrupt_indexes_are_rebuilt_not_served(
-    setup: tuple[Catalog, IndexStore], tmp_path: Path, damaged: str
+    setup: tuple[Catalog, EmbeddedStore], tmp_path: Path, damaged: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     catalog, store = setup
     catalog.upsert([paper(i) for i in range(1, 11)])
@@ -111,17 +111,16 @@ def test_corrupt_indexes_are_rebuilt_not_served(
     store.lexical.close()
     (tmp_path / "index" / "vectors" / damaged).write_bytes(b"garbage")
     (tmp_path / "index" / "lexical" / "meta.json").write_text("{not json")
-    messages: list[str] = []
-    repaired = IndexStore(tmp_path / "index", "hash-test", 384, warn=messages.append)
-    assert any("vector" in m for m in messages) and any("lexical" in m for m in messages)
+    repaired = EmbeddedStore(tmp_path / "index", "hash-test", 384)
+    assert any("vector" in m for m in caplog.messages) and any("lexical" in m for m in caplog.messages)
     assert repaired.state.lexical_seq == 0 and repaired.state.dense_seq == 0
     run_indexer(catalog, repaired, HashEncoder())
     assert repaired.lexical.doc_count() == 10 and len(repaired.vectors) == 10
 
 
-def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, IndexStore], tmp_path: Path) -> None:
+def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, EmbeddedStore], tmp_path: Path) -> None:
     catalog, store = setup
     catalog.upsert([paper(i) for i in range(1, 6)])
     run_indexer(catalog, store, HashEncoder())
-    other = IndexStore(tmp_path / "index", "other-model", 384, warn=lambda m: None)
+    other = EmbeddedStore(tmp_path / "index", "other-model", 384)
     assert other.state.dense_seq == 0 and len(other.vectors) == 0

@@ -1,4 +1,4 @@
-"""LexicalIndex on real SciFact abstracts plus synthetic arXiv-like papers (categories, dates)."""
+"""TantivyIndex on real SciFact abstracts plus synthetic arXiv-like papers (categories, dates)."""
 
 from __future__ import annotations
 
@@ -15,28 +15,51 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papersift.index.analysis import analyze
-from papersift.index.lexical import IndexCorrupt, IndexLocked, LexicalIndex
+from papersift.index.embedded.lexical import IndexCorrupt, IndexLocked, TantivyIndex
 from papersift.paper import Paper
-from papersift.search.query import ParsedQuery, parse
-from papersift.search.types import QueryError
+from papersift.query.syntax import ParsedQuery, parse
+from papersift.query.types import QueryError
 
 SYNTHETIC = [
-    Paper(id="2401.00001", title="Transformers for molecular graphs",
-          abstract="Schrödinger-like naïve transformers read molecules as graphs of atoms.",
-          authors=["Geoffrey E. Hinton", "Bernhard Schölkopf"], categories=["cs.CL", "cs.AI"],
-          submitted=date(2024, 1, 15)),
-    Paper(id="2403.00002", title="Sparse attention at scale",
-          abstract="A transformer with sparse attention for long molecular sequences.",
-          authors=["Ada Lovelace"], categories=["cs.LG", "stat.ML"], submitted=date(2024, 3, 31)),
-    Paper(id="2312.00003", title="Bayesian hierarchical models", abstract="Priors for small data.",
-          authors=["Yann LeCun"], categories=["math.ST"], submitted=date(2023, 12, 1)),
-    Paper(id="hep-th/9901001", title="String dualities", abstract="Dualities between string theories.",
-          categories=["hep-th"], announced=date(1999, 1, 5)),
-    Paper(id="2402.00005", title="<script>alert('x')</script> Tokenizers & friends",
-          abstract="A tokenizer <b>bold</b> study of transformers.", categories=["cs.CL"],
-          submitted=date(2024, 2, 29)),
-    Paper(id="t1", title="Quasiperiodic lattices",
-          abstract="We study something else entirely with filler words."),
+    Paper(
+        id="2401.00001",
+        title="Transformers for molecular graphs",
+        abstract="Schrödinger-like naïve transformers read molecules as graphs of atoms.",
+        authors=["Geoffrey E. Hinton", "Bernhard Schölkopf"],
+        categories=["cs.CL", "cs.AI"],
+        submitted=date(2024, 1, 15),
+    ),
+    Paper(
+        id="2403.00002",
+        title="Sparse attention at scale",
+        abstract="A transformer with sparse attention for long molecular sequences.",
+        authors=["Ada Lovelace"],
+        categories=["cs.LG", "stat.ML"],
+        submitted=date(2024, 3, 31),
+    ),
+    Paper(
+        id="2312.00003",
+        title="Bayesian hierarchical models",
+        abstract="Priors for small data.",
+        authors=["Yann LeCun"],
+        categories=["math.ST"],
+        submitted=date(2023, 12, 1),
+    ),
+    Paper(
+        id="hep-th/9901001",
+        title="String dualities",
+        abstract="Dualities between string theories.",
+        categories=["hep-th"],
+        announced=date(1999, 1, 5),
+    ),
+    Paper(
+        id="2402.00005",
+        title="<script>alert('x')</script> Tokenizers & friends",
+        abstract="A tokenizer <b>bold</b> study of transformers.",
+        categories=["cs.CL"],
+        submitted=date(2024, 2, 29),
+    ),
+    Paper(id="t1", title="Quasiperiodic lattices", abstract="We study something else entirely with filler words."),
     Paper(id="t2", title="Something else", abstract="We study quasiperiodic lattices with filler words."),
 ]
 ARXIV = {"2401.00001", "2403.00002", "2312.00003", "hep-th/9901001", "2402.00005"}
@@ -59,35 +82,36 @@ def corpus(shared_data: Path) -> dict[str, Paper]:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Paper]) -> LexicalIndex:
-    ix = LexicalIndex.open(tmp_path_factory.mktemp("lex") / "lexical")
+def index(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Paper]) -> TantivyIndex:
+    ix = TantivyIndex.open(tmp_path_factory.mktemp("lex") / "lexical")
     ix.upsert(corpus.values())
     ix.commit()
     return ix
 
 
-def ids(ix: LexicalIndex, query: str, limit: int = 1000) -> list[str]:
+def ids(ix: TantivyIndex, query: str, limit: int = 1000) -> list[str]:
     return [pid for pid, _ in ix.search(parse(query), limit)]
 
 
-def scores(ix: LexicalIndex, query: str) -> dict[str, float]:
+def scores(ix: TantivyIndex, query: str) -> dict[str, float]:
     return dict(ix.search(parse(query), 1000))
 
 
 # --- text matching and ranking ------------------------------------------------------------------
 
-def test_doc_count(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+
+def test_doc_count(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
     assert index.doc_count() == len(corpus) == 307
 
 
-def test_stemming_matches_singular_and_plural(index: LexicalIndex) -> None:
+def test_stemming_matches_singular_and_plural(index: TantivyIndex) -> None:
     assert analyze("transformers") == analyze("transformer") == ["transform"]
     hits = ids(index, "transformers")
     assert "2403.00002" in hits  # only says "transformer"
     assert set(ids(index, "transformer")) == set(hits)
 
 
-def test_title_boost_lifts_title_matches(index: LexicalIndex) -> None:
+def test_title_boost_lifts_title_matches(index: TantivyIndex) -> None:
     hits = index.search(parse("quasiperiodic"), 5, title_boost=2.0)
     assert [pid for pid, _ in hits][:2] == ["t1", "t2"]
     unboosted = dict(index.search(parse("quasiperiodic"), 5, title_boost=1.0))
@@ -96,7 +120,7 @@ def test_title_boost_lifts_title_matches(index: LexicalIndex) -> None:
     assert unboosted["t2"] == pytest.approx(dict(hits)["t2"])
 
 
-def test_bare_words_are_or_ranked(index: LexicalIndex) -> None:
+def test_bare_words_are_or_ranked(index: TantivyIndex) -> None:
     # a paper lacking one of the words is still found, and papers with more words rank higher
     assert set(ids(index, "quasiperiodic xyzzyunseenword")[:2]) == {"t1", "t2"}
     hits = ids(index, "molecular transformers graphs")
@@ -104,7 +128,7 @@ def test_bare_words_are_or_ranked(index: LexicalIndex) -> None:
     assert "2402.00005" in hits  # "transformers" only
 
 
-def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: LexicalIndex) -> None:
+def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: TantivyIndex) -> None:
     with_stop = index.search(parse("the graph of neural networks"), 50)
     assert with_stop == index.search(parse("graph neural networks"), 50)
     assert index.count(parse("the graph")) == index.count(parse("graph"))
@@ -113,7 +137,7 @@ def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: Lex
     assert index.count(parse('"graph of"')) <= index.count(parse("graph"))  # phrase: kept
 
 
-def test_phrase_is_stricter_than_words(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+def test_phrase_is_stricter_than_words(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
     words, phrase = set(ids(index, "white matter")), set(ids(index, '"white matter"'))
     assert phrase and phrase < words
     for pid in phrase:
@@ -122,7 +146,7 @@ def test_phrase_is_stricter_than_words(index: LexicalIndex, corpus: dict[str, Pa
     assert index.count(parse('"white matter"')) == len(phrase)
 
 
-def test_field_specific_terms(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+def test_field_specific_terms(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
     stem = analyze("cells")[0]
     in_title = ids(index, "ti:cells")
     assert in_title and all(stem in analyze(corpus[p].title) for p in in_title)
@@ -131,7 +155,7 @@ def test_field_specific_terms(index: LexicalIndex, corpus: dict[str, Paper]) -> 
     assert all(stem in analyze(corpus[p].abstract) for p in in_abstract)
 
 
-def test_boolean_operators(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+def test_boolean_operators(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
     def has(pid: str, word: str) -> bool:
         p = corpus[pid]
         return analyze(word)[0] in analyze(f"{p.title} {p.abstract}")
@@ -147,21 +171,52 @@ def test_boolean_operators(index: LexicalIndex, corpus: dict[str, Paper]) -> Non
     assert set(excluded) == set(ids(index, "cells")) - set(both)
 
 
-def test_author_search_and_filter(index: LexicalIndex) -> None:
+def test_author_search_and_filter(index: TantivyIndex) -> None:
     assert ids(index, "au:scholkopf") == ["2401.00001"]  # ASCII-folded
     assert ids(index, 'au:"Geoffrey Hinton"') == ["2401.00001"]  # middle initial tolerated
     assert ids(index, 'au:"Hinton Bernhard"') == []  # no phrase across two authors
     assert ids(index, "hinton")[0] == "2401.00001"  # bare words also search authors
 
 
-_PIECES = [" ", " ", "(", ")", '"', "-", "+", "AND", "OR", "NOT", "cells", "stem", "x" * 45, "3:1", "ti:",
-           "abs:", "au:", "cat:", "cs.*", "hep-th", "year:", "date:", "2024", "..2024-02", "id:",
-           "2401.00001", "e\u0301", "\ud800", "state-of-the-art", "*", "Schölkopf", "a"]
+_PIECES = [
+    " ",
+    " ",
+    "(",
+    ")",
+    '"',
+    "-",
+    "+",
+    "AND",
+    "OR",
+    "NOT",
+    "cells",
+    "stem",
+    "x" * 45,
+    "3:1",
+    "ti:",
+    "abs:",
+    "au:",
+    "cat:",
+    "cs.*",
+    "hep-th",
+    "year:",
+    "date:",
+    "2024",
+    "..2024-02",
+    "id:",
+    "2401.00001",
+    "e\u0301",
+    "\ud800",
+    "state-of-the-art",
+    "*",
+    "Schölkopf",
+    "a",
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
-def test_any_parsed_query_searches_without_error(index: LexicalIndex, text: str) -> None:
+def test_any_parsed_query_searches_without_error(index: TantivyIndex, text: str) -> None:
     try:
         pq = parse(text)
     except QueryError:
@@ -176,24 +231,28 @@ def test_any_parsed_query_searches_without_error(index: LexicalIndex, text: str)
 
 # --- filters ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("cat:CS.cl", {"2401.00001", "2402.00005"}),
-    ("cat:cs.*", {"2401.00001", "2403.00002", "2402.00005"}),
-    ("cat:stat.*", {"2403.00002"}),
-    ("cat:hep-th", {"hep-th/9901001"}),
-    ("cat:cs", set()),
-    ("date:2024-01..2024-02", {"2401.00001", "2402.00005"}),  # month end inclusive (Feb 29)
-    ("date:2024-03-31", {"2403.00002"}),
-    ("year:2024", {"2401.00001", "2403.00002", "2402.00005"}),
-    ("year:2023..", {"2401.00001", "2403.00002", "2312.00003", "2402.00005"}),
-    ("date:..1999", {"hep-th/9901001"}),  # dated by `announced`
-    ("cat:cs.* -cat:cs.CL", {"2403.00002"}),
-    ("(cat:cs.CL OR cat:math.ST) -year:2024", {"2312.00003"}),
-    ("id:2401.00001v3", {"2401.00001"}),
-    ("transformers cat:cs.CL", {"2401.00001", "2402.00005"}),
-    ("transformers -cat:cs.CL year:2024", {"2403.00002"}),
-])
-def test_filters(index: LexicalIndex, query: str, expected: set[str]) -> None:
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cat:CS.cl", {"2401.00001", "2402.00005"}),
+        ("cat:cs.*", {"2401.00001", "2403.00002", "2402.00005"}),
+        ("cat:stat.*", {"2403.00002"}),
+        ("cat:hep-th", {"hep-th/9901001"}),
+        ("cat:cs", set()),
+        ("date:2024-01..2024-02", {"2401.00001", "2402.00005"}),  # month end inclusive (Feb 29)
+        ("date:2024-03-31", {"2403.00002"}),
+        ("year:2024", {"2401.00001", "2403.00002", "2402.00005"}),
+        ("year:2023..", {"2401.00001", "2403.00002", "2312.00003", "2402.00005"}),
+        ("date:..1999", {"hep-th/9901001"}),  # dated by `announced`
+        ("cat:cs.* -cat:cs.CL", {"2403.00002"}),
+        ("(cat:cs.CL OR cat:math.ST) -year:2024", {"2312.00003"}),
+        ("id:2401.00001v3", {"2401.00001"}),
+        ("transformers cat:cs.CL", {"2401.00001", "2402.00005"}),
+        ("transformers -cat:cs.CL year:2024", {"2403.00002"}),
+    ],
+)
+def test_filters(index: TantivyIndex, query: str, expected: set[str]) -> None:
     assert set(ids(index, query)) == expected
     pq = parse(query)
     if pq.text is None:
@@ -201,21 +260,20 @@ def test_filters(index: LexicalIndex, query: str, expected: set[str]) -> None:
     assert index.count(pq) == len(expected)
 
 
-def test_filters_do_not_change_scores(index: LexicalIndex) -> None:
+def test_filters_do_not_change_scores(index: TantivyIndex) -> None:
     plain, filtered = scores(index, "transformers"), scores(index, "transformers cat:cs.CL")
     for pid, score in filtered.items():
         assert score == pytest.approx(plain[pid])
 
 
-def test_filter_ids_and_filter_among(index: LexicalIndex) -> None:
+def test_filter_ids_and_filter_among(index: TantivyIndex) -> None:
     assert index.filter_ids(parse("transformers")) is None
     assert index.filter_ids(parse("-transformers").filters) is not None
-    assert index.filter_among(parse("cat:cs.*"), ["2401.00001", "2312.00003", "nope", "2401.00001"]) == {
-        "2401.00001"}
+    assert index.filter_among(parse("cat:cs.*"), ["2401.00001", "2312.00003", "nope", "2401.00001"]) == {"2401.00001"}
     assert index.filter_among(None, ["t1", "nope"]) == {"t1"}
 
 
-def test_sort_by_date_paging_and_empty_query(index: LexicalIndex) -> None:
+def test_sort_by_date_paging_and_empty_query(index: TantivyIndex) -> None:
     newest = index.search(parse("cat:cs.*"), 10, sort="date")
     assert [pid for pid, _ in newest] == ["2403.00002", "2402.00005", "2401.00001"]
     assert len(index.search(ParsedQuery(), 5)) == 5
@@ -225,14 +283,15 @@ def test_sort_by_date_paging_and_empty_query(index: LexicalIndex) -> None:
     assert index.search(parse("x" * 60), 10) == []  # a word too long to index matches nothing
 
 
-def test_facets(index: LexicalIndex) -> None:
+def test_facets(index: TantivyIndex) -> None:
     assert dict(index.facets(parse("cat:cs.*"))) == {"cs.CL": 2, "cs.AI": 1, "cs.LG": 1, "stat.ML": 1}
     assert dict(index.facets(parse("transformers"), "year")) == {"2024": 3}
 
 
 # --- snippets and key terms ------------------------------------------------------------------
 
-def test_snippets_are_escaped_and_marked(index: LexicalIndex) -> None:
+
+def test_snippets_are_escaped_and_marked(index: TantivyIndex) -> None:
     title = index.snippet("2402.00005", parse("tokenizers script"), field="title")
     assert "<script>" not in title and "&lt;" in title
     assert "<mark>Tokenizers</mark>" in title and "&amp;" in title
@@ -246,13 +305,13 @@ def test_snippets_are_escaped_and_marked(index: LexicalIndex) -> None:
     assert index.snippet("unknown", parse("x")) == ""
 
 
-def test_long_abstract_snippet_is_trimmed(index: LexicalIndex) -> None:
+def test_long_abstract_snippet_is_trimmed(index: TantivyIndex) -> None:
     pid = ids(index, '"white matter"')[0]
     text = index.snippet(pid, parse("white matter"), max_chars=120)
     assert "<mark>" in text and len(re.sub("<[^>]+>", "", text)) < 140
 
 
-def test_key_terms(index: LexicalIndex) -> None:
+def test_key_terms(index: TantivyIndex) -> None:
     terms = index.key_terms("2401.00001", k=5)
     assert len(terms) == 5 and [t.weight for t in terms] == sorted((t.weight for t in terms), reverse=True)
     assert {"transform", "molecular"} & {t.term for t in terms}
@@ -263,8 +322,9 @@ def test_key_terms(index: LexicalIndex) -> None:
 
 # --- writes, persistence, crashes, corruption ------------------------------------------------
 
-def small(tmp_path: Path) -> LexicalIndex:
-    ix = LexicalIndex.open(tmp_path / "lex")
+
+def small(tmp_path: Path) -> TantivyIndex:
+    ix = TantivyIndex.open(tmp_path / "lex")
     ix.upsert(SYNTHETIC[:3])
     ix.commit()
     return ix
@@ -294,17 +354,17 @@ def test_delete(tmp_path: Path) -> None:
 
 def test_reopen_after_commit(tmp_path: Path) -> None:
     small(tmp_path).close()
-    again = LexicalIndex.open(tmp_path / "lex", create=False)
+    again = TantivyIndex.open(tmp_path / "lex", create=False)
     assert again.doc_count() == 3 and ids(again, "cat:math.ST") == ["2312.00003"]
 
 
 def test_uncommitted_writes_are_invisible_to_other_readers_and_discarded(tmp_path: Path) -> None:
     ix = small(tmp_path)
-    reader = LexicalIndex.open(tmp_path / "lex")
+    reader = TantivyIndex.open(tmp_path / "lex")
     ix.upsert(SYNTHETIC[3:])
-    assert LexicalIndex.open(tmp_path / "lex").doc_count() == 3
+    assert TantivyIndex.open(tmp_path / "lex").doc_count() == 3
     ix.close()  # the writer goes away without commit
-    assert LexicalIndex.open(tmp_path / "lex").doc_count() == 3
+    assert TantivyIndex.open(tmp_path / "lex").doc_count() == 3
     ix.upsert(SYNTHETIC[3:])
     ix.commit()
     reader.reload()
@@ -319,19 +379,19 @@ def test_schema_mismatch_is_reported(tmp_path: Path) -> None:
     (tmp_path / "lex").mkdir()
     tantivy.Index(builder.build(), path=str(tmp_path / "lex"))
     with pytest.raises(IndexCorrupt, match="different schema"):
-        LexicalIndex.open(tmp_path / "lex")
+        TantivyIndex.open(tmp_path / "lex")
 
 
 def test_crash_before_commit_keeps_previous_commit(tmp_path: Path) -> None:
     small(tmp_path).close()
     code = (
-        "import os, sys\nfrom papersift.index.lexical import LexicalIndex\n"
+        "import os, sys\nfrom papersift.index.embedded.lexical import TantivyIndex\n"
         "from papersift.paper import Paper\n"
-        "ix = LexicalIndex.open(sys.argv[1]); ix.upsert([Paper(id='x', title='ghost')]); ix.delete(['t1'])\n"
+        "ix = TantivyIndex.open(sys.argv[1]); ix.upsert([Paper(id='x', title='ghost')]); ix.delete(['t1'])\n"
         "os._exit(0)\n"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "lex")], check=True, timeout=60)
-    ix = LexicalIndex.open(tmp_path / "lex")
+    ix = TantivyIndex.open(tmp_path / "lex")
     assert ix.doc_count() == 3 and ids(ix, "ghost") == []
     ix.upsert([Paper(id="x", title="ghost")])  # the crashed writer's lock is gone
     ix.commit()
@@ -342,7 +402,7 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
     ix = small(tmp_path)
     ix.upsert([SYNTHETIC[3]])
     with pytest.raises(IndexLocked):
-        LexicalIndex.open(tmp_path / "lex").upsert([SYNTHETIC[4]])
+        TantivyIndex.open(tmp_path / "lex").upsert([SYNTHETIC[4]])
     ix.close()
 
 
@@ -351,10 +411,10 @@ def test_corrupt_index_is_reported(tmp_path: Path) -> None:
     meta = tmp_path / "lex" / "meta.json"
     meta.write_text("{not json")
     with pytest.raises(IndexCorrupt, match="rebuild"):
-        LexicalIndex.open(tmp_path / "lex")
+        TantivyIndex.open(tmp_path / "lex")
     meta.unlink()
     with pytest.raises(IndexCorrupt, match="no meta.json"):
-        LexicalIndex.open(tmp_path / "lex")
+        TantivyIndex.open(tmp_path / "lex")
 
 
 def test_truncated_segments_are_reported(tmp_path: Path) -> None:
@@ -363,23 +423,24 @@ def test_truncated_segments_are_reported(tmp_path: Path) -> None:
         if f.suffix in (".idx", ".term", ".store"):
             f.write_bytes(b"garbage")
     with pytest.raises(IndexCorrupt):
-        LexicalIndex.open(tmp_path / "lex")
+        TantivyIndex.open(tmp_path / "lex")
 
 
 def test_missing_index_without_create(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        LexicalIndex.open(tmp_path / "absent", create=False)
+        TantivyIndex.open(tmp_path / "absent", create=False)
     assert not (tmp_path / "absent").exists()
 
 
 def test_odd_text_is_indexable(tmp_path: Path) -> None:
-    ix = LexicalIndex.open(tmp_path / "lex")
+    ix = TantivyIndex.open(tmp_path / "lex")
     ix.upsert([Paper(id="odd", title="nul\x00 and \ud800 surrogate", authors=[""], categories=[])])
     ix.commit()
     assert ids(ix, "surrogate") == ["odd"]
 
 
 # --- BM25 against the textbook formula -------------------------------------------------------
+
 
 def test_bm25_matches_textbook_formula(tmp_path: Path) -> None:
     """Single-term `abs:` query vs. BM25 (k1=1.2, b=0.75, idf=ln(1+(N-n+0.5)/(n+0.5))) computed
@@ -394,7 +455,7 @@ def test_bm25_matches_textbook_formula(tmp_path: Path) -> None:
         "protein folding with deep networks",
         "networks of networks",
     ]
-    ix = LexicalIndex.open(tmp_path / "lex")
+    ix = TantivyIndex.open(tmp_path / "lex")
     ix.upsert(Paper(id=str(i), title="", abstract=t) for i, t in enumerate(texts))
     ix.commit()
     tokens = [analyze(t) for t in texts]
@@ -421,7 +482,8 @@ def test_bm25_matches_textbook_formula(tmp_path: Path) -> None:
     tokens.append(analyze(long_doc))
     avgdl = sum(map(len, tokens)) / len(tokens)
     ids_ = [str(i) for i in range(len(texts))] + ["long"]
-    expected_rank = sorted((p for p, d in zip(ids_, tokens, strict=True) if "graph" in d),
-                           key=lambda p: -bm25("graph", tokens[ids_.index(p)]))
+    expected_rank = sorted(
+        (p for p, d in zip(ids_, tokens, strict=True) if "graph" in d),
+        key=lambda p: -bm25("graph", tokens[ids_.index(p)]),
+    )
     assert ranked == expected_rank
-

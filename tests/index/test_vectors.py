@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papersift.demo import VECTORS
+from papersift.index.embedded.store import EmbeddedStore
+from papersift.index.embedded.vectors import HnswIndex
 from papersift.index.payload import meta_of
-from papersift.index.store import IndexStore
-from papersift.index.vectors import VectorIndex
 from papersift.paper import make_paper
-from papersift.search.query import parse
+from papersift.query.syntax import parse
 
 DIM = 384
 
@@ -34,8 +34,8 @@ def real() -> tuple[list[str], np.ndarray]:
 
 def test_hnsw_recall_on_real_vectors(tmp_path: Path, real: tuple[list[str], np.ndarray]) -> None:
     ids, vectors = real
-    exact = VectorIndex(tmp_path / "e", DIM, "m")
-    approx = VectorIndex(tmp_path / "a", DIM, "m", exact_below=0)  # force the graph
+    exact = HnswIndex(tmp_path / "e", DIM, "m")
+    approx = HnswIndex(tmp_path / "a", DIM, "m", exact_below=0)  # force the graph
     for index in (exact, approx):
         index.upsert(ids, vectors)
     found = 0
@@ -49,7 +49,7 @@ def test_scores_are_cosines_and_filters_exact(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     vectors = unit(rng, 300)
     ids = [f"p{i}" for i in range(300)]
-    index = VectorIndex(tmp_path / "v", DIM, "m")
+    index = HnswIndex(tmp_path / "v", DIM, "m")
     index.upsert(ids, vectors)
     q = vectors[5]
     hits = index.search(q, 20)
@@ -66,36 +66,41 @@ def test_scores_are_cosines_and_filters_exact(tmp_path: Path) -> None:
 def test_generations_survive_reopen_and_copy_on_write(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     vectors = unit(rng, 50)
-    index = VectorIndex(tmp_path / "v", DIM, "m")
+    index = HnswIndex(tmp_path / "v", DIM, "m")
     index.upsert([f"p{i}" for i in range(50)], vectors)
     index.save()
-    viewed = VectorIndex.open(tmp_path / "v", DIM, "m")
+    viewed = HnswIndex.open(tmp_path / "v", DIM, "m")
     assert len(viewed) == 50 and np.allclose(viewed.get("p3"), vectors[3], atol=1e-3)
     viewed.upsert(["p3", "new"], unit(rng, 2))  # loads the mapped generation, then changes it
     viewed.delete(["p4", "absent"])
     viewed.save()
     assert sorted(f.name for f in (tmp_path / "v").glob("gen-*")) == [
-        "gen-2.cats.npy", "gen-2.days.npy", "gen-2.ids.npy", "gen-2.npy", "gen-2.usearch"]
-    again = VectorIndex.open(tmp_path / "v", DIM, "m")
+        "gen-2.cats.npy",
+        "gen-2.days.npy",
+        "gen-2.ids.npy",
+        "gen-2.npy",
+        "gen-2.usearch",
+    ]
+    again = HnswIndex.open(tmp_path / "v", DIM, "m")
     assert len(again) == 50 and "p4" not in again and "new" in again
     assert {pid for pid, _ in again.search(vectors[3], 50)} == {f"p{i}" for i in range(50) if i != 4} | {"new"}
 
 
 def test_a_crash_mid_save_leaves_the_previous_generation(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    index = VectorIndex(tmp_path / "v", DIM, "m")
+    index = HnswIndex(tmp_path / "v", DIM, "m")
     index.upsert(["a", "b"], unit(rng, 2))
     index.save()
     (tmp_path / "v" / "gen-2.usearch").write_bytes(b"half")  # the next save died here
     (tmp_path / "v" / ".gen-2.npy.tmp").write_bytes(b"half")
-    reopened = VectorIndex.open(tmp_path / "v", DIM, "m")
+    reopened = HnswIndex.open(tmp_path / "v", DIM, "m")
     assert len(reopened) == 2 and reopened.generation == 1
 
 
 def test_a_serving_store_picks_up_new_generations(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
-    writer = IndexStore(tmp_path / "index", "m", DIM, warn=lambda m: None)
-    reader = IndexStore(tmp_path / "index", "m", DIM, warn=lambda m: None)
+    writer = EmbeddedStore(tmp_path / "index", "m", DIM)
+    reader = EmbeddedStore(tmp_path / "index", "m", DIM)
     writer.vectors.upsert(["a"], unit(rng, 1))
     writer.vectors.save()
     assert len(reader.vectors) == 0
@@ -108,24 +113,24 @@ def test_a_serving_store_picks_up_new_generations(tmp_path: Path) -> None:
     assert "mine" in reader.vectors  # ...is never replaced by another process's generation
 
 
-def test_old_single_file_vectors_are_converted(tmp_path: Path) -> None:
+def test_old_single_file_vectors_are_converted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rng = np.random.default_rng(5)
     vectors = unit(rng, 3)
     (tmp_path / "index").mkdir()
     np.savez(tmp_path / "index" / "vectors.npz", ids=np.array(["a", "", "c"]), vectors=vectors, model=np.array("m"))
-    messages: list[str] = []
-    store = IndexStore(tmp_path / "index", "m", DIM, warn=messages.append)
+    store = EmbeddedStore(tmp_path / "index", "m", DIM)
     assert len(store.vectors) == 2 and np.allclose(store.vectors.get("c"), vectors[2], atol=1e-3)
-    assert not (tmp_path / "index" / "vectors.npz").exists() and any("converted 2" in m for m in messages)
+    assert not (tmp_path / "index" / "vectors.npz").exists() and any("converted 2" in m for m in caplog.messages)
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 12)), max_size=40), st.booleans())
-def test_random_edits_match_a_dictionary(tmp_path_factory: pytest.TempPathFactory,
-                                         edits: list[tuple[bool, int]], reopen: bool) -> None:
+def test_random_edits_match_a_dictionary(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[bool, int]], reopen: bool
+) -> None:
     rng = np.random.default_rng(6)
     path = tmp_path_factory.mktemp("v")
-    index = VectorIndex(path, DIM, "m", exact_below=0)
+    index = HnswIndex(path, DIM, "m", exact_below=0)
     model: dict[str, np.ndarray] = {}
     for i, (insert, n) in enumerate(edits):
         pid = f"p{n}"
@@ -138,7 +143,7 @@ def test_random_edits_match_a_dictionary(tmp_path_factory: pytest.TempPathFactor
             model.pop(pid, None)
         if reopen and i % 7 == 6:
             index.save()
-            index = VectorIndex.open(path, DIM, "m", exact_below=0)
+            index = HnswIndex.open(path, DIM, "m", exact_below=0)
     assert len(index) == len(model)
     for pid, vec in model.items():
         assert np.allclose(index.get(pid), vec, atol=1e-3)
@@ -155,35 +160,46 @@ def catalogue(n: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
     for i in range(n):
         cats = list(rng.choice(CATS, size=int(rng.integers(1, 3)), replace=False))
         day = None if i % 17 == 0 else date.fromordinal(date(2020, 1, 1).toordinal() + int(rng.integers(0, 1500)))
-        papers.append(make_paper(source="t", title=f"paper {i}", abstract="x", arxiv_id=f"2401.{i:05d}",
-                                 categories=cats, submitted=day))
+        papers.append(
+            make_paper(
+                source="t", title=f"paper {i}", abstract="x", arxiv_id=f"2401.{i:05d}", categories=cats, submitted=day
+            )
+        )
     return papers, unit(rng, n)
 
 
 @pytest.fixture(scope="module")
-def filtered(tmp_path_factory: pytest.TempPathFactory) -> tuple[VectorIndex, VectorIndex, list, np.ndarray]:
+def filtered(tmp_path_factory: pytest.TempPathFactory) -> tuple[HnswIndex, HnswIndex, list, np.ndarray]:
     """The same papers with filter columns twice: scanned exactly, and through the graph."""
     rng = np.random.default_rng(7)
     papers, vectors = catalogue(3000, rng)
     indexes = []
     for name, exact_below in (("exact", 50_000), ("graph", 0)):
-        index = VectorIndex(tmp_path_factory.mktemp(name), DIM, "m", exact_below=exact_below)
+        index = HnswIndex(tmp_path_factory.mktemp(name), DIM, "m", exact_below=exact_below)
         index.upsert([p.id for p in papers], vectors, meta=[meta_of(p) for p in papers])
         indexes.append(index)
     return indexes[0], indexes[1], papers, vectors
 
 
-FILTERS = ["cat:cs.CV", "cat:cs", "-cat:cs.LG", "cat:quant-ph OR date:2021", "year:2022 AND -cat:math.PR",
-           "date:2020-03..2020-05", "cat:CS.cl date:2023..", "cat:nothing"]
+FILTERS = [
+    "cat:cs.CV",
+    "cat:cs",
+    "-cat:cs.LG",
+    "cat:quant-ph OR date:2021",
+    "year:2022 AND -cat:math.PR",
+    "date:2020-03..2020-05",
+    "cat:CS.cl date:2023..",
+    "cat:nothing",
+]
 
 
 @pytest.mark.parametrize("text", FILTERS)
 def test_filter_columns_agree_with_the_lexical_compiler(filtered: tuple, tmp_path: Path, text: str) -> None:
     """Same filter, same allowed set as the lexical index (the reference semantics)."""
-    from papersift.index.lexical import LexicalIndex
+    from papersift.index.embedded.lexical import TantivyIndex
 
     exact, _, papers, vectors = filtered
-    lexical = LexicalIndex.open(tmp_path / "lex")
+    lexical = TantivyIndex.open(tmp_path / "lex")
     lexical.upsert(papers)
     lexical.commit()
     node = parse(text).filters
@@ -208,7 +224,7 @@ def test_broad_filters_through_the_graph_still_fill_the_page(filtered: tuple, te
 def test_filters_the_columns_cannot_answer_return_none(filtered: tuple, tmp_path: Path) -> None:
     exact, _, papers, vectors = filtered
     assert exact.search_filtered(vectors[0], 10, parse("author:smith").filters) is None
-    partial = VectorIndex(tmp_path / "p", DIM, "m")
+    partial = HnswIndex(tmp_path / "p", DIM, "m")
     partial.upsert([papers[0].id], vectors[:1], meta=[meta_of(papers[0])])
     partial.upsert([papers[1].id], vectors[1:2])  # no metadata: the columns cannot be trusted
     assert partial.search_filtered(vectors[0], 10, parse("cat:cs.CV").filters) is None

@@ -16,8 +16,8 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.index.indexer import run_indexer
 from papersift.paper import Paper, make_paper
-from papersift.search.query import parse
-from papersift.search.types import Filters, QueryError
+from papersift.query.syntax import parse
+from papersift.query.types import Filters, QueryError
 
 ARXIV = [
     ("2401.00001", "Graph neural networks for molecular property prediction", "cs.LG", date(2024, 1, 5)),
@@ -35,8 +35,16 @@ def _papers(shared: Path) -> list[Paper]:
             d = json.loads(line)
             out.append(Paper(id=f"scifact:{d['_id']}", title=d["title"], abstract=d["text"]))
     for pid, title, cat, day in ARXIV:
-        out.append(make_paper(source="test", title=title, abstract=f"{title}. We study this problem.",
-                              arxiv_id=pid, categories=[cat], submitted=day))
+        out.append(
+            make_paper(
+                source="test",
+                title=title,
+                abstract=f"{title}. We study this problem.",
+                arxiv_id=pid,
+                categories=[cat],
+                submitted=day,
+            )
+        )
     return out
 
 
@@ -65,8 +73,14 @@ def test_dense_finds_meaning_without_shared_words(ctx: AppContext) -> None:
 def test_filters_are_exact_in_every_mode(ctx: AppContext, mode: str) -> None:
     page = ctx.search.search("prediction cat:cs.*", mode=mode, per_page=50)  # type: ignore[arg-type]
     assert page.hits and all(any(c.startswith("cs.") for c in h.paper.categories) for h in page.hits)
-    page = ctx.search.search("prediction", mode=mode, filters=Filters(date_from=date(2024, 2, 1),  # type: ignore[arg-type]
-                                                                       date_to=date(2024, 3, 31)))
+    page = ctx.search.search(
+        "prediction",
+        mode=mode,
+        filters=Filters(
+            date_from=date(2024, 2, 1),  # type: ignore[arg-type]
+            date_to=date(2024, 3, 31),
+        ),
+    )
     assert {h.paper.id for h in page.hits} == {"2402.00003", "2403.00004"}
 
 

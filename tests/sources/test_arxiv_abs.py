@@ -47,7 +47,8 @@ def test_agrees_with_the_derived_corpus(from_tar: Run, corpus: list[dict]) -> No
         paper = papers[parse_arxiv_id(doc["_id"]).id]  # type: ignore[union-attr]
         assert paper.title == normalize_text(doc["title"])
         assert [(v.version, v.date) for v in paper.versions] == [
-            (int(v["version"][1:]), date.fromisoformat(v["date"])) for v in doc["versions"]]
+            (int(v["version"][1:]), date.fromisoformat(v["date"])) for v in doc["versions"]
+        ]
         assert paper.submitted == date.fromisoformat(doc["date"])
         assert paper.updated == date.fromisoformat(doc["updated"])
         assert paper.categories == doc["categories"]
@@ -63,8 +64,7 @@ def test_old_style_id_with_three_versions(from_tar: Run) -> None:
     paper = from_tar.by_id()["hep-th/9901001"]
     assert paper.title == "String Junctions and Their Duals in Heterotic String Theory"
     assert paper.authors == ["Yosuke Imamura"]
-    assert paper.versions == [Version(1, date(1999, 1, 1)), Version(2, date(1999, 1, 5)),
-                              Version(3, date(1999, 5, 10))]
+    assert paper.versions == [Version(1, date(1999, 1, 1)), Version(2, date(1999, 1, 5)), Version(3, date(1999, 5, 10))]
     assert paper.latest_version == 3
     assert paper.doi == "10.1143/ptp.101.1155"
     assert paper.journal_ref == "Prog.Theor.Phys.101:1155-1164,1999"
@@ -122,14 +122,22 @@ def test_broken_files_are_record_errors(tmp_path: Path) -> None:
 
 
 def test_short_version_date_lines() -> None:
-    paper = parse_abs("\\\\\narXiv:0704.0001\nDate: Mon, 2 Apr 2007 19:18:42 GMT (1kb)\n"
-                      "Date (v2): Tue, 24 Jul 2007 20:10:27 GMT (2kb)\nTitle: T\n\\\\\nA\n\\\\\n")
+    paper = parse_abs(
+        "\\\\\narXiv:0704.0001\nDate: Mon, 2 Apr 2007 19:18:42 GMT (1kb)\n"
+        "Date (v2): Tue, 24 Jul 2007 20:10:27 GMT (2kb)\nTitle: T\n\\\\\nA\n\\\\\n"
+    )
     assert paper.versions == [Version(1, date(2007, 4, 2)), Version(2, date(2007, 7, 24))]
 
 
 def test_parse_abs_minimal_record() -> None:
-    paper = parse_abs("\\\\\nPaper: math/0202001\nDate (revised v2): Fri, 1 Feb 2002 00:00:00 GMT\n"
-                      "Title: A\n  B\nAuthors: X and Y\n\\\\\n  Abs \\\\ tract\n\\\\\n")
-    assert (paper.id, paper.title, paper.authors, paper.abstract) == ("math/0202001", "A B", ["X", "Y"],
-                                                                       "Abs \\\\ tract")
+    paper = parse_abs(
+        "\\\\\nPaper: math/0202001\nDate (revised v2): Fri, 1 Feb 2002 00:00:00 GMT\n"
+        "Title: A\n  B\nAuthors: X and Y\n\\\\\n  Abs \\\\ tract\n\\\\\n"
+    )
+    assert (paper.id, paper.title, paper.authors, paper.abstract) == (
+        "math/0202001",
+        "A B",
+        ["X", "Y"],
+        "Abs \\\\ tract",
+    )
     assert paper.versions == [Version(2, date(2002, 2, 1))] and paper.updated == date(2002, 2, 1)

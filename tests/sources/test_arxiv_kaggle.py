@@ -28,8 +28,7 @@ def test_every_real_record_is_read(sample: Path) -> None:
 
 def test_fields_of_0704_0001(sample: Path) -> None:
     paper = run("arxiv-kaggle", sample).by_id()["0704.0001"]
-    assert paper.title == ("Calculation of prompt diphoton production cross sections at Tevatron and "
-                           "LHC energies")
+    assert paper.title == ("Calculation of prompt diphoton production cross sections at Tevatron and LHC energies")
     assert paper.authors == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan"]
     assert paper.versions == [Version(1, date(2007, 4, 2)), Version(2, date(2007, 7, 24))]
     assert (paper.submitted, paper.updated) == (date(2007, 4, 2), date(2007, 7, 24))
@@ -62,11 +61,18 @@ def test_bad_lines_cost_only_themselves(sample: Path, tmp_path: Path) -> None:
     no_title = json.loads(good[2])
     no_title["title"] = "  "
     path = tmp_path / "mixed.json"
-    path.write_bytes(good[0] + b'{"id": "0704.9999", "title": \n' + good[1]
-                     + "caf\xe9 not utf-8\n".encode("latin-1") + json.dumps(no_title).encode() + b"\n"
-                     + b'{"id": "0704.0003", "title": "T", "versions": [{"version": "vX"}]}\n'
-                     + b'{"id": "0704.0004", "title": "T","versions": [{"version": 1, "created": "no"}]}\n'
-                     + b"[1, 2]\n\n" + good[0])
+    path.write_bytes(
+        good[0]
+        + b'{"id": "0704.9999", "title": \n'
+        + good[1]
+        + "caf\xe9 not utf-8\n".encode("latin-1")
+        + json.dumps(no_title).encode()
+        + b"\n"
+        + b'{"id": "0704.0003", "title": "T", "versions": [{"version": "vX"}]}\n'
+        + b'{"id": "0704.0004", "title": "T","versions": [{"version": 1, "created": "no"}]}\n'
+        + b"[1, 2]\n\n"
+        + good[0]
+    )
     result = run("arxiv-kaggle", path)
     assert [p.id for p in result.papers] == ["0704.0001", "0704.0002", "0704.0001"]
     assert [(e.where, e.message.split(" (")[0]) for e in result.errors] == [

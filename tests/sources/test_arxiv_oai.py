@@ -67,8 +67,7 @@ class Replay:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oai2"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -129,7 +128,9 @@ def test_damaged_saved_files(recorded: dict[str, bytes], tmp_path: Path) -> None
     result = run("arxiv-oai", tmp_path)
     assert [p.id for p in result.papers] == ["1412.8544"]
     assert [(Path(e.where).name.split(":")[0], e.message.split(" (")[0]) for e in result.errors] == [
-        ("a-cut.xml", "malformed XML"), ("b-error.xml", "OAI-PMH error badArgument: bad from")]
+        ("a-cut.xml", "malformed XML"),
+        ("b-error.xml", "OAI-PMH error badArgument: bad from"),
+    ]
 
 
 def test_live_harvest_waits_out_503_then_follows_resumption_token(recorded: dict[str, bytes], serve) -> None:
@@ -157,8 +158,10 @@ def test_live_harvest_resumes_from_a_stored_token(serve) -> None:
 
 
 def test_expired_stored_token_restarts_the_harvest(recorded: dict[str, bytes], serve) -> None:
-    expired = b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="badResumptionToken">' \
-              b"expired</error></OAI-PMH>"
+    expired = (
+        b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="badResumptionToken">'
+        b"expired</error></OAI-PMH>"
+    )
     server = serve((200, XML, expired), (200, XML, recorded[PAGE1]))
     key = harvest_key(server.url, OPTIONS)
     waits: list[float] = []
@@ -171,20 +174,28 @@ def test_since_becomes_from_and_no_records_is_empty(serve) -> None:
     empty = b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="noRecordsMatch"/></OAI-PMH>'
     server = serve((200, XML, empty))
     result = run("arxiv-oai", server.url, options={"set": "cs"}, since=date(2024, 1, 2), sleep=lambda s: None)
-    assert server.queries == [{"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs",
-                               "from": "2024-01-02"}]
+    assert server.queries == [{"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs", "from": "2024-01-02"}]
     assert result.papers == [] and [c.value for c in result.checkpoints] == [""]
 
 
-@pytest.mark.parametrize(("status", "headers", "body", "message"), [
-    (200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>", "200 .*not OAI-PMH XML"),
-    (200, XML, b"this is not xml at all", "200 .*not OAI-PMH XML"),
-    (500, {"Content-Type": "text/html"}, b"<h1>Internal Server Error</h1>", "HTTP 500: Internal Server"),
-    (200, XML, b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="badArgument">'
-               b"Illegal set</error></OAI-PMH>", "badArgument: Illegal set"),
-])
-def test_error_responses_are_source_errors_naming_url_and_status(serve, status: int, headers: dict[str, str],
-                                                                   body: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "message"),
+    [
+        (200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>", "200 .*not OAI-PMH XML"),
+        (200, XML, b"this is not xml at all", "200 .*not OAI-PMH XML"),
+        (500, {"Content-Type": "text/html"}, b"<h1>Internal Server Error</h1>", "HTTP 500: Internal Server"),
+        (
+            200,
+            XML,
+            b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="badArgument">'
+            b"Illegal set</error></OAI-PMH>",
+            "badArgument: Illegal set",
+        ),
+    ],
+)
+def test_error_responses_are_source_errors_naming_url_and_status(
+    serve, status: int, headers: dict[str, str], body: bytes, message: str
+) -> None:
     server = serve((status, headers, body))
     with pytest.raises(SourceError, match=message) as caught:
         run("arxiv-oai", server.url, sleep=lambda s: None)

@@ -22,16 +22,19 @@ def corpus(path: Path) -> Run:
     return run("beir", path)
 
 
-@pytest.mark.parametrize(("collection", "papers", "errors"), [
-    ("scifact/corpus.jsonl", 5183, 0),
-    ("nfcorpus-preprocessed/corpus.jsonl", 3395, 0),
-    ("cacm/corpus.jsonl", 3204, 0),
-    ("cisi/corpus.jsonl", 1460, 0),
-    ("cranfield/corpus.jsonl", 1398, 2),  # two documents are empty: no title, no text
-    ("arxiv-abs/corpus.jsonl.gz", 918, 0),
-    ("arxiv-kaggle-sample/corpus.jsonl.gz", 168, 0),
-    ("hf-daily-papers/corpus.jsonl.gz", 7889, 0),
-])
+@pytest.mark.parametrize(
+    ("collection", "papers", "errors"),
+    [
+        ("scifact/corpus.jsonl", 5183, 0),
+        ("nfcorpus-preprocessed/corpus.jsonl", 3395, 0),
+        ("cacm/corpus.jsonl", 3204, 0),
+        ("cisi/corpus.jsonl", 1460, 0),
+        ("cranfield/corpus.jsonl", 1398, 2),  # two documents are empty: no title, no text
+        ("arxiv-abs/corpus.jsonl.gz", 918, 0),
+        ("arxiv-kaggle-sample/corpus.jsonl.gz", 168, 0),
+        ("hf-daily-papers/corpus.jsonl.gz", 7889, 0),
+    ],
+)
 def test_counts_on_the_shared_corpora(shared_data: Path, collection: str, papers: int, errors: int) -> None:
     result = corpus(shared_data / collection)
     assert (len(result.papers), len(result.errors)) == (papers, errors)
@@ -52,8 +55,9 @@ def test_non_arxiv_ids_are_prefixed_and_untitled_documents_kept(shared_data: Pat
     assert scifact["scifact:4983"].title.startswith("Microstructural development of human newborn")
     nf = corpus(shared_data / "nfcorpus-preprocessed/corpus.jsonl").by_id()
     med10 = nf["nfcorpus-preprocessed:MED-10"]
-    assert med10.title == ("statin breast cancer survival nationwide cohort study finland abstract recent "
-                           "studies suggested …")
+    assert med10.title == (
+        "statin breast cancer survival nationwide cohort study finland abstract recent studies suggested …"
+    )
     assert med10.raw_title == ""  # marks a title derived from the text
     named = run("beir", shared_data / "scifact/corpus.jsonl", options={"collection": "sf"})
     assert "sf:4983" in named.by_id() and len(named.papers) == 5183
@@ -68,8 +72,11 @@ def test_extra_fields_of_the_cacm_corpus(shared_data: Path) -> None:
 
 def test_arxiv_corpora_keep_versions_and_popularity(shared_data: Path) -> None:
     abs_paper = corpus(shared_data / "arxiv-abs/corpus.jsonl.gz").by_id()["hep-th/9901001"]
-    assert abs_paper.versions == [Version(1, date(1999, 1, 1)), Version(2, date(1999, 1, 5)),
-                                  Version(3, date(1999, 5, 10))]
+    assert abs_paper.versions == [
+        Version(1, date(1999, 1, 1)),
+        Version(2, date(1999, 1, 5)),
+        Version(3, date(1999, 5, 10)),
+    ]
     assert (abs_paper.submitted, abs_paper.updated) == (date(1999, 1, 1), date(1999, 5, 10))
     hf = corpus(shared_data / "hf-daily-papers/corpus.jsonl.gz").by_id()["2405.15738"]
     assert (hf.submitted, hf.announced) == (date(2024, 5, 24), date(2024, 5, 27))

@@ -32,13 +32,14 @@ def test_gzip_is_detected_by_content_not_name(tmp_path: Path) -> None:
 
 
 def test_truncated_gzip_keeps_lines_before_and_reports_the_file(tmp_path: Path) -> None:
-    data = b"".join(b"line %d, padded so it compresses less predictably %d\n" % (i, i * 7919)
-                    for i in range(5000))
+    data = b"".join(b"line %d, padded so it compresses less predictably %d\n" % (i, i * 7919) for i in range(5000))
     path = truncated_gzip(data, tmp_path / "cut.jsonl.gz")
     items = list(iter_lines(path))
     good = [i for i in items if not isinstance(i, RecordError)]
-    assert len(good) > 100 and good[:2] == [(1, "line 0, padded so it compresses less predictably 0"),
-                                            (2, "line 1, padded so it compresses less predictably 7919")]
+    assert len(good) > 100 and good[:2] == [
+        (1, "line 0, padded so it compresses less predictably 0"),
+        (2, "line 1, padded so it compresses less predictably 7919"),
+    ]
     assert isinstance(items[-1], RecordError) and str(path) in items[-1].where
     assert "truncated" in items[-1].message
     with pytest.raises(SourceError, match="truncated"):

@@ -71,8 +71,14 @@ def test_python_repr_strings_and_dict_wrapper(raw: Path, tmp_path: Path) -> None
 
 def test_bad_entries_and_files(raw: Path, tmp_path: Path) -> None:
     entries = json.loads((raw / "2024-06-24.json").read_text())[:2]
-    bad = [entries[0], "{'paper': ", {"nopaper": 1}, {"paper": {"id": "2406.00001", "title": ""}},
-           {"paper": {"id": "2406.00002", "title": "T", "upvotes": "many"}}, entries[1]]
+    bad = [
+        entries[0],
+        "{'paper': ",
+        {"nopaper": 1},
+        {"paper": {"id": "2406.00001", "title": ""}},
+        {"paper": {"id": "2406.00002", "title": "T", "upvotes": "many"}},
+        entries[1],
+    ]
     path = tmp_path / "2024-06-24.json"
     path.write_text(json.dumps(bad))
     (tmp_path / "2024-06-25.json").write_text("<html>not json</html>")

@@ -16,14 +16,36 @@ from papersift.sources.arxiv_abs import parse_abs
 from papersift.sources.arxiv_kaggle import to_paper as kaggle_paper
 from papersift.sources.base import RecordError
 
-_KEYS = ["arXiv", "Paper", "From", "Date", "Date (revised v2)", "Date (v3)", "Title", "Authors",
-         "Categories", "Comments", "Journal-ref", "DOI", "License", "Report-no", "MSC-class"]
+_KEYS = [
+    "arXiv",
+    "Paper",
+    "From",
+    "Date",
+    "Date (revised v2)",
+    "Date (v3)",
+    "Title",
+    "Authors",
+    "Categories",
+    "Comments",
+    "Journal-ref",
+    "DOI",
+    "License",
+    "Report-no",
+    "MSC-class",
+]
 _abs_line = st.one_of(
     st.builds(lambda k, v: f"{k}: {v}", st.sampled_from(_KEYS), st.text(max_size=40)),
     st.just("\\\\"),
     st.text(max_size=40).map(lambda t: "  " + t),
-    st.sampled_from(["arXiv:0704.0001", "Paper: hep-th/9901001", "Date: Mon, 2 Apr 2007 19:18:42 GMT (1kb)",
-                     "Title: A title", "Authors: A. One (Univ), B. Two and C. Three, Jr."]),
+    st.sampled_from(
+        [
+            "arXiv:0704.0001",
+            "Paper: hep-th/9901001",
+            "Date: Mon, 2 Apr 2007 19:18:42 GMT (1kb)",
+            "Title: A title",
+            "Authors: A. One (Univ), B. Two and C. Three, Jr.",
+        ]
+    ),
     st.text(max_size=60),
 )
 
@@ -44,12 +66,26 @@ def test_abs_parser_on_arbitrary_text(text: str) -> None:
     assert isinstance(convert("f.abs", parse_abs, text), Paper | RecordError)
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                    max_size=4),
-                     max_leaves=12)
-_kaggle_keys = st.sampled_from(["id", "title", "abstract", "authors", "authors_parsed", "versions", "doi",
-                                "categories", "comments", "journal-ref", "license"])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_kaggle_keys = st.sampled_from(
+    [
+        "id",
+        "title",
+        "abstract",
+        "authors",
+        "authors_parsed",
+        "versions",
+        "doi",
+        "categories",
+        "comments",
+        "journal-ref",
+        "license",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -77,16 +113,20 @@ def test_split_authors_returns_clean_names(raw: str) -> None:
 
 @given(st.from_regex(r"\A(0[7-9]|1[0-9]|2[0-6])(0[1-9]|1[0-2])\.\d{5}\Z"), st.integers(1, 30))
 def test_new_style_ids_with_versions_from_kaggle(arxiv_id: str, version: int) -> None:
-    paper = kaggle_paper({"id": f"{arxiv_id}v{version}", "title": "T",
-                          "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]})
+    paper = kaggle_paper(
+        {
+            "id": f"{arxiv_id}v{version}",
+            "title": "T",
+            "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}],
+        }
+    )
     assert paper.id == arxiv_id == parse_arxiv_id(paper.id).id  # type: ignore[union-attr]
     assert {1, version} == {v.version for v in paper.versions}
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=30).filter(lambda b: b"\n" not in b and b"\r" not in b), max_size=10))
-def test_iter_lines_reports_every_line_once(tmp_path_factory: pytest.TempPathFactory,
-                                            chunks: list[bytes]) -> None:
+def test_iter_lines_reports_every_line_once(tmp_path_factory: pytest.TempPathFactory, chunks: list[bytes]) -> None:
     path: Path = tmp_path_factory.mktemp("lines") / "x.txt"
     path.write_bytes(b"".join(c + b"\n" for c in chunks))
     assume(not path.read_bytes().startswith(b"\x1f\x8b"))  # that is a (corrupt) gzip: tested elsewhere

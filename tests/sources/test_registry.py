@@ -12,8 +12,17 @@ from papersift.sources.base import SourceContext, SourceError
 
 
 def test_registered_formats() -> None:
-    assert set(REGISTRY) == {"arxiv-oai", "arxiv-kaggle", "arxiv-abs", "arxiv-daily", "hf-daily", "beir",
-                             "jsonl", "csv", "bibtex"}
+    assert set(REGISTRY) == {
+        "arxiv-oai",
+        "arxiv-kaggle",
+        "arxiv-abs",
+        "arxiv-daily",
+        "hf-daily",
+        "beir",
+        "jsonl",
+        "csv",
+        "bibtex",
+    }
     for name in REGISTRY:
         assert list(inspect.signature(get_source(name)).parameters) == ["location", "ctx"]
 

@@ -105,18 +105,12 @@ def test_collections_api_lifecycle_and_privacy(client: TestClient) -> None:
     assert client.post("/api/collections", json={"name": ""}, headers=ada).status_code == 422
     added = client.post(f"/api/collections/{cid}/papers", json={"paper_id": "hep-th/9901001v2"}, headers=ada)
     assert [p["id"] for p in added.json()["papers"]] == ["hep-th/9901001"]
-    assert (
-        client.post(f"/api/collections/{cid}/papers", json={"paper_id": "nope"}, headers=ada).status_code
-        == 404
-    )
+    assert client.post(f"/api/collections/{cid}/papers", json={"paper_id": "nope"}, headers=ada).status_code == 404
     for headers in ({}, bob):  # private: missing for everybody else
         assert client.get(f"/api/collections/{cid}", headers=headers).status_code == 404
         assert client.get(f"/api/collections/{cid}/export", headers=headers).status_code == 404
     assert (
-        client.post(
-            f"/api/collections/{cid}/papers", json={"paper_id": "2405.00001"}, headers=bob
-        ).status_code
-        == 404
+        client.post(f"/api/collections/{cid}/papers", json={"paper_id": "2405.00001"}, headers=bob).status_code == 404
     )
     assert client.delete(f"/api/collections/{cid}", headers=bob).status_code == 404
     r = client.patch(f"/api/collections/{cid}", json={"public": True, "name": "Favourites"}, headers=ada)
@@ -124,10 +118,7 @@ def test_collections_api_lifecycle_and_privacy(client: TestClient) -> None:
     public = client.get(f"/api/collections/{cid}").json()
     assert public["owner"] is None and public["size"] == 1  # the owner's email is not published
     bib = client.get(f"/api/collections/{cid}/export?format=bibtex")
-    assert (
-        bib.headers["content-type"].startswith("application/x-bibtex")
-        and "eprint = {hep-th/9901001}" in bib.text
-    )
+    assert bib.headers["content-type"].startswith("application/x-bibtex") and "eprint = {hep-th/9901001}" in bib.text
     lines = client.get(f"/api/collections/{cid}/export?format=jsonl").text.splitlines()
     assert json.loads(lines[0])["id"] == "hep-th/9901001"
     assert client.get(f"/api/collections/{cid}/export?format=pdf").status_code == 422

@@ -86,12 +86,8 @@ def test_sign_in_is_rate_limited(client: TestClient) -> None:
     client.cookies.delete("ps_session")
     token = csrf(client)
     for _ in range(5):
-        client.post(
-            "/account/signin", data={"email": "ada@example.org", "password": "bad pass", "csrf_token": token}
-        )
-    r = client.post(
-        "/account/signin", data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": token}
-    )
+        client.post("/account/signin", data={"email": "ada@example.org", "password": "bad pass", "csrf_token": token})
+    r = client.post("/account/signin", data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 429 and "Retry-After" in r.headers and "too many" in r.text
 
 
@@ -129,9 +125,7 @@ def _example_path(route: APIRoute) -> str:
 def test_every_state_changing_route_requires_csrf(client: TestClient, signed_in: str) -> None:
     """Walk the app's routes: no unsafe method may succeed with a session cookie but no token."""
     routes = [r for module in ROUTERS for r in module.router.routes if isinstance(r, APIRoute)]
-    unsafe = [
-        (m, _example_path(r)) for r in routes for m in r.methods if m in {"POST", "PUT", "PATCH", "DELETE"}
-    ]
+    unsafe = [(m, _example_path(r)) for r in routes for m in r.methods if m in {"POST", "PUT", "PATCH", "DELETE"}]
     assert len(unsafe) >= 15
     for method, path in unsafe:
         for extra in ({}, {"headers": {"X-CSRF-Token": "0" * 64}}):
@@ -141,9 +135,7 @@ def test_every_state_changing_route_requires_csrf(client: TestClient, signed_in:
     assert client.get("/api/papers/2405.00001/vote").status_code == 404
 
 
-def test_a_token_from_another_browser_is_rejected(
-    ctx: AppContext, client: TestClient, signed_in: str
-) -> None:
+def test_a_token_from_another_browser_is_rejected(ctx: AppContext, client: TestClient, signed_in: str) -> None:
     with TestClient(create_app(ctx)) as other:
         foreign = csrf(other)
     r = client.post("/papers/2405.00001/vote", data={"csrf_token": foreign})

@@ -43,13 +43,9 @@ PASSWORD = "correct horse battery"
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
-    pytest.skip(
-        "BROWSER TESTS NOT RUN: Playwright is not installed (pip install playwright)", allow_module_level=True
-    )
+    pytest.skip("BROWSER TESTS NOT RUN: Playwright is not installed (pip install playwright)", allow_module_level=True)
 if not Path(CHROMIUM).exists():  # pragma: no cover
-    pytest.skip(
-        f"BROWSER TESTS NOT RUN: {CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True
-    )
+    pytest.skip(f"BROWSER TESTS NOT RUN: {CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
 
 
 def _free_port() -> int:
@@ -66,8 +62,7 @@ def _papersift() -> list[str]:
 def _fill_home(home: Path) -> bool:
     """The bundled demo corpus (real papers, shipped vectors) plus the hand-made papers (one
     titled `<script>`); True if the search index was built."""
-    subprocess.run([*_papersift(), "--home", str(home), "demo", "load"], check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run([*_papersift(), "--home", str(home), "demo", "load"], check=True, capture_output=True, timeout=300)
     ctx = AppContext(load_settings(home))
     ctx.catalog.upsert(demo_papers())
     ctx.close()

@@ -39,10 +39,7 @@ def test_users_create_list_disable(home: Path) -> None:
     ctx = AppContext(load_settings(home))
     accounts = Accounts(ctx.catalog.engine)
     assert accounts.authenticate("ada@example.org", "correct horse battery", "cli") is None
-    assert (
-        runner.invoke(app, ["--home", str(home), "users", "disable", "ada@example.org", "--enable"]).exit_code
-        == 0
-    )
+    assert runner.invoke(app, ["--home", str(home), "users", "disable", "ada@example.org", "--enable"]).exit_code == 0
     assert accounts.authenticate("ada@example.org", "correct horse battery", "cli") is not None
     ctx.close()
     missing = runner.invoke(app, ["--home", str(home), "users", "disable", "nobody@example.org"])

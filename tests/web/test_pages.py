@@ -47,10 +47,7 @@ def test_paper_page(client: TestClient) -> None:
     html = r.text
     assert "Diffusion for text" in html
     assert 'href="/authors/Ada%20Lovelace"' in html and 'href="/categories/cs.LG"' in html
-    assert (
-        'href="https://arxiv.org/pdf/2405.00004"' in html
-        and 'href="https://github.com/example/diffusion"' in html
-    )
+    assert 'href="https://arxiv.org/pdf/2405.00004"' in html and 'href="https://github.com/example/diffusion"' in html
     assert "HF ▲ 12" in html  # external votes shown apart from the local vote button
     assert 'aria-pressed="false"' in html and "<dt>Versions</dt>" in html
     assert 'hx-get="/papers/2405.00004/similar"' in html
@@ -88,9 +85,7 @@ def test_security_headers_and_offline_assets(client: TestClient) -> None:
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
     assert "cdn" not in r.text.lower() and "/static/vendor/htmx.min.js?v=" in r.text
     js = client.get("/static/vendor/htmx.min.js")
-    assert (
-        js.status_code == 200 and js.text.startswith("/*! htmx.org 2.") and "0BSD" in js.text.splitlines()[0]
-    )
+    assert js.status_code == 200 and js.text.startswith("/*! htmx.org 2.") and "0BSD" in js.text.splitlines()[0]
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

@@ -19,7 +19,8 @@ from papersift.cli import app as cli
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.paper import Paper
-from papersift.search.types import Filters, QueryError, SearchHit, SearchPage, SimilarHit
+from papersift.query.types import Filters, QueryError
+from papersift.search.types import SearchHit, SearchPage, SimilarHit
 from papersift.web.app import create_app
 from tests.community.factories import XSS_TITLE, demo_papers
 

@@ -15,8 +15,17 @@ from datetime import date
 
 from papersift.paper import Paper, Popularity, Version
 
-_SCALARS = ("title", "abstract", "primary_category", "doi", "journal_ref", "comments", "license",
-            "raw_title", "raw_abstract")
+_SCALARS = (
+    "title",
+    "abstract",
+    "primary_category",
+    "doi",
+    "journal_ref",
+    "comments",
+    "license",
+    "raw_title",
+    "raw_abstract",
+)
 _LISTS = ("authors", "categories")
 
 

@@ -93,8 +93,9 @@ def _json_encoder() -> Callable[[Any], str]:
     make = json.encoder.c_make_encoder
     if make is None:
         return json.dumps
-    encoder = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
-                   False, False, True)
+    encoder = make(
+        None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
     return lambda value: "".join(encoder(value, 0))
 
 
@@ -144,14 +145,35 @@ def _paper_to_row(p: Paper) -> dict[str, Any]:
     """The `papers` columns of a paper, JSON columns as plain lists/dicts (built directly: this runs per
     written paper, and going through `Paper.to_dict` copied every list and converted dates twice)."""
     return {
-        "id": p.id, "title": p.title, "abstract": p.abstract, "authors": p.authors, "categories": p.categories,
-        "primary_category": p.primary_category, "submitted": p.submitted, "updated": p.updated,
-        "announced": p.announced, "versions": [{"version": v.version, "date": _iso(v.date)} for v in p.versions],
-        "doi": p.doi, "journal_ref": p.journal_ref, "comments": p.comments, "license": p.license,
-        "links": p.links, "sources": p.sources,
-        "popularity": [{"source": o.source, "observed": _iso(o.observed), "upvotes": o.upvotes,
-                        "comments": o.comments, "github_stars": o.github_stars} for o in p.popularity],
-        "raw_title": p.raw_title, "raw_abstract": p.raw_abstract, "latest_version": p.latest_version,
+        "id": p.id,
+        "title": p.title,
+        "abstract": p.abstract,
+        "authors": p.authors,
+        "categories": p.categories,
+        "primary_category": p.primary_category,
+        "submitted": p.submitted,
+        "updated": p.updated,
+        "announced": p.announced,
+        "versions": [{"version": v.version, "date": _iso(v.date)} for v in p.versions],
+        "doi": p.doi,
+        "journal_ref": p.journal_ref,
+        "comments": p.comments,
+        "license": p.license,
+        "links": p.links,
+        "sources": p.sources,
+        "popularity": [
+            {
+                "source": o.source,
+                "observed": _iso(o.observed),
+                "upvotes": o.upvotes,
+                "comments": o.comments,
+                "github_stars": o.github_stars,
+            }
+            for o in p.popularity
+        ],
+        "raw_title": p.raw_title,
+        "raw_abstract": p.raw_abstract,
+        "latest_version": p.latest_version,
         "external_upvotes": max((o.upvotes or 0 for o in p.popularity), default=0),
     }
 
@@ -224,8 +246,9 @@ class Catalog:
                     result.inserted += 1
             next_seq = self._write(conn, pending, existing, next_seq)
             for old_id, new_id in retired:
-                conn.execute(papers.update().where(papers.c.id == old_id)
-                             .values(deleted=True, merged_into=new_id, seq=next_seq))
+                conn.execute(
+                    papers.update().where(papers.c.id == old_id).values(deleted=True, merged_into=new_id, seq=next_seq)
+                )
                 next_seq += 1
             if checkpoint:
                 self._store_checkpoint(conn, *checkpoint)
@@ -271,8 +294,11 @@ class Catalog:
         """Mark a paper deleted (kept for the change log so indexes drop it too)."""
         with self.engine.begin() as conn:
             seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
-            res = conn.execute(papers.update().where(papers.c.id == paper_id, papers.c.deleted.is_(False))
-                               .values(deleted=True, seq=seq))
+            res = conn.execute(
+                papers.update()
+                .where(papers.c.id == paper_id, papers.c.deleted.is_(False))
+                .values(deleted=True, seq=seq)
+            )
             return res.rowcount > 0
 
     # --- reading ------------------------------------------------------------------------
@@ -295,8 +321,9 @@ class Catalog:
             for _ in range(3):  # merged_into chains are at most one hop in practice
                 row = conn.execute(sa.select(papers).where(papers.c.id == pid)).first()
                 if row is None and not pid.startswith("doi:") and "/" in pid and pid.startswith("10."):
-                    row = conn.execute(sa.select(papers).where(papers.c.doi == pid.lower(),
-                                                               papers.c.deleted.is_(False))).first()
+                    row = conn.execute(
+                        sa.select(papers).where(papers.c.doi == pid.lower(), papers.c.deleted.is_(False))
+                    ).first()
                 if row is None:
                     return None
                 if not row.deleted:
@@ -321,8 +348,12 @@ class Catalog:
 
     def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
         """Change-log entries after `seq`, oldest first (an indexer's catch-up feed)."""
-        q = (sa.select(papers.c.seq, papers.c.id, papers.c.deleted)
-             .where(papers.c.seq > seq).order_by(papers.c.seq).limit(limit))
+        q = (
+            sa.select(papers.c.seq, papers.c.id, papers.c.deleted)
+            .where(papers.c.seq > seq)
+            .order_by(papers.c.seq)
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             return [Change(r.seq, r.id, bool(r.deleted)) for r in conn.execute(q)]
 
@@ -335,8 +366,12 @@ class Catalog:
         last = ""
         while True:
             with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(papers).where(papers.c.id > last, papers.c.deleted.is_(False))
-                                    .order_by(papers.c.id).limit(batch)).all()
+                rows = conn.execute(
+                    sa.select(papers)
+                    .where(papers.c.id > last, papers.c.deleted.is_(False))
+                    .order_by(papers.c.id)
+                    .limit(batch)
+                ).all()
             if not rows:
                 return
             for r in rows:
@@ -352,8 +387,12 @@ class Catalog:
         live = papers.c.deleted.is_(False)
         year = sa.func.substr(sa.cast(papers.c.submitted, sa.String), 1, 4)
         with self.engine.connect() as conn:
-            by_cat = conn.execute(sa.select(papers.c.primary_category, sa.func.count()).where(live)
-                                  .group_by(papers.c.primary_category).order_by(sa.func.count().desc())).all()
+            by_cat = conn.execute(
+                sa.select(papers.c.primary_category, sa.func.count())
+                .where(live)
+                .group_by(papers.c.primary_category)
+                .order_by(sa.func.count().desc())
+            ).all()
             by_year = conn.execute(sa.select(year, sa.func.count()).where(live).group_by(year).order_by(year)).all()
             by_source: dict[str, int] = {}
             for (srcs,) in conn.execute(sa.select(papers.c.sources).where(live)):

@@ -6,6 +6,7 @@ registers its commands on `app`.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,9 @@ def main(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="Data directory (default $PAPERSIFT_HOME or ~/.papersift).")] = None,
     config: Annotated[Path | None, typer.Option(help="Config TOML (default <home>/papersift.toml).")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log detail (-vv: debug).")] = 0,
 ) -> None:
+    configure_logging(verbose)
     try:
         settings = load_settings(home, config)
     except ConfigError as exc:
@@ -39,10 +42,20 @@ def main(
     ctx.call_on_close(app_ctx.close)
 
 
+def configure_logging(verbose: int) -> None:
+    """Log records go to stderr (never stdout, which `--json` keeps for its one document):
+    warnings by default, info with -v, debug with -vv."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="papersift: %(message)s", force=True)
+    if verbose < 2:  # third-party chatter only at debug level
+        for noisy in ("httpx", "pymilvus", "ray"):
+            logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
 def run() -> None:
     """The console entry point: `app`, with backend errors raised deep inside a command (an
     unreachable Milvus, say) reported as one line and exit code 2 instead of a traceback."""
-    from papersift.backends.milvus.store import MilvusBackendError  # no pymilvus import
+    from papersift.index.milvus.store import MilvusBackendError  # no pymilvus import
 
     try:
         app()

@@ -47,17 +47,26 @@ def ingest_cmd(
     except ValueError:
         fail(f"--since expects YYYY-MM-DD, got {since!r}", code=2)
     source_ctx = SourceContext(since=since_date, options=_parse_options(option))
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=not err.is_terminal) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=not err.is_terminal,
+    ) as progress:
         task = progress.add_task(f"ingesting {fmt}", total=None)
 
         def on_progress(r: IngestReport) -> None:
-            progress.update(task, description=f"ingesting {fmt}: {r.records:,} records, "
-                                              f"{r.written.inserted:,} new, {r.rejected:,} rejected")
+            progress.update(
+                task,
+                description=f"ingesting {fmt}: {r.records:,} records, "
+                f"{r.written.inserted:,} new, {r.rejected:,} rejected",
+            )
 
         try:
-            report = ingest(app_ctx.catalog, fmt, locations, source_ctx,
-                            app_ctx.settings.ingest_batch_size, on_progress)
+            report = ingest(
+                app_ctx.catalog, fmt, locations, source_ctx, app_ctx.settings.ingest_batch_size, on_progress
+            )
         except SourceError as exc:
             fail(str(exc), code=2)
     _print_report(report, json_out)
@@ -69,8 +78,11 @@ def _print_report(report: IngestReport, json_out: bool) -> None:
     if json_out:
         print_json(report.to_dict())
     w = report.written
-    err.print(f"{report.records:,} records read: {w.inserted:,} new, {w.updated:,} updated, "
-              f"{w.unchanged:,} unchanged, {report.rejected:,} rejected", highlight=False)
+    err.print(
+        f"{report.records:,} records read: {w.inserted:,} new, {w.updated:,} updated, "
+        f"{w.unchanged:,} unchanged, {report.rejected:,} rejected",
+        highlight=False,
+    )
     for message in report.errors:
         err.print(f"  rejected: {message}", style="yellow", highlight=False, markup=False, soft_wrap=True)
     if report.rejected > len(report.errors):

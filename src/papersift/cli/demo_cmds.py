@@ -20,6 +20,8 @@ def demo_load(ctx: typer.Context) -> None:
     if not report.ok:
         fail(f"demo corpus could not be loaded: {report.errors[:3]}")
     used = load_demo_vectors(ctx.obj)
-    err.print(f"demo corpus: {report.records:,} papers ({report.written.inserted:,} new); "
-              f"{used:,} precomputed vectors", highlight=False)
+    err.print(
+        f"demo corpus: {report.records:,} papers ({report.written.inserted:,} new); {used:,} precomputed vectors",
+        highlight=False,
+    )
     run_index(ctx.obj)

@@ -20,8 +20,9 @@ from papersift.evaluate.beir import CollectionError, evaluate, load_collection
 from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, run_indexer_ray
 from papersift.index.indexer import run_indexer
 from papersift.ingest import ingest
-from papersift.search.query import plain_query
-from papersift.search.types import MODES, QueryError
+from papersift.query.syntax import plain_query
+from papersift.query.types import QueryError
+from papersift.search.types import MODES
 from papersift.sources import SourceContext
 
 model_app = typer.Typer(help="The bundled sentence-embedding model.", no_args_is_help=True)
@@ -31,7 +32,7 @@ app.add_typer(model_app, name="model")
 @model_app.command("build")
 def model_build() -> None:
     """Build (once) and verify the int8 ONNX encoder from the bundled safetensors."""
-    from papersift.index.onnx_build import ModelUnavailableError, ensure_model
+    from papersift.encoder.onnx_build import ModelUnavailableError, ensure_model
 
     try:
         path = ensure_model("int8")
@@ -40,14 +41,21 @@ def model_build() -> None:
     err.print(f"encoder model ready: {path}", highlight=False)
 
 
-def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = False,
-              ray: RayOptions | None = None) -> None:
+def run_index(
+    app_ctx: AppContext, lexical_only: bool = False, quiet: bool = False, ray: RayOptions | None = None
+) -> None:
     """Bring both indexes up to date with the catalog, with a progress bar per phase.
 
     With `ray`, the dense pass runs on a Ray Data worker pool (`papersift index --workers N`).
     """
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, disable=quiet) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+    ) as progress:
         tasks: dict[str, int] = {}
 
         def on_progress(phase: str, done: int, total: int) -> None:
@@ -61,9 +69,12 @@ def run_index(app_ctx: AppContext, lexical_only: bool = False, quiet: bool = Fal
             encoder = None if lexical_only else app_ctx.encoder
             report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress)
     if not quiet:
-        err.print(f"indexed {report.lexical_indexed:,} papers (lexical), {report.dense_indexed:,} (dense), "
-                  f"{report.deleted:,} removed in {report.seconds:.1f}s; "
-                  f"{report.dense_pending:,} awaiting embeddings", highlight=False)
+        err.print(
+            f"indexed {report.lexical_indexed:,} papers (lexical), {report.dense_indexed:,} (dense), "
+            f"{report.deleted:,} removed in {report.seconds:.1f}s; "
+            f"{report.dense_pending:,} awaiting embeddings",
+            highlight=False,
+        )
 
 
 @app.command("index")
@@ -71,10 +82,13 @@ def index_cmd(
     ctx: typer.Context,
     lexical_only: Annotated[bool, typer.Option("--lexical-only", help="Skip embeddings (fast).")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Embedding workers; more than 1 runs them on Ray.")] = 1,
-    engine: Annotated[str | None, typer.Option(help="local | ray (default: ray when --workers > 1 or "
-                                                    "--ray-address is given).")] = None,
-    ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster ('auto', 'ray://host:10001') "
-                                                         "instead of starting a local one.")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="local | ray (default: ray when --workers > 1 or --ray-address is given).")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Join this Ray cluster ('auto', 'ray://host:10001') instead of starting a local one."),
+    ] = None,
     worker_threads: Annotated[int, typer.Option(min=1, help="onnxruntime threads per Ray worker.")] = 1,
 ) -> None:
     """Update the search indexes from the catalog (incremental; safe to interrupt and re-run).
@@ -100,7 +114,7 @@ def index_cmd(
 @app.command("search")
 def search_cmd(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Query, e.g. \'"graph neural" cat:cs.LG year:2024\'.')],
+    query: Annotated[str, typer.Argument(help="Query, e.g. '\"graph neural\" cat:cs.LG year:2024'.")],
     mode: Annotated[str, typer.Option(help="lexical | dense | hybrid")] = "hybrid",
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
     sort: Annotated[str, typer.Option(help="relevance | date | trending")] = "relevance",
@@ -114,10 +128,25 @@ def search_cmd(
     for notice in page.notices:
         err.print(notice, style="yellow", highlight=False)
     if json_out:
-        print_json({"query": query, "mode": mode, "total": page.total, "results": [
-            {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 6), "authors": h.paper.authors,
-             "categories": h.paper.categories, "date": str(h.paper.announced or h.paper.submitted or ""),
-             "snippet": h.snippet} for h in page.hits]})
+        print_json(
+            {
+                "query": query,
+                "mode": mode,
+                "total": page.total,
+                "results": [
+                    {
+                        "id": h.paper.id,
+                        "title": h.paper.title,
+                        "score": round(h.score, 6),
+                        "authors": h.paper.authors,
+                        "categories": h.paper.categories,
+                        "date": str(h.paper.listing_date or ""),
+                        "snippet": h.snippet,
+                    }
+                    for h in page.hits
+                ],
+            }
+        )
         return
     table = Table("#", "id", "title", "score", title=f"{page.total:,} results ({mode})")
     for i, hit in enumerate(page.hits, 1):
@@ -139,9 +168,21 @@ def similar_cmd(
     except KeyError:
         fail(f"no paper with id {paper_id!r}")
     if json_out:
-        print_json({"id": paper_id, "results": [
-            {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 6), "shared_terms": h.shared_terms,
-             "reason": h.reason} for h in hits]})
+        print_json(
+            {
+                "id": paper_id,
+                "results": [
+                    {
+                        "id": h.paper.id,
+                        "title": h.paper.title,
+                        "score": round(h.score, 6),
+                        "shared_terms": h.shared_terms,
+                        "reason": h.reason,
+                    }
+                    for h in hits
+                ],
+            }
+        )
         return
     for i, h in enumerate(hits, 1):
         typer.echo(f"{i}. [{h.paper.id}] {h.paper.title}\n   {h.reason}")
@@ -183,8 +224,12 @@ def eval_cmd(
         if throwaway:
             app_ctx = AppContext(_eval_settings(app_ctx.settings, Path(tmp)))
         try:
-            report = ingest(app_ctx.catalog, "beir", [str(collection.corpus)],
-                            SourceContext(options={"collection": collection.name}))
+            report = ingest(
+                app_ctx.catalog,
+                "beir",
+                [str(collection.corpus)],
+                SourceContext(options={"collection": collection.name}),
+            )
             if not report.ok:
                 fail(f"corpus could not be read cleanly: {report.errors[:3]}")
             run_index(app_ctx, lexical_only=mode == "lexical", quiet=json_out)
@@ -193,12 +238,13 @@ def eval_cmd(
             result = evaluate(
                 collection,
                 lambda text: service.ranked(plain_query(text), mode, depth=100),  # type: ignore[arg-type]
-                lambda pid: pid[len(prefix):] if pid.startswith(prefix) else pid,
-                mode, time.perf_counter,
+                lambda pid: pid[len(prefix) :] if pid.startswith(prefix) else pid,
+                mode,
+                time.perf_counter,
             )
         finally:
-            if throwaway and app_ctx.settings.milvus_uri and "indexes" in app_ctx.__dict__:
-                app_ctx.indexes.drop()  # type: ignore[attr-defined]  # the temporary collection on a cluster
+            if throwaway and app_ctx.opened("indexes"):
+                app_ctx.indexes.drop()  # e.g. the temporary collection on a Milvus server
             app_ctx.close()
     out = {**result.to_dict(), "backend": app_ctx.settings.backend}
     if json_out:

@@ -38,11 +38,22 @@ def serve(
 
     app_ctx: AppContext = ctx.obj
     app_ctx.catalog  # noqa: B018  (migrate the database once, before workers race to do it)
-    # workers rebuild the context from the environment, so pass the resolved home on
+    # workers rebuild the context from the environment, so pass the resolved home and the
+    # settings file on (without the file, `--config FILE serve` would serve default settings)
     os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)
+    if app_ctx.settings.config_file is not None:
+        os.environ["PAPERSIFT_CONFIG"] = str(app_ctx.settings.config_file.resolve())
     err.print(f"papersift: serving {app_ctx.settings.home} on http://{host}:{port}/ ({workers} worker(s))")
-    uvicorn.run("papersift.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=True, server_header=False)
+    uvicorn.run(
+        "papersift.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 @users_app.command("create")
@@ -66,18 +77,24 @@ def create_user(
 
 
 @users_app.command("list")
-def list_users(ctx: typer.Context,
-               json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def list_users(
+    ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """List accounts."""
     users = _accounts(ctx).list_users()
     if json_out:
-        print_json([{"id": u.id, "email": u.email, "created_at": u.created_at.isoformat(),
-                     "disabled": u.disabled} for u in users])
+        print_json(
+            [
+                {"id": u.id, "email": u.email, "created_at": u.created_at.isoformat(), "disabled": u.disabled}
+                for u in users
+            ]
+        )
         return
     table = Table("id", "email", "created", "status")
     for u in users:
-        table.add_row(str(u.id), u.email, u.created_at.strftime("%Y-%m-%d %H:%M"),
-                      "disabled" if u.disabled else "active")
+        table.add_row(
+            str(u.id), u.email, u.created_at.strftime("%Y-%m-%d %H:%M"), "disabled" if u.disabled else "active"
+        )
     Console().print(table)
 
 

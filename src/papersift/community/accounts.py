@@ -99,9 +99,7 @@ def _user(row: sa.Row) -> User:
 class Accounts:
     """Everything about who a request is: users, sessions, tokens."""
 
-    def __init__(
-        self, engine: Engine, hasher: PasswordHasher | None = None, clock: Callable[[], datetime] = utcnow
-    ):
+    def __init__(self, engine: Engine, hasher: PasswordHasher | None = None, clock: Callable[[], datetime] = utcnow):
         self.engine = engine
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
@@ -170,9 +168,7 @@ class Accounts:
             conn.execute(login_failures.delete().where(login_failures.c.key == keys[0]))
             if self.hasher.check_needs_rehash(row.password_hash):
                 conn.execute(
-                    users.update()
-                    .where(users.c.id == row.id)
-                    .values(password_hash=self.hasher.hash(password))
+                    users.update().where(users.c.id == row.id).values(password_hash=self.hasher.hash(password))
                 )
         return _user(row)
 
@@ -269,9 +265,7 @@ class Accounts:
 
     def delete_token(self, user: User, token_id: int) -> bool:
         with self.engine.begin() as conn:
-            res = conn.execute(
-                api_tokens.delete().where(api_tokens.c.id == token_id, api_tokens.c.user_id == user.id)
-            )
+            res = conn.execute(api_tokens.delete().where(api_tokens.c.id == token_id, api_tokens.c.user_id == user.id))
         return res.rowcount > 0
 
     def token_user(self, secret: str) -> User | None:
@@ -285,7 +279,5 @@ class Accounts:
             row = conn.execute(q).first()
             if row is None:
                 return None
-            conn.execute(
-                api_tokens.update().where(api_tokens.c.id == row.token_id).values(last_used_at=self.clock())
-            )
+            conn.execute(api_tokens.update().where(api_tokens.c.id == row.token_id).values(last_used_at=self.clock()))
         return _user(row)

@@ -48,11 +48,7 @@ class Collections:
         self.engine = engine
 
     def _select(self) -> sa.Select:
-        size = (
-            sa.select(sa.func.count())
-            .where(collection_items.c.collection_id == collections.c.id)
-            .scalar_subquery()
-        )
+        size = sa.select(sa.func.count()).where(collection_items.c.collection_id == collections.c.id).scalar_subquery()
         return sa.select(collections, users.c.email.label("owner_email"), size.label("size")).join(
             users, users.c.id == collections.c.user_id
         )
@@ -159,9 +155,7 @@ class Collections:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    collection_items.insert().values(
-                        collection_id=collection_id, paper_id=paper_id, added_at=utcnow()
-                    )
+                    collection_items.insert().values(collection_id=collection_id, paper_id=paper_id, added_at=utcnow())
                 )
                 self._touch(conn, collection_id)
         except IntegrityError:

@@ -40,7 +40,7 @@ def _bib_value(text: str) -> str:
 
 def _key(paper: Paper, taken: set[str]) -> str:
     surname = paper.authors[0].split()[-1] if paper.authors else "anon"
-    year = str((paper.submitted or paper.announced).year) if (paper.submitted or paper.announced) else ""
+    year = str(paper.work_date.year) if paper.work_date else ""
     word = next((w for w in re.findall(r"[A-Za-z]{4,}", paper.title)), "paper")
     base = unicodedata.normalize("NFKD", f"{surname}{year}{word}").encode("ascii", "ignore").decode().lower()
     base = re.sub(r"[^a-z0-9]", "", base) or "paper"
@@ -53,7 +53,7 @@ def _key(paper: Paper, taken: set[str]) -> str:
 
 
 def _entry(paper: Paper, taken: set[str]) -> Entry:
-    when = paper.submitted or paper.announced
+    when = paper.work_date
     values = {
         "title": paper.title,
         "author": " and ".join(paper.authors),

@@ -38,11 +38,7 @@ class Votes:
         ids = list(paper_ids)
         if not ids:
             return {}
-        q = (
-            sa.select(votes.c.paper_id, sa.func.count())
-            .where(votes.c.paper_id.in_(ids))
-            .group_by(votes.c.paper_id)
-        )
+        q = sa.select(votes.c.paper_id, sa.func.count()).where(votes.c.paper_id.in_(ids)).group_by(votes.c.paper_id)
         with self.engine.connect() as conn:
             return {pid: n for pid, n in conn.execute(q)}
 

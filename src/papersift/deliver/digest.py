@@ -14,19 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from papersift.catalog.schema import paper_authors, paper_categories, papers
 from papersift.community import Community, User
-from papersift.community.feeds import FEED_DAY, Period
-from papersift.context import AppContext
+from papersift.community.listings import FEED_DAY, Period
 from papersift.deliver.ledger import DigestLedger
 from papersift.deliver.store import SECTION_LABELS, DeliveryStore, Subscription
-from papersift.discover.recommend import Recommender
+from papersift.discover.feedback import Feedback
+from papersift.discover.recommend import Recommender, Stores
 from papersift.paper import Paper
-from papersift.search.types import Filters, QueryError
+from papersift.query.types import Filters, QueryError
+from papersift.search.service import SearchService
 
 GRACE_DAYS = 2
 MAX_WINDOW_DAYS = 31
@@ -93,24 +95,32 @@ class Digest:
         return [(e.paper.id, s.key) for s in self.sections for e in s.entries]
 
 
+class Searchable(Stores, Protocol):
+    """What composing a digest reads: the catalog, the indexes and the search service."""
+
+    @property
+    def search(self) -> SearchService: ...
+
+
 class DigestComposer:
     """Builds digests from the catalog, the search service, community feeds and the recommender."""
 
     def __init__(
         self,
-        ctx: AppContext,
+        ctx: Searchable,
         community: Community,
         store: DeliveryStore,
+        feedback: Feedback,
         ledger: DigestLedger,
         recommender: Recommender,
     ):
         self.ctx, self.community, self.store, self.ledger = ctx, community, store, ledger
-        self.recommender = recommender
+        self.feedback, self.recommender = feedback, recommender
         self.engine = ctx.catalog.engine
 
     def compose(self, user: User, sub: Subscription, window: Window) -> Digest:
         in_window = self._window_ids(window)
-        blocked = self.ledger.delivered(user.id, in_window) | set(self.store.not_interested_ids(user))
+        blocked = self.ledger.delivered(user.id, in_window) | set(self.feedback.not_interested_ids(user))
         fresh = [pid for pid in in_window if pid not in blocked]
         digest = Digest(user, sub.frequency, window, [])
         builders = {
@@ -190,7 +200,7 @@ class DigestComposer:
                     )
                     for pid, cat in conn.execute(q):
                         why.setdefault(pid, f"in {cats[cat]}, which you follow")
-        scores = self.community.feeds.trending_scores(list(why), window.until)
+        scores = self.community.listings.trending_scores(list(why), window.until)
         best = sorted(why, key=lambda pid: (-scores.get(pid, 0.0), pid))[:PER_SECTION]
         found = self.ctx.catalog.get_many(best)
         return [Section("follows", SECTION_LABELS["follows"], [Entry(found[p], why[p]) for p in best if p in found])]
@@ -222,7 +232,7 @@ class DigestComposer:
         if day is None:
             return []
         allowed = set(fresh)
-        feed = self.community.feeds.feed(Period.containing("day", day), "trending", 1, 100, window.until)
+        feed = self.community.listings.feed(Period.containing("day", day), "trending", 1, 100, window.until)
         entries = []
         for ranked in feed.items:
             if ranked.paper.id in allowed and len(entries) < PER_SECTION:

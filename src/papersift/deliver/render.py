@@ -1,8 +1,9 @@
 """A composed digest as an email: plain-text and HTML parts, RFC 8058 unsubscribe headers.
 
-Both parts come from templates under web/templates/digest/ (the web preview page includes the
-same `sections.html`). HTML is autoescaped; the text template is not (it is not HTML) and only
-ever goes into a text/plain part. Header values are built from our own strings and validated
+Both parts come from templates under deliver/templates/digest/ (the web preview page includes
+the same `sections.html`; the web app adds this folder to its template path). HTML is
+autoescaped; the text template is not (it is not HTML) and only ever goes into a text/plain
+part. Header values are built from our own strings and validated
 addresses only, so paper titles can never inject headers.
 """
 
@@ -12,21 +13,21 @@ import secrets
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 
 import jinja2
 
 from papersift.deliver.digest import Digest
 from papersift.deliver.tokens import unsubscribe_token
-from papersift.web.templating import TEMPLATES, author_url, category_url, nice_date, paper_url
+from papersift.paper import nice_date
+from papersift.urls import ACCOUNT_DIGEST, DIGEST_ONE_CLICK, DIGEST_UNSUBSCRIBE, author_url, category_url, paper_url
 
-ONE_CLICK_PATH = "/api/digest/unsubscribe"  # RFC 8058 POST target (no cookies, so no CSRF form)
-UNSUBSCRIBE_PAGE = "/digest/unsubscribe"  # the human confirmation page
-SETTINGS_PAGE = "/account/digest"
+MAIL_TEMPLATES = Path(__file__).with_name("templates")
 
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(MAIL_TEMPLATES),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -44,7 +45,7 @@ def unsubscribe_links(base_url: str, secret: bytes, user_id: int, email: str) ->
     """(one-click URL for the List-Unsubscribe header, confirmation page URL for the body)."""
     token = unsubscribe_token(secret, user_id, email)
     base = base_url.rstrip("/")
-    return f"{base}{ONE_CLICK_PATH}?token={token}", f"{base}{UNSUBSCRIBE_PAGE}?token={token}"
+    return f"{base}{DIGEST_ONE_CLICK}?token={token}", f"{base}{DIGEST_UNSUBSCRIBE}?token={token}"
 
 
 def render_parts(digest: Digest, base_url: str, unsubscribe_page: str) -> tuple[str, str]:
@@ -53,7 +54,7 @@ def render_parts(digest: Digest, base_url: str, unsubscribe_page: str) -> tuple[
         "digest": digest,
         "base_url": base_url.rstrip("/"),
         "unsubscribe_url": unsubscribe_page,
-        "settings_url": base_url.rstrip("/") + SETTINGS_PAGE,
+        "settings_url": base_url.rstrip("/") + ACCOUNT_DIGEST,
     }
     return (_ENV.get_template("digest/email.txt").render(values), _ENV.get_template("digest/email.html").render(values))
 

@@ -1,5 +1,5 @@
-"""SQL tables of personal delivery: digest subscriptions, saved searches, follows, "not
-interested" feedback, and the digest log that makes `papersift digest send` idempotent.
+"""SQL tables of personal delivery: digest subscriptions, saved searches, follows, and the
+digest log that makes `papersift digest send` idempotent.
 
 They live on the catalog's `metadata` (migration 0003) so owned rows cascade with their user.
 `digests` is the delivery ledger: a digest is written there, whole (the exact MIME message),
@@ -49,14 +49,6 @@ follows = sa.Table(
     sa.Column("kind", sa.String(10), primary_key=True),  # author | category
     sa.Column("key", sa.String(320), primary_key=True),  # author_key(name) or the category
     sa.Column("label", sa.Text, nullable=False),  # as the user typed it, for display
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-
-feedback = sa.Table(
-    "recommendation_feedback",
-    metadata,
-    sa.Column("user_id", sa.Integer, _owner(), primary_key=True),
-    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 

@@ -1,4 +1,4 @@
-"""The delivery services wired onto one AppContext, and the idempotent `digest send` run.
+"""The delivery services wired onto the app's stores, and the idempotent `digest send` run.
 
 `Delivery` is to digests what `Community` is to accounts: one object the CLI and the web app
 both build. `send_digests` is the whole of `papersift digest send`: for every active
@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from typing import Protocol
 
 from papersift.community import Community, User, UserError
 from papersift.community.accounts import normalize_email
-from papersift.context import AppContext
-from papersift.deliver.digest import Digest, DigestComposer, Window, window_for
+from papersift.config import Settings
+from papersift.deliver.digest import Digest, DigestComposer, Searchable, Window, window_for
 from papersift.deliver.ledger import DigestLedger, DigestRecord
 from papersift.deliver.mail import (
     RETRY_ATTEMPTS,
@@ -33,20 +34,31 @@ from papersift.deliver.mail import (
 from papersift.deliver.render import build_message
 from papersift.deliver.store import SECTIONS, DeliveryStore, Subscription
 from papersift.deliver.tokens import read_unsubscribe_token
+from papersift.discover.feedback import Feedback
 from papersift.discover.recommend import Recommender
+
+
+class DeliveryContext(Searchable, Protocol):
+    """What delivery needs from the app context (which satisfies this structurally)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def community(self) -> Community: ...
 
 
 class Delivery:
     """Subscriptions, digests, recommendations and the unsubscribe check over one context."""
 
-    def __init__(self, ctx: AppContext, community: Community | None = None):
+    def __init__(self, ctx: DeliveryContext, community: Community | None = None):
         self.ctx = ctx
         self.community = community or ctx.community
         engine = ctx.catalog.engine
         self.store = DeliveryStore(engine)
+        self.feedback = Feedback(engine)
         self.ledger = DigestLedger(engine)
-        self.recommender = Recommender(ctx, self.community, self.store)
-        self.composer = DigestComposer(ctx, self.community, self.store, self.ledger, self.recommender)
+        self.recommender = Recommender(ctx, self.community, self.feedback)
+        self.composer = DigestComposer(ctx, self.community, self.store, self.feedback, self.ledger, self.recommender)
 
     def user(self, email_address: str) -> User:
         """The account for an address; UserError for an invalid address or an unknown user."""

@@ -1,5 +1,6 @@
-"""What each user asked to receive: digest subscription, saved searches, follows, and the
-papers they marked "not interested".
+"""What each user asked to receive: digest subscription, saved searches and follows.
+
+("Not interested" marks belong to recommendations: `papersift.discover.feedback`.)
 
 Inputs are validated here, not in the surfaces, so the CLI and the web pages reject the same
 things with the same messages (a `UserError`, as the community layer does).
@@ -7,7 +8,7 @@ things with the same messages (a `UserError`, as the community layer does).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from papersift.catalog.store import author_key
 from papersift.community.accounts import User, UserError, utcnow
 from papersift.community.schema import collections, users
-from papersift.deliver.schema import feedback, follows, saved_searches, subscriptions
-from papersift.search.query import parse
-from papersift.search.types import MODES, Mode, QueryError
+from papersift.deliver.schema import follows, saved_searches, subscriptions
+from papersift.query.syntax import parse
+from papersift.query.types import QueryError
+from papersift.search.types import MODES, Mode
 
 Frequency = Literal["daily", "weekly"]
 FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
@@ -215,27 +217,3 @@ class DeliveryStore:
                 follows.delete().where(follows.c.user_id == user.id, follows.c.kind == kind, follows.c.key == key)
             )
         return done.rowcount > 0
-
-    # --- "not interested" ---------------------------------------------------------------
-
-    def not_interested(self, user: User, paper_id: str) -> bool:
-        """Record that the user does not want this paper (or ones like it); False if already so."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(feedback.insert().values(user_id=user.id, paper_id=paper_id, created_at=utcnow()))
-        except IntegrityError:
-            return False
-        return True
-
-    def undo_not_interested(self, user: User, paper_id: str) -> bool:
-        with self.engine.begin() as conn:
-            done = conn.execute(feedback.delete().where(feedback.c.user_id == user.id, feedback.c.paper_id == paper_id))
-        return done.rowcount > 0
-
-    def not_interested_ids(self, user: User, among: Iterable[str] | None = None) -> list[str]:
-        """The user's "not interested" papers, newest first (optionally only these ids)."""
-        q = sa.select(feedback.c.paper_id).where(feedback.c.user_id == user.id)
-        if among is not None:
-            q = q.where(feedback.c.paper_id.in_(list(among)))
-        with self.engine.connect() as conn:
-            return list(conn.execute(q.order_by(feedback.c.created_at.desc(), feedback.c.paper_id)).scalars())

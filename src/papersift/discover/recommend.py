@@ -18,18 +18,20 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 import sqlalchemy as sa
 
+from papersift.catalog import Catalog
 from papersift.catalog.schema import papers
 from papersift.community import Community, User
 from papersift.community.accounts import utcnow
 from papersift.community.schema import collection_items, collections, votes
-from papersift.context import AppContext
-from papersift.deliver.store import DeliveryStore
 from papersift.discover import lexical
+from papersift.discover.feedback import Feedback
 from papersift.discover.model import LibraryModel, fit
+from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
 
 MAX_LIBRARY = 2000  # most recent items; older ones barely move a time-weighted model
@@ -80,11 +82,20 @@ class Recommendations:
     notices: list[str] = field(default_factory=list)
 
 
+class Stores(Protocol):
+    """What the recommender reads: the catalog and the indexes (opened lazily by the app context)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def indexes(self) -> IndexStore: ...
+
+
 class Recommender:
     """Fits a user's model on demand (milliseconds for thousands of papers) and ranks papers."""
 
-    def __init__(self, ctx: AppContext, community: Community, store: DeliveryStore):
-        self.ctx, self.community, self.store = ctx, community, store
+    def __init__(self, ctx: Stores, community: Community, feedback: Feedback):
+        self.ctx, self.community, self.feedback = ctx, community, feedback
         self.engine = ctx.catalog.engine
         self._terms: dict[str, list[str]] = {}  # lexical features by paper id (papers rarely change)
 
@@ -138,7 +149,7 @@ class Recommender:
             if not library.items:
                 out.notices.append("save or upvote a few papers to get recommendations")
             return out
-        disliked = self.store.not_interested_ids(user)[:MAX_FEEDBACK]
+        disliked = self.feedback.not_interested_ids(user)[:MAX_FEEDBACK]
         hard = [v for pid in disliked if (v := vectors.get(pid)) is not None]
         negatives = self._negatives(user, {item.paper_id for item, _ in kept} | set(candidates or ()))
         model = fit(

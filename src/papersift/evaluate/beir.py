@@ -106,14 +106,21 @@ class EvalResult:
     latency_ms: list[float]
 
     def to_dict(self) -> dict[str, object]:
-        return {**{k: round(v, 4) for k, v in self.metrics.items()}, "queries": self.queries, "mode": self.mode,
-                "latency_p50_ms": round(percentile(self.latency_ms, 0.5), 2),
-                "latency_p99_ms": round(percentile(self.latency_ms, 0.99), 2)}
+        return {
+            **{k: round(v, 4) for k, v in self.metrics.items()},
+            "queries": self.queries,
+            "mode": self.mode,
+            "latency_p50_ms": round(percentile(self.latency_ms, 0.5), 2),
+            "latency_p99_ms": round(percentile(self.latency_ms, 0.99), 2),
+        }
 
 
 def evaluate(
-    collection: Collection, rank: Callable[[str], list[tuple[str, float]]], to_beir_id: Callable[[str], str],
-    mode: str, timer: Callable[[], float],
+    collection: Collection,
+    rank: Callable[[str], list[tuple[str, float]]],
+    to_beir_id: Callable[[str], str],
+    mode: str,
+    timer: Callable[[], float],
 ) -> EvalResult:
     """Run every query through `rank` (top 100), map ids back to BEIR ids, and score."""
     run: dict[str, dict[str, float]] = {}

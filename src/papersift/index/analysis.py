@@ -23,19 +23,14 @@ def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
 STEM = _analyzer(Filter.stemmer("english"))  # == tantivy's built-in "en_stem"
 NAME = _analyzer(Filter.ascii_fold())
 
-# Lucene's English stop list. Dropped from optional (OR-ed) query words when other words remain:
-# they match nearly every abstract, so at 1M papers "benchmark for evaluating" scored and counted
-# ~970k matches where "benchmark evaluating" touches a few percent, for a BM25 contribution
-# near zero (docs/DECISIONS.md D18). Phrases and required words keep them.
-QUERY_STOPWORDS = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their "
-                            "then there these they this to was will with".split())
-
 # Words every abstract uses: useless as a reason why two papers are alike.
-FILLER_WORDS = ("about across also among based both can could does each existing experiments further "
-                "however into less many may more most new novel our over paper present propose proposed provide "
-                "rather results several show shows significantly study studies such than their them then there "
-                "these they this those through under using various very well what when where which while with "
-                "within without work would").split()
+FILLER_WORDS = (
+    "about across also among based both can could does each existing experiments further "
+    "however into less many may more most new novel our over paper present propose proposed provide "
+    "rather results several show shows significantly study studies such than their them then there "
+    "these they this those through under using various very well what when where which while with "
+    "within without work would"
+).split()
 SURFACE_WORDS = _analyzer(Filter.stopword("english"), Filter.custom_stopword(FILLER_WORDS))  # for key terms
 
 

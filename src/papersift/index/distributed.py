@@ -32,11 +32,11 @@ import numpy as np
 
 from papersift.catalog import Catalog
 from papersift.catalog.store import Change
-from papersift.index.embed import load_encoder, paper_text
+from papersift.encoder.embed import load_encoder, paper_text
+from papersift.encoder.onnx_build import cache_dir
 from papersift.index.indexer import DENSE_BATCH, IndexReport, Progress, run_indexer
-from papersift.index.onnx_build import cache_dir
 from papersift.index.payload import Meta, meta_of
-from papersift.index.store import IndexStore
+from papersift.index.protocols import IndexStore
 
 WINDOWS_PER_WORKER = 8  # per chunk: few enough to checkpoint often, enough to keep every worker busy
 INSTALL_HINT = "pip install 'papersift[distributed]'  (or: pip install 'ray[data]==2.60.0')"
@@ -116,8 +116,9 @@ def ray_session(options: RayOptions) -> Iterator[ModuleType]:
         return
     if options.address is None:  # "local": always a private instance, never a `ray start` cluster by accident
         cpus = max(os.cpu_count() or 1, options.workers * options.threads)
-        ray.init(address="local", num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING,
-                 log_to_driver=False)
+        ray.init(
+            address="local", num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
+        )
     else:
         ray.init(address=options.address, logging_level=logging.WARNING, log_to_driver=False)
     try:
@@ -135,7 +136,7 @@ def _windows(catalog: Catalog, changes: list[Change], size: int) -> tuple[list[d
     """
     rows, meta = [], {}
     for start in range(0, len(changes), size):
-        papers = catalog.get_many(c.id for c in changes[start:start + size] if not c.deleted)
+        papers = catalog.get_many(c.id for c in changes[start : start + size] if not c.deleted)
         if papers:
             rows.append({"ids": list(papers), "texts": [paper_text(p.title, p.abstract) for p in papers.values()]})
             meta.update((pid, meta_of(p)) for pid, p in papers.items())
@@ -143,7 +144,10 @@ def _windows(catalog: Catalog, changes: list[Change], size: int) -> tuple[list[d
 
 
 def index_dense_ray(
-    catalog: Catalog, store: IndexStore, options: RayOptions, progress: Progress | None = None,
+    catalog: Catalog,
+    store: IndexStore,
+    options: RayOptions,
+    progress: Progress | None = None,
 ) -> int:
     """Embed every change after the dense checkpoint on a Ray worker pool; returns how many.
 
@@ -181,7 +185,10 @@ def index_dense_ray(
 
 
 def _embed(
-    ray: ModuleType, windows: list[dict[str, list[str]]], encoder_name: str, options: RayOptions,
+    ray: ModuleType,
+    windows: list[dict[str, list[str]]],
+    encoder_name: str,
+    options: RayOptions,
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """(ids, vectors) blocks as the workers finish them, in no particular order."""
     dataset = ray.data.from_items(windows, override_num_blocks=len(windows)).map_batches(
@@ -200,7 +207,10 @@ def _embed(
 
 
 def run_indexer_ray(
-    catalog: Catalog, store: IndexStore, options: RayOptions, progress: Progress | None = None,
+    catalog: Catalog,
+    store: IndexStore,
+    options: RayOptions,
+    progress: Progress | None = None,
 ) -> IndexReport:
     """`run_indexer` with the dense pass on Ray: lexical in this process (it is fast), then dense."""
     start = time.monotonic()

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from papersift.catalog import Catalog
-from papersift.index.embed import Encoder, paper_text
+from papersift.encoder.embed import Encoder, paper_text
 from papersift.index.payload import meta_of
-from papersift.index.store import IndexStore
+from papersift.index.protocols import IndexStore
 
 LEXICAL_BATCH = 2000
 DENSE_BATCH = 256
@@ -55,8 +55,12 @@ def index_lexical(catalog: Catalog, store: IndexStore, progress: Progress | None
 
 
 def index_dense(
-    catalog: Catalog, store: IndexStore, encoder: Encoder, progress: Progress | None = None,
-    batch_size: int = DENSE_BATCH, limit: int | None = None,
+    catalog: Catalog,
+    store: IndexStore,
+    encoder: Encoder,
+    progress: Progress | None = None,
+    batch_size: int = DENSE_BATCH,
+    limit: int | None = None,
 ) -> int:
     """Embed papers changed after the dense checkpoint (at most `limit`); returns how many."""
     total = catalog.count_changes_since(store.state.dense_seq)
@@ -94,7 +98,10 @@ def _save_dense(store: IndexStore) -> None:
 
 
 def run_indexer(
-    catalog: Catalog, store: IndexStore, encoder: Encoder | None, progress: Progress | None = None,
+    catalog: Catalog,
+    store: IndexStore,
+    encoder: Encoder | None,
+    progress: Progress | None = None,
     dense_limit: int | None = None,
 ) -> IndexReport:
     """Lexical pass, then dense pass (skipped when `encoder` is None, e.g. `--lexical-only`)."""

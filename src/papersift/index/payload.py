@@ -21,7 +21,7 @@ from datetime import date
 
 import numpy as np
 
-from papersift.search import query as q
+from papersift.query import syntax as q
 
 Meta = tuple[int, tuple[str, ...]]  # (day ordinal or 0, categories as spelled)
 UNKNOWN_DAY = -1
@@ -30,7 +30,7 @@ UNKNOWN_DAY = -1
 def meta_of(paper: object) -> Meta:
     """A Paper's filtering date and categories: the one definition both indexes use (the
     lexical index's `day`/`cat` fields come from here too, so filters agree exactly)."""
-    when: date | None = paper.submitted or paper.announced or paper.updated  # type: ignore[attr-defined]
+    when: date | None = paper.work_date  # type: ignore[attr-defined]
     cats = tuple(dict.fromkeys([*paper.categories, *([paper.primary_category] if paper.primary_category else [])]))  # type: ignore[attr-defined]
     return (when.toordinal() if when else 0, cats)
 
@@ -38,8 +38,13 @@ def meta_of(paper: object) -> Meta:
 class Payload:
     """Per-slot filter columns and liveness, grown geometrically in step with the vector matrix."""
 
-    def __init__(self, days: np.ndarray | None = None, cats: np.ndarray | None = None,
-                 vocab: list[str] | None = None, live: np.ndarray | None = None):
+    def __init__(
+        self,
+        days: np.ndarray | None = None,
+        cats: np.ndarray | None = None,
+        vocab: list[str] | None = None,
+        live: np.ndarray | None = None,
+    ):
         self._days = np.zeros(0, dtype=np.int32) if days is None else np.asarray(days)
         self._cats = np.zeros((1, 0), dtype=np.uint64) if cats is None else np.asarray(cats)
         self._live = np.zeros(0, dtype=bool) if live is None else np.asarray(live)
@@ -65,8 +70,11 @@ class Payload:
         if rows <= capacity and words <= self._cats.shape[0]:
             return
         capacity = max(rows, 2 * capacity, 1024) if rows > capacity else capacity
-        days, cats, live = (np.zeros(capacity, np.int32), np.zeros((max(words, self._cats.shape[0]), capacity),
-                            np.uint64), np.zeros(capacity, bool))
+        days, cats, live = (
+            np.zeros(capacity, np.int32),
+            np.zeros((max(words, self._cats.shape[0]), capacity), np.uint64),
+            np.zeros(capacity, bool),
+        )
         days[: self.size], live[: self.size] = self.days, self.live
         cats[: self._cats.shape[0], : self.size] = self.cats
         self._days, self._cats, self._live = days, cats, live

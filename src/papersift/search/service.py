@@ -19,17 +19,16 @@ from datetime import date
 import numpy as np
 
 from papersift.catalog import Catalog
-from papersift.index.embed import Encoder
-from papersift.index.store import IndexStore
+from papersift.encoder.embed import Encoder
+from papersift.index.protocols import IndexStore
+from papersift.query.syntax import ParsedQuery, parse, plain_query
+from papersift.query.types import Filters, QueryError
 from papersift.search.fusion import convex, rrf
-from papersift.search.query import ParsedQuery, parse, plain_query
 from papersift.search.types import (
     MAX_PAGE,
     MODES,
     SORTS,
-    Filters,
     Mode,
-    QueryError,
     SearchHit,
     SearchPage,
     SimilarHit,
@@ -46,8 +45,15 @@ class SearchService:
     """Stateless per request; holds the open indexes and a small query-embedding cache."""
 
     def __init__(
-        self, catalog: Catalog, store: IndexStore, encoder: Callable[[], Encoder], *,
-        fusion: str = "convex", alpha: float = 0.5, rrf_k: float = 60.0, depth: int = 100,
+        self,
+        catalog: Catalog,
+        store: IndexStore,
+        encoder: Callable[[], Encoder],
+        *,
+        fusion: str = "convex",
+        alpha: float = 0.5,
+        rrf_k: float = 60.0,
+        depth: int = 100,
         trending: TrendingScores | None = None,
     ):
         self.catalog = catalog
@@ -86,8 +92,9 @@ class SearchService:
         """Ranked (id, score) candidates for a parsed query, filters applied exactly."""
         return self._rank(parsed, mode, depth or self.depth, counted=False)[0]
 
-    def _rank(self, parsed: ParsedQuery, mode: Mode, depth: int,
-              counted: bool) -> tuple[list[tuple[str, float]], int | None]:
+    def _rank(
+        self, parsed: ParsedQuery, mode: Mode, depth: int, counted: bool
+    ) -> tuple[list[tuple[str, float]], int | None]:
         """`ranked`, plus the lexical match count when `counted` and the lexical pass ran."""
         lex: list[tuple[str, float]] = []
         den: list[tuple[str, float]] = []
@@ -139,7 +146,12 @@ class SearchService:
     # --- the public calls ------------------------------------------------------------------
 
     def search(
-        self, query: str, mode: Mode = "hybrid", sort: Sort = "relevance", page: int = 1, per_page: int = 20,
+        self,
+        query: str,
+        mode: Mode = "hybrid",
+        sort: Sort = "relevance",
+        page: int = 1,
+        per_page: int = 20,
         filters: Filters | None = None,
     ) -> SearchPage:
         """Search; raises QueryError for a query or parameter the user must fix."""
@@ -176,8 +188,11 @@ class SearchService:
         page_ids = ids[start : start + per_page]
         papers = self.catalog.get_many(page_ids)
         snippets = self.store.lexical.snippets([pid for pid in page_ids if pid in papers], parsed)
-        hits = [SearchHit(paper=papers[pid], score=scores[pid], snippet=snippets.get(pid, ""))
-                for pid in page_ids if pid in papers]
+        hits = [
+            SearchHit(paper=papers[pid], score=scores[pid], snippet=snippets.get(pid, ""))
+            for pid in page_ids
+            if pid in papers
+        ]
         # lexical, hybrid and browse totals count the papers matching the words/filters; a dense
         # list has no natural end, so its total is the ranked candidates shown
         if total is None:
@@ -191,8 +206,17 @@ class SearchService:
             facets = {"categories": self.store.lexical.facets(parsed)}
         elif hits:
             facets, among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
-        return SearchPage(hits=hits, total=max(total, len(ids)), page=page, per_page=per_page, mode=mode,
-                          query=query, facets=facets, notices=notices, facets_among=among)
+        return SearchPage(
+            hits=hits,
+            total=max(total, len(ids)),
+            page=page,
+            per_page=per_page,
+            mode=mode,
+            query=query,
+            facets=facets,
+            notices=notices,
+            facets_among=among,
+        )
 
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.
@@ -213,13 +237,15 @@ class SearchService:
             ranked = lexical.search(plain_query(terms), limit=limit + 1) if terms else []
         ranked = [(pid, s) for pid, s in ranked if pid != paper.id][:limit]
         papers = self.catalog.get_many(pid for pid, _ in ranked)
-        return [SimilarHit(paper=papers[pid], score=score, shared_terms=lexical.shared_terms(paper.id, pid))
-                for pid, score in ranked if pid in papers]
+        return [
+            SimilarHit(paper=papers[pid], score=score, shared_terms=lexical.shared_terms(paper.id, pid))
+            for pid, score in ranked
+            if pid in papers
+        ]
 
 
 def _paper_date(paper: object) -> date:
     if paper is None:
         return date.min
-    # same precedence as the index's date field, so "sort by date" agrees with date filters
-    return paper.submitted or paper.announced or paper.updated or date.min  # type: ignore[attr-defined]
-
+    # the index's date field is the same `work_date`, so "sort by date" agrees with date filters
+    return paper.work_date or date.min  # type: ignore[attr-defined]

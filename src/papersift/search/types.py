@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Literal
 
 from papersift.paper import Paper
@@ -15,24 +14,6 @@ SORTS: tuple[Sort, ...] = ("relevance", "date", "trending")
 MAX_PAGE = 50  # deeper pages are a crawler, not a reader
 
 
-class QueryError(ValueError):
-    """A query the user must fix; `position` is the 0-based character offset of the problem."""
-
-    def __init__(self, message: str, position: int | None = None):
-        super().__init__(message)
-        self.position = position
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Structured filters from a UI/API (in addition to any written in the query text)."""
-
-    categories: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-    date_from: date | None = None
-    date_to: date | None = None
-
-
 @dataclass
 class SearchHit:
     """One result. `snippet` is HTML-escaped text with query terms wrapped in <mark>."""
@@ -40,8 +21,6 @@ class SearchHit:
     paper: Paper
     score: float
     snippet: str = ""
-    lexical_rank: int | None = None
-    dense_rank: int | None = None
 
 
 @dataclass

@@ -50,7 +50,7 @@ def split_authors(raw: str | None) -> list[str]:
 
 
 def person(keyname: str | None, forenames: str | None = None, suffix: str | None = None) -> str:
-    """"Forenames Keyname Suffix" from arXiv's split name parts (empty parts skipped)."""
+    """ "Forenames Keyname Suffix" from arXiv's split name parts (empty parts skipped)."""
     return " ".join(p.strip() for p in (forenames, keyname, suffix) if p and p.strip())
 
 
@@ -64,5 +64,7 @@ def version_number(label: str | int) -> int:
 
 def versions(pairs: Iterable[tuple[str | int, str | None]]) -> list[Version]:
     """Versions from `(label, date text)` pairs; `.abs` size suffixes like `(443kb)` are ignored."""
-    return [Version(version_number(label), parse_date(_SIZE_SUFFIX.sub("", text) if text else None))
-            for label, text in pairs]
+    return [
+        Version(version_number(label), parse_date(_SIZE_SUFFIX.sub("", text) if text else None))
+        for label, text in pairs
+    ]

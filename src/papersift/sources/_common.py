@@ -30,8 +30,9 @@ def convert(where: str, build: Callable[..., Paper], *args: Any) -> Paper | Reco
         return RecordError(where, f"malformed record ({type(exc).__name__}: {exc})")
 
 
-def iter_json_lines(location: str, suffixes: tuple[str, ...] = JSON_SUFFIXES
-                    ) -> Iterator[tuple[str, Path, dict[str, Any]] | RecordError]:
+def iter_json_lines(
+    location: str, suffixes: tuple[str, ...] = JSON_SUFFIXES
+) -> Iterator[tuple[str, Path, dict[str, Any]] | RecordError]:
     """Yield `(where, file, object)` for each JSON-object line of the file(s); bad lines are RecordErrors."""
     for path in input_files(location, suffixes):
         prefix = f"{path}:"  # formatting the Path for every line was 2% of a 60k ingest

@@ -63,8 +63,10 @@ def _texts(elem: ET.Element, name: str) -> list[str]:
 
 
 def _from_arxiv(meta: ET.Element, oai_id: str | None) -> Paper:
-    authors = [person(_text(a, "keyname"), _text(a, "forenames"), _text(a, "suffix"))
-               for a in _children(_child(meta, "authors"), "author")]
+    authors = [
+        person(_text(a, "keyname"), _text(a, "forenames"), _text(a, "suffix"))
+        for a in _children(_child(meta, "authors"), "author")
+    ]
     created = parse_date(_text(meta, "created"))
     return make_paper(
         source=SOURCE,
@@ -141,8 +143,9 @@ def _record(elem: ET.Element, where: str) -> Paper | RecordError | None:
     return convert(where, build, metadata[0], _text(header, "identifier"))
 
 
-def iter_page(stream: BinaryIO, label: str, count: int = 0, require_oai: bool = False
-              ) -> Generator[Paper | RecordError, None, tuple[str | None, int]]:
+def iter_page(
+    stream: BinaryIO, label: str, count: int = 0, require_oai: bool = False
+) -> Generator[Paper | RecordError, None, tuple[str | None, int]]:
     """Yield the records of one response/dump; return `(resumptionToken or None, records seen)`.
 
     `count` continues record numbering across pages (`<label> record N`). Raises OaiError for an

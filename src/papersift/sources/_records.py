@@ -65,8 +65,7 @@ def parse_map(option: str | None) -> dict[str, str]:
             continue
         target, sep, name = (p.strip() for p in pair.partition(":"))
         if not sep or not name or target not in FIELDS:
-            raise SourceError(f"bad map entry {pair!r}: expected TARGET:FIELD with TARGET one of "
-                              f"{', '.join(FIELDS)}")
+            raise SourceError(f"bad map entry {pair!r}: expected TARGET:FIELD with TARGET one of {', '.join(FIELDS)}")
         mapping[target] = name
     return mapping
 
@@ -87,8 +86,7 @@ def _popularity(record: Mapping[str, Any], announced: date | None) -> list[Popul
     if all(v is None for v in counts.values()):
         return []
     observed = parse_date(record.get("captured_date")) or announced
-    return [Popularity(POPULARITY_SOURCE, observed, counts["upvotes"], counts["num_comments"],
-                       counts["github_stars"])]
+    return [Popularity(POPULARITY_SOURCE, observed, counts["upvotes"], counts["num_comments"], counts["github_stars"])]
 
 
 def field_names(mapping: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
@@ -111,8 +109,13 @@ def _values(record: Mapping[str, Any], names: Mapping[str, tuple[str, ...]]) -> 
     return found
 
 
-def to_paper(record: Mapping[str, Any], source: str, collection: str, names: Mapping[str, tuple[str, ...]],
-             derive_title: bool = False) -> Paper:
+def to_paper(
+    record: Mapping[str, Any],
+    source: str,
+    collection: str,
+    names: Mapping[str, tuple[str, ...]],
+    derive_title: bool = False,
+) -> Paper:
     """One flat record -> Paper (see the module docstring for ids and untitled records); `names` from
     `field_names`."""
     get = _values(record, names).get
@@ -152,9 +155,13 @@ def to_paper(record: Mapping[str, Any], source: str, collection: str, names: Map
     return dataclasses.replace(paper, **changes) if changes else paper
 
 
-def iter_json_records(location: str, source: str, options: Mapping[str, str],
-                      special: Callable[[dict[str, Any]], Paper | None] | None = None,
-                      derive_title: bool = False) -> Iterator[Item]:
+def iter_json_records(
+    location: str,
+    source: str,
+    options: Mapping[str, str],
+    special: Callable[[dict[str, Any]], Paper | None] | None = None,
+    derive_title: bool = False,
+) -> Iterator[Item]:
     """Papers from JSON lines of flat records; `special` may claim a line first (papersift exports)."""
     names = field_names(parse_map(options.get("map")))
     folder: tuple[Path, str] | None = None
@@ -168,7 +175,13 @@ def iter_json_records(location: str, source: str, options: Mapping[str, str],
         yield convert(where, _build, record, special, source, folder[1], names, derive_title)
 
 
-def _build(record: dict[str, Any], special: Callable[[dict[str, Any]], Paper | None] | None, source: str,
-           collection: str, names: Mapping[str, tuple[str, ...]], derive_title: bool) -> Paper:
+def _build(
+    record: dict[str, Any],
+    special: Callable[[dict[str, Any]], Paper | None] | None,
+    source: str,
+    collection: str,
+    names: Mapping[str, tuple[str, ...]],
+    derive_title: bool,
+) -> Paper:
     paper = special(record) if special else None
     return paper if paper is not None else to_paper(record, source, collection, names, derive_title)

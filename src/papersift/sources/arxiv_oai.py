@@ -78,8 +78,7 @@ def _snippet(response: httpx.Response) -> str:
     return " ".join(_TAG.sub(" ", response.text[:500]).split())[:200]
 
 
-def _fetch(client: httpx.Client, url: str, query: dict[str, str], sleep: Callable[[float], None]
-           ) -> httpx.Response:
+def _fetch(client: httpx.Client, url: str, query: dict[str, str], sleep: Callable[[float], None]) -> httpx.Response:
     retries = 0
     while True:
         try:
@@ -123,7 +122,8 @@ def _harvest(url: str, ctx: SourceContext) -> Iterator[Item]:
                 raise SourceError(
                     f"{response.url} returned HTTP {response.status_code} "
                     f"({response.headers.get('content-type', 'no content type')}) but not OAI-PMH XML "
-                    f"({exc}): {_snippet(response)}") from exc
+                    f"({exc}): {_snippet(response)}"
+                ) from exc
             except OaiError as exc:
                 if exc.code == "badResumptionToken" and resumed:
                     yield RecordError(url, "stored resumption token rejected; restarting the harvest")

@@ -38,8 +38,9 @@ logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 _TEXT_MACRO = re.compile(r"\\(?:emph|textit|textbf|textrm|textsf|textsc|texttt|textup|mbox|text)\s*(?=\{)")
 _BRACE = re.compile(r"(?<!\\)[{}]")
 _ESCAPED = re.compile(r"\\([&%_#$])")
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 
 
 def detex(text: str | None) -> str:
@@ -136,8 +137,10 @@ def _papers(location: str) -> Iterator[Item]:
             strings = library.strings
             for failed in library.failed_blocks:
                 reason = getattr(failed.error, "abort_reason", None) or str(failed.error)
-                yield RecordError(f"{path}:{start + (failed.start_line or 0)}",
-                                  f"broken BibTeX block: {reason or type(failed.error).__name__}")
+                yield RecordError(
+                    f"{path}:{start + (failed.start_line or 0)}",
+                    f"broken BibTeX block: {reason or type(failed.error).__name__}",
+                )
             for entry in library.entries:
                 yield convert(f"{path}:{start + entry.start_line}", to_paper, entry)
 

@@ -61,9 +61,15 @@ def to_paper(raw: Any, captured: date | None) -> Paper:
         submitted=parse_date(paper.get("publishedAt")),
         announced=featured,
         links=links,
-        popularity=[Popularity(SOURCE, captured or featured, upvotes=count(paper.get("upvotes")),
-                               comments=count(entry.get("numComments")),
-                               github_stars=count(paper.get("githubStars")))],
+        popularity=[
+            Popularity(
+                SOURCE,
+                captured or featured,
+                upvotes=count(paper.get("upvotes")),
+                comments=count(entry.get("numComments")),
+                github_stars=count(paper.get("githubStars")),
+            )
+        ],
     )
 
 

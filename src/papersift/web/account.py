@@ -63,9 +63,7 @@ def signup(
             raise UserError("password_mismatch", "the two passwords differ")
         user = web.community.accounts.create_user(email, password)
     except UserError as exc:
-        return render(
-            web, request, "account/signup.html", 400, next=safe_next(next), email=email, error=str(exc)
-        )
+        return render(web, request, "account/signup.html", 400, next=safe_next(next), email=email, error=str(exc))
     return _signed_in(web, request, user, next)
 
 
@@ -85,9 +83,7 @@ def signin(
     try:
         user = web.community.accounts.authenticate(email, password, client_address(request))
     except RateLimited as exc:
-        response = render(
-            web, request, "account/signin.html", 429, next=safe_next(next), email=email, error=str(exc)
-        )
+        response = render(web, request, "account/signin.html", 429, next=safe_next(next), email=email, error=str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     if user is None:
@@ -112,9 +108,7 @@ def signout(request: Request, web: WebDep) -> Response:
     return response
 
 
-def _account_page(
-    web: Web, request: Request, user: User, status: int = 200, **values: object
-) -> HTMLResponse:
+def _account_page(web: Web, request: Request, user: User, status: int = 200, **values: object) -> HTMLResponse:
     values = {"message": None, "error": None, "new_token": None, **values}
     return render(
         web,
@@ -143,9 +137,7 @@ def change_password(
     try:
         if new != new2:
             raise UserError("password_mismatch", "the two new passwords differ")
-        web.community.accounts.change_password(
-            user, current, new, keep_session=request.cookies.get(SESSION_COOKIE)
-        )
+        web.community.accounts.change_password(user, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
     except UserError as exc:
         return _account_page(web, request, user, 400, error=str(exc))
     return _account_page(web, request, user, message="Password changed; your other sessions were signed out.")

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papersift.community import UserError
+from papersift.urls import paper_url
 from papersift.web.account import safe_next
 from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
-from papersift.web.templating import paper_url
 from papersift.web.views import get_paper
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)

@@ -11,8 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from papersift.community.feeds import Feed
-from papersift.search.types import Mode, QueryError, Sort
+from papersift.community.listings import Feed
+from papersift.query.types import QueryError
+from papersift.search.types import Mode, Sort
 from papersift.web.deps import MaybeUser, Problem, SignedIn, Web, WebDep
 from papersift.web.schemas import (
     ERRORS,
@@ -74,9 +75,7 @@ def daily(
         pages=feed.pages,
         day_counts={d.isoformat(): n for d, n in feed.day_counts or []},
         results=[
-            RankedOut(
-                paper=paper_out(r.paper, r.local, r.paper.id in view.voted if user else None), score=r.score
-            )
+            RankedOut(paper=paper_out(r.paper, r.local, r.paper.id in view.voted if user else None), score=r.score)
             for r in feed.items
         ],
     )
@@ -103,8 +102,6 @@ def search(
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> SearchOut:
     """Search with the query language; results, total, page info, facets and notices."""
-    if not web.has_search:
-        raise Problem(503, "search_unavailable", "this build has no search service")
     filters = make_filters(category, author, parse_day(date_from, "from"), parse_day(date_to, "to"))
     try:
         result = web.ctx.search.search(q, mode, sort, page, per_page, filters)
@@ -129,8 +126,6 @@ def search(
                 paper=paper_out(h.paper, counts.get(h.paper.id, 0), h.paper.id in voted if user else None),
                 score=h.score,
                 snippet=h.snippet,
-                lexical_rank=h.lexical_rank,
-                dense_rank=h.dense_rank,
             )
             for h in result.hits
         ],
@@ -141,8 +136,6 @@ def search(
 def similar(web: WebDep, paper_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10) -> SimilarList:
     """Papers similar to this one, each with the reason (similarity and shared key terms)."""
     paper = get_paper(web, paper_id)
-    if not web.has_search:
-        raise Problem(503, "search_unavailable", "this build has no search service")
     try:
         hits = web.ctx.search.similar(paper.id, limit)
     except KeyError:
@@ -163,9 +156,7 @@ def similar(web: WebDep, paper_id: str, limit: Annotated[int, Query(ge=1, le=50)
 
 
 def _vote_out(web: Web, paper_id: str, voted: bool) -> VoteOut:
-    return VoteOut(
-        paper_id=paper_id, upvotes=web.community.votes.counts([paper_id]).get(paper_id, 0), voted=voted
-    )
+    return VoteOut(paper_id=paper_id, upvotes=web.community.votes.counts([paper_id]).get(paper_id, 0), voted=voted)
 
 
 @router.post("/papers/{paper_id:path}/vote", response_model=VoteOut)

@@ -28,15 +28,25 @@ from papersift.web import (
     api_collections,
     collection_pages,
     digest_pages,
-    feed_routes,
     pages,
     search_pages,
+    syndication_routes,
 )
 from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
 from papersift.web.templating import make_templates
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (api, api_collections, account, collection_pages, actions, search_pages, feed_routes, digest_pages, pages)
+ROUTERS = (
+    api,
+    api_collections,
+    account,
+    collection_pages,
+    actions,
+    search_pages,
+    syndication_routes,
+    digest_pages,
+    pages,
+)
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'"
@@ -75,9 +85,7 @@ class HeadersMiddleware:
                 nonce = scope.get("state", {}).get("csrf_new_nonce")
                 if nonce:
                     secure = "; Secure" if scope.get("scheme") == "https" else ""
-                    headers.append(
-                        "set-cookie", f"{CSRF_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax{secure}"
-                    )
+                    headers.append("set-cookie", f"{CSRF_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax{secure}")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -85,9 +93,7 @@ class HeadersMiddleware:
 
 def _problem_response(request: Request, exc: Problem) -> Response:
     if is_api(request):
-        return JSONResponse(
-            {"error": {"code": exc.code, "message": exc.message}}, exc.status, headers=exc.headers
-        )
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, exc.status, headers=exc.headers)
     if isinstance(exc, SignInRequired) and request.method == "GET":
         return RedirectResponse(f"/account/signin?next={request.url.path}", 303)
     return render(request.app.state.web, request, "error.html", exc.status, problem=exc)
@@ -97,11 +103,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
-        got = (
-            f" (got {str(err['input'])[:40]!r})"
-            if "input" in err and not isinstance(err["input"], dict)
-            else ""
-        )
+        got = f" (got {str(err['input'])[:40]!r})" if "input" in err and not isinstance(err["input"], dict) else ""
         parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}{got}")
     return "; ".join(parts) or "invalid request"
 
@@ -121,9 +123,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = {404: "there is nothing at this address"}.get(exc.status_code, str(exc.detail))
         return _problem_response(
             request,
-            Problem(
-                exc.status_code, codes.get(exc.status_code, "http_error"), message, dict(exc.headers or {})
-            ),
+            Problem(exc.status_code, codes.get(exc.status_code, "http_error"), message, dict(exc.headers or {})),
         )
 
 

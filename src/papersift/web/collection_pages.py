@@ -81,9 +81,7 @@ def edit(
 ) -> Response:
     collection = owned_collection(web, user, collection_id)
     try:
-        web.community.collections.update(
-            user, collection.id, name=name, description=description, public=public
-        )
+        web.community.collections.update(user, collection.id, name=name, description=description, public=public)
     except UserError as exc:
         return render(
             web,

@@ -52,11 +52,6 @@ class Web:
     community: Community
     templates: Jinja2Templates
 
-    @property
-    def has_search(self) -> bool:
-        """Whether this build wires a search service (checked on the class: opening it is lazy)."""
-        return hasattr(type(self.ctx), "search")
-
 
 def get_web(request: Request) -> Web:
     return request.app.state.web
@@ -154,6 +149,4 @@ def template_context(request: Request, **values: Any) -> dict[str, Any]:
 
 def render(web: Web, request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     """A full page (or htmx fragment) rendered with the shared template context."""
-    return web.templates.TemplateResponse(
-        request, template, template_context(request, **values), status_code=status
-    )
+    return web.templates.TemplateResponse(request, template, template_context(request, **values), status_code=status)

@@ -169,7 +169,7 @@ def recommendations(
     chosen = owned_collection(web, user, collection) if collection else None
     delivery = _delivery(web)
     result = delivery.recommender.recommend(user, collection_ids=[chosen.id] if chosen else None, limit=20)
-    hidden = web.ctx.catalog.get_many(delivery.store.not_interested_ids(user)[:20])
+    hidden = web.ctx.catalog.get_many(delivery.feedback.not_interested_ids(user)[:20])
     return render(
         web,
         request,
@@ -190,11 +190,11 @@ def feedback(
     next: Annotated[str, Form()] = "/recommendations",
 ) -> Response:
     """ "Not interested" (or its undo): the paper is never recommended again and its neighbours drop."""
-    store = _delivery(web).store
+    marks = _delivery(web).feedback
     if action == "undo":
-        store.undo_not_interested(user, paper_id)
+        marks.undo_not_interested(user, paper_id)
     else:
-        store.not_interested(user, get_paper(web, paper_id).id)
+        marks.not_interested(user, get_paper(web, paper_id).id)
     return RedirectResponse(safe_next(next), 303)
 
 

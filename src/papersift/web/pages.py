@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from papersift.urls import paper_url
 from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
-from papersift.web.templating import paper_url
 from papersift.web.views import Page, SortParam, get_paper, listing_voted, load_feed, period_links
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
@@ -30,9 +30,7 @@ def home(
     """Daily feed; `?date=`, `?week=` or `?month=` pick the period, latest day with papers by default."""
     view = load_feed(web, user, day, week, month, sort, page, PER_PAGE)
     anchor = view.feed.period.start if view.feed and view.feed.period else None
-    return render(
-        web, request, "home.html", view=view, sort=sort, switcher=period_links(anchor) if anchor else {}
-    )
+    return render(web, request, "home.html", view=view, sort=sort, switcher=period_links(anchor) if anchor else {})
 
 
 @router.get("/papers/{paper_id:path}/similar", response_class=HTMLResponse)
@@ -40,13 +38,10 @@ def similar(request: Request, web: WebDep, paper_id: str) -> HTMLResponse:
     """Similar papers with the reason; a fragment for htmx, a full page otherwise."""
     paper = get_paper(web, paper_id)
     hits, note = [], None
-    if not web.has_search:
-        note = "Similar papers need the search service, which this build does not include."
-    else:
-        try:
-            hits = web.ctx.search.similar(paper.id, limit=8)
-        except KeyError:
-            note = "This paper is not in the search index yet (run `papersift index`)."
+    try:
+        hits = web.ctx.search.similar(paper.id, limit=8)
+    except KeyError:
+        note = "This paper is not in the search index yet (run `papersift index`)."
     template = "partials/similar.html" if request.headers.get("hx-request") else "similar.html"
     return render(web, request, template, paper=paper, hits=hits, note=note)
 
@@ -74,11 +69,11 @@ def paper_page(request: Request, web: WebDep, user: MaybeUser, paper_id: str) ->
 def author_page(
     request: Request, web: WebDep, user: MaybeUser, name: str, sort: SortParam = "newest", page: Page = 1
 ) -> HTMLResponse:
-    feeds = web.community.feeds
-    display = feeds.author_name(name)
+    listings = web.community.listings
+    display = listings.author_name(name)
     if display is None:
         raise Problem(404, "author_not_found", f"no papers by an author named {name[:100]!r}")
-    listing = feeds.by_author(name, sort, page, PER_PAGE, date.today())
+    listing = listings.by_author(name, sort, page, PER_PAGE, date.today())
     return render(
         web,
         request,
@@ -95,7 +90,7 @@ def author_page(
 def category_page(
     request: Request, web: WebDep, user: MaybeUser, category: str, sort: SortParam = "newest", page: Page = 1
 ) -> HTMLResponse:
-    listing = web.community.feeds.by_category(category, sort, page, PER_PAGE, date.today())
+    listing = web.community.listings.by_category(category, sort, page, PER_PAGE, date.today())
     if listing.total == 0:
         raise Problem(404, "category_not_found", f"no papers in category {category[:40]!r}")
     return render(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from papersift.community import Collection
 from papersift.community.trending import external_upvotes
 from papersift.paper import Paper
-from papersift.web.templating import paper_url
+from papersift.urls import paper_url
 
 
 class ErrorBody(BaseModel):
@@ -46,9 +46,7 @@ class PaperOut(BaseModel):
     license: str | None
     links: dict[str, str]
     upvotes: int = Field(description="votes cast on this instance")
-    external_upvotes: int = Field(
-        description="largest imported count, e.g. Hugging Face daily-papers upvotes"
-    )
+    external_upvotes: int = Field(description="largest imported count, e.g. Hugging Face daily-papers upvotes")
     voted: bool | None = Field(None, description="whether the authenticated caller upvoted it")
     url: str
 
@@ -97,8 +95,6 @@ class HitOut(BaseModel):
     paper: PaperOut
     score: float
     snippet: str = Field(description="HTML: escaped text with matches in <mark>")
-    lexical_rank: int | None
-    dense_rank: int | None
 
 
 class SearchOut(Paging):

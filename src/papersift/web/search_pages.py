@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from papersift.search.types import MODES, SORTS, Filters, Mode, QueryError, Sort
+from papersift.query.types import Filters, QueryError
+from papersift.search.types import MODES, SORTS, Mode, Sort
 from papersift.web.deps import MaybeUser, WebDep, current_user, render
 from papersift.web.views import make_filters, parse_day
 
@@ -58,16 +59,10 @@ def search_page(
     }
     if not (q.strip() or filters != Filters()):
         return render(web, request, "search.html", **state)
-    if not web.has_search:
-        return render(
-            web, request, "search.html", 503, **{**state, "error": "Search is not available in this build."}
-        )
     try:
         result = web.ctx.search.search(q, mode, sort, page, PER_PAGE, filters)
     except QueryError as exc:
-        return render(
-            web, request, "search.html", 400, **{**state, "error": str(exc), "position": exc.position}
-        )
+        return render(web, request, "search.html", 400, **{**state, "error": str(exc), "position": exc.position})
     ids = [h.paper.id for h in result.hits]
     votes = web.community.votes
     found = {"result": result, "voted": votes.voted(user, ids), "counts": votes.counts(ids)}

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi.templating import Jinja2Templates
@@ -19,35 +18,19 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papersift.community.trending import external_upvotes
+from papersift.deliver.render import MAIL_TEMPLATES
+from papersift.paper import nice_date
+from papersift.urls import author_url, category_url, paper_url
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 _MATH = re.compile(r"\$[^$]{1,300}\$")
 
 
-def paper_url(paper_id: str) -> str:
-    """`/papers/<id>`; old-style arXiv ids keep their '/', anything odd is percent-encoded."""
-    return "/papers/" + quote(paper_id, safe="/:.")
-
-
-def author_url(name: str) -> str:
-    return "/authors/" + quote(name, safe="")
-
-
-def category_url(category: str) -> str:
-    return "/categories/" + quote(category, safe="")
-
-
 def tex(text: str) -> Markup:
     """Escape, then set inline `$...$` math apart so TeX stays readable as TeX."""
     escaped = str(escape(text))
     return Markup(_MATH.sub(lambda m: f'<span class="tex">{m.group(0)}</span>', escaped))
-
-
-def nice_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%-d %b %Y")
 
 
 def with_query(request: Request, **changes: object) -> str:
@@ -79,7 +62,7 @@ def _asset_versions() -> dict[str, str]:
 
 def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([TEMPLATES, MAIL_TEMPLATES]),  # the digest preview shows the mail's sections
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

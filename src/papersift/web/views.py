@@ -14,9 +14,9 @@ from fastapi.responses import Response
 
 from papersift.community import Collection, User
 from papersift.community.export import to_bibtex, to_jsonl
-from papersift.community.feeds import Feed, FeedSort, Listing, Period, parse_period
+from papersift.community.listings import Feed, FeedSort, Listing, Period, parse_period
 from papersift.paper import Paper
-from papersift.search.types import Filters
+from papersift.query.types import Filters
 from papersift.web.deps import Problem, Web
 
 MAX_ID = 200
@@ -50,13 +50,13 @@ def load_feed(
         period = parse_period(day, week, month)
     except ValueError as exc:
         raise Problem(422, "invalid_period", str(exc)) from None
-    feeds = web.community.feeds
+    listings = web.community.listings
     if period is None:
-        latest = feeds.latest_day()
+        latest = listings.latest_day()
         if latest is None:
             return FeedView(None, set())
         period = Period.containing("day", latest)
-    feed = feeds.feed(period, sort, page, per_page, date.today())
+    feed = listings.feed(period, sort, page, per_page, date.today())
     return FeedView(feed, web.community.votes.voted(user, (r.paper.id for r in feed.items)))
 
 
@@ -133,6 +133,4 @@ def parse_day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise Problem(
-            422, "invalid_date", f"{name} must be a date like 2024-05-27, got {value[:40]!r}"
-        ) from None
+        raise Problem(422, "invalid_date", f"{name} must be a date like 2024-05-27, got {value[:40]!r}") from None

@@ -75,8 +75,7 @@ def upgrade() -> None:
     op.create_index("ix_collections_user_id", "collections", ["user_id"])
     op.create_table(
         "collection_items",
-        sa.Column("collection_id", sa.Integer, _fk("collections.id"),
-                  primary_key=True),
+        sa.Column("collection_id", sa.Integer, _fk("collections.id"), primary_key=True),
         sa.Column("paper_id", sa.String(64), _fk("papers.id"), primary_key=True),
         sa.Column("added_at", sa.DateTime, nullable=False),
     )
@@ -85,6 +84,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_papers_feed_day", "papers")
-    for name in ("collection_items", "collections", "votes", "login_failures", "api_tokens", "user_sessions",
-                 "users"):
+    for name in ("collection_items", "collections", "votes", "login_failures", "api_tokens", "user_sessions", "users"):
         op.drop_table(name)

@@ -1,0 +1,435 @@
+"""The lexical index: BM25 over tantivy, fielded, persistent under one directory.
+
+Why tantivy: measured on this machine it builds 1M abstracts in ~33 s and answers OR queries in
+~2 ms (SQLite FTS5: ~230 ms); its commits are atomic (a crash before `commit()` leaves the previous
+commit served) and its segments live on disk, so the web process and the indexer share the files.
+
+Fields: `id` (raw), `title`/`abstract` (tantivy's `en_stem`: simple tokenizer, lower-case, English
+Snowball stemmer), `authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf"
+matches "Scholkopf"; values do not phrase-match across authors), `cat` (lower-cased, exact) and
+`cat_facet` (as spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and
+`year`. Query text is analysed by `analysis.analyze()`, identical to the index analysers.
+
+Bare words search title (boosted), abstract and authors, summed; a word that analyses to several
+tokens ("state-of-the-art", "3:1") becomes a phrase. Filters (see `papersift.query.syntax`) are
+compiled with exact boolean logic into zero-scoring clauses, so they never change BM25 scores.
+One writer per directory (tantivy's lock): readers never take it; writers take it on first write.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import tantivy
+from tantivy import Occur, Query
+
+from papersift.index.analysis import NAME, STEM, SURFACE_WORDS, analyze, utf8
+from papersift.index.payload import meta_of
+from papersift.index.protocols import KeyTerm
+from papersift.paper import Paper
+from papersift.query import normalize
+from papersift.query import syntax as q
+
+NAME_TOKENIZER = "papersift_name"
+TEXT_FIELDS = ("title", "abstract", "authors")
+_AUTHOR_GAP = 10  # extra positions between two authors' names
+TITLE_BOOST = 1.0  # measured: 2.0 cost 0.047 nDCG@10 on SciFact, 0.009 on NFCorpus (docs/DECISIONS.md D8)
+_SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
+
+
+class IndexCorrupt(RuntimeError):
+    """The directory holds an index tantivy cannot open (or one of an older schema): rebuild it."""
+
+
+class IndexLocked(RuntimeError):
+    """Another writer (this or another process) holds the index's write lock."""
+
+
+_OCCUR = {"must": Occur.Must, "should": Occur.Should, "must_not": Occur.MustNot}
+
+
+def _build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
+    sb.add_text_field("abstract", stored=True, tokenizer_name="en_stem")
+    sb.add_text_field("authors", stored=True, tokenizer_name=NAME_TOKENIZER)
+    sb.add_text_field("cat", tokenizer_name="raw")
+    sb.add_text_field("cat_facet", tokenizer_name="raw", fast=True)
+    sb.add_integer_field("day", indexed=True, fast=True)
+    sb.add_integer_field("year", indexed=True, fast=True)
+    return sb.build()
+
+
+SCHEMA = _build_schema()
+
+
+def _document(p: Paper) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("id", p.id)
+    doc.add_text("title", utf8(p.title or ""))
+    doc.add_text("abstract", utf8(p.abstract or ""))
+    for author in p.authors:  # pre-tokenised to widen the gap between authors (phrase slop 1)
+        pre = NAME.pre_tokenize(utf8(author))
+        shifted = [
+            tantivy.Token(t.text, t.position + _AUTHOR_GAP, t.char_offset_from, t.char_offset_to) for t in pre.tokens
+        ]
+        doc.add_pre_tokenized_text("authors", tantivy.PreTokenizedString(pre.text, shifted))
+    day, cats = meta_of(p)  # the same date and categories the vector index filters on
+    for cat in cats:
+        doc.add_text("cat", utf8(cat).lower())
+        doc.add_text("cat_facet", utf8(cat))
+    if day:
+        doc.add_integer("day", day)
+        doc.add_integer("year", date.fromordinal(day).year)
+    return doc
+
+
+class TantivyIndex:
+    """A tantivy index of Papers. Use `open`; writes become visible (and durable) on `commit`."""
+
+    def __init__(self, index: tantivy.Index, path: Path, heap_size: int, threads: int):
+        self._index, self.path, self._heap, self._threads = index, path, heap_size, threads
+        self._writer: tantivy.IndexWriter | None = None
+        index.register_tokenizer(NAME_TOKENIZER, NAME)
+
+    @classmethod
+    def open(cls, path: Path, create: bool = True, *, heap_size: int = 64_000_000, threads: int = 1) -> TantivyIndex:
+        """Open (or create) the index at `path`; IndexCorrupt if files exist but cannot be used."""
+        path = Path(path)
+        if (path / "meta.json").exists():
+            try:
+                index = tantivy.Index.open(str(path))
+                index.searcher()  # opens every segment
+            except BaseException as exc:  # tantivy panics surface as pyo3 PanicException(BaseException)
+                if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                    raise
+                raise IndexCorrupt(f"lexical index at {path} cannot be opened ({exc}); rebuild it") from exc
+            if index.schema != SCHEMA:
+                raise IndexCorrupt(f"lexical index at {path} has a different schema; rebuild it")
+        elif path.is_dir() and any(f.name == ".managed.json" or f.suffix in _SEGMENT_SUFFIXES for f in path.iterdir()):
+            raise IndexCorrupt(f"lexical index at {path} has segment files but no meta.json; rebuild it")
+        elif create:
+            path.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(SCHEMA, path=str(path))
+        else:
+            raise FileNotFoundError(f"no lexical index at {path}")
+        return cls(index, path, heap_size, threads)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _w(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(self._heap, self._threads)
+            except ValueError as exc:
+                if "LockBusy" in str(exc):
+                    raise IndexLocked(f"lexical index at {self.path} has another writer") from exc
+                raise
+        return self._writer
+
+    def upsert(self, papers: Iterable[Paper]) -> int:
+        """Replace-or-add each paper (delete by id, then add); idempotent. Returns the count."""
+        writer, n = self._w(), 0
+        for paper in papers:
+            writer.delete_documents_by_term("id", paper.id)
+            writer.add_document(_document(paper))
+            n += 1
+        return n
+
+    def delete(self, ids: Iterable[str]) -> None:
+        writer = self._w()
+        for pid in ids:
+            writer.delete_documents_by_term("id", pid)
+
+    def commit(self) -> None:
+        """Atomically publish every write since the last commit, and make it visible here."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._index.reload()
+
+    def close(self) -> None:
+        """Discard uncommitted writes and release the write lock."""
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer = None
+
+    def reload(self) -> None:
+        """See commits made by another process now (they also appear on their own after a moment)."""
+        self._index.reload()
+
+    # --- compiling queries ---------------------------------------------------------------------
+
+    def _fields(self, node: q.Term | q.Phrase, boost: float) -> list[Query]:
+        """One term/phrase query per field the word is searched in (their scores add up)."""
+        parts = []
+        for name in (node.field,) if node.field else TEXT_FIELDS:
+            tokens = analyze(node.text, name)
+            if not tokens:
+                continue
+            sub = (
+                Query.term_query(SCHEMA, name, tokens[0])
+                if len(tokens) == 1
+                else Query.phrase_query(SCHEMA, name, tokens)
+            )
+            parts.append(Query.boost_query(sub, boost) if name == "title" and boost != 1.0 else sub)
+        return parts
+
+    def _leaf(self, node: q.Term | q.Phrase, boost: float) -> Query | None:
+        parts = self._fields(node, boost)
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        return Query.boolean_query([(Occur.Should, p) for p in parts])
+
+    def _text(self, node: q.Node, boost: float) -> Query | None:
+        """Scored part: required/optional/excluded as `query.normalize.clauses` decides.
+
+        An optional word's per-field queries join the group's clause list directly instead of
+        a nested union: the same matches and the same score sums, but tantivy then walks one
+        flat disjunction, half the time at 1M papers (docs/DECISIONS.md D18)."""
+        if isinstance(node, (q.Term, q.Phrase)):
+            return self._leaf(node, boost)
+        if isinstance(node, q.Required):
+            return self._text(node.item, boost)
+        clauses = []
+        for occurrence, child in normalize.clauses(node):
+            if occurrence == "should" and isinstance(child, (q.Term, q.Phrase)):
+                clauses += [(Occur.Should, part) for part in self._fields(child, boost)]
+                continue
+            sub = self._text(child, boost)
+            if sub is not None:
+                clauses.append((_OCCUR[occurrence], sub))
+        if not clauses:
+            return None
+        if all(occur == Occur.MustNot for occur, _ in clauses):
+            clauses.append((Occur.Must, Query.all_query()))
+        return Query.boolean_query(clauses)
+
+    def _filter(self, node: q.Node) -> Query:
+        """Exact boolean logic (Or is a real OR, Not a real complement); scores are irrelevant."""
+        if isinstance(node, q.CategoryFilter):
+            value = node.value.lower()
+            if node.prefix:
+                return Query.regex_query(SCHEMA, "cat", value.replace(".", "\\.") + ".*")
+            return Query.term_query(SCHEMA, "cat", value)
+        if isinstance(node, q.DateRange):
+            return Query.range_query(
+                SCHEMA,
+                "day",
+                tantivy.FieldType.Integer,
+                node.start.toordinal() if node.start else None,
+                node.end.toordinal() if node.end else None,
+            )
+        if isinstance(node, q.AuthorFilter):
+            tokens = analyze(node.name, "authors")
+            if len(tokens) < 2:  # slop 1 lets "Geoffrey Hinton" match "Geoffrey E. Hinton"
+                return Query.term_query(SCHEMA, "authors", tokens[0]) if tokens else Query.empty_query()
+            return Query.phrase_query(SCHEMA, "authors", tokens, slop=1)
+        if isinstance(node, q.IdFilter):
+            return Query.term_query(SCHEMA, "id", node.id)
+        if isinstance(node, (q.Term, q.Phrase)):
+            return self._leaf(node, 1.0) or Query.empty_query()
+        if isinstance(node, q.Required):
+            return self._filter(node.item)
+        if isinstance(node, q.Or):
+            return Query.boolean_query([(Occur.Should, self._filter(c)) for c in node.items])
+        items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
+        clauses = [
+            (Occur.MustNot, self._filter(c.item)) if isinstance(c, q.Not) else (Occur.Must, self._filter(c))
+            for c in items
+        ]
+        return Query.boolean_query([(Occur.Must, Query.all_query()), *clauses])
+
+    def _query(self, parsed: q.ParsedQuery, boost: float = 2.0) -> Query:
+        text = self._text(parsed.text, boost) if parsed.text is not None else None
+        filt = self._filter(parsed.filters) if parsed.filters is not None else None
+        if filt is None:
+            return text or (Query.all_query() if parsed.is_empty else Query.empty_query())
+        filt = Query.const_score_query(filt, 0.0)
+        return filt if text is None else Query.boolean_query([(Occur.Must, text), (Occur.Must, filt)])
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def doc_count(self) -> int:
+        return self._index.searcher().num_docs
+
+    def search(
+        self,
+        parsed: q.ParsedQuery,
+        limit: int = 10,
+        title_boost: float = TITLE_BOOST,
+        *,
+        offset: int = 0,
+        sort: Literal["relevance", "date"] = "relevance",
+    ) -> list[tuple[str, float]]:
+        """(id, BM25 score) best first; an empty ParsedQuery matches everything.
+
+        sort="date": newest first (undated last) and every score is 0.0.
+        """
+        return self._search(parsed, limit, title_boost, offset, sort, count=False)[0]
+
+    def search_counted(
+        self, parsed: q.ParsedQuery, limit: int = 10, *, sort: Literal["relevance", "date"] = "relevance"
+    ) -> tuple[list[tuple[str, float]], int]:
+        """`search` plus how many papers match, from one pass over the postings: a results page
+        needs both, and a separate `count` would walk every match a second time."""
+        return self._search(parsed, limit, TITLE_BOOST, 0, sort, count=True)
+
+    def _search(
+        self,
+        parsed: q.ParsedQuery,
+        limit: int,
+        title_boost: float,
+        offset: int,
+        sort: Literal["relevance", "date"],
+        count: bool,
+    ) -> tuple[list[tuple[str, float]], int]:
+        if limit <= 0 and not count:
+            return [], 0
+        searcher = self._index.searcher()
+        kwargs = {"order_by_field": "day"} if sort == "date" else {}
+        result = searcher.search(
+            self._query(parsed, title_boost), max(limit, 1), count=count, offset=max(offset, 0), **kwargs
+        )
+        hits = [
+            (searcher.doc(addr).get_first("id"), 0.0 if sort == "date" else float(score))
+            for score, addr in result.hits[: max(limit, 0)]
+        ]
+        return hits, (result.count or 0) if count else 0
+
+    def count(self, parsed: q.ParsedQuery) -> int:
+        """How many papers match (text and filters)."""
+        return self._index.searcher().search(self._query(parsed), 1, count=True).count
+
+    def filter_ids(self, filters: q.Node | q.ParsedQuery | None) -> set[str] | None:
+        """Every id matching a filter AST (None when there are no filters). Costs one stored-doc
+        read per match: for candidates you already have (dense hits), `filter_among` is cheaper."""
+        node = filters.filters if isinstance(filters, q.ParsedQuery) else filters
+        if node is None:
+            return None
+        searcher = self._index.searcher()
+        if searcher.num_docs == 0:
+            return set()
+        hits = searcher.search(self._filter(node), searcher.num_docs, count=False).hits
+        return {searcher.doc(addr).get_first("id") for _, addr in hits}
+
+    def filter_among(self, filters: q.Node | q.ParsedQuery | None, ids: Iterable[str]) -> set[str]:
+        """The subset of `ids` that are indexed and match the filters (all indexed ids if none)."""
+        node = filters.filters if isinstance(filters, q.ParsedQuery) else filters
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return set()
+        clauses = [(Occur.Must, Query.term_set_query(SCHEMA, "id", wanted))]
+        if node is not None:
+            clauses.append((Occur.Must, self._filter(node)))
+        searcher = self._index.searcher()
+        hits = searcher.search(Query.boolean_query(clauses), len(wanted), count=False).hits
+        return {searcher.doc(addr).get_first("id") for _, addr in hits}
+
+    def _doc(self, searcher: tantivy.Searcher, pid: str) -> tantivy.Document | None:
+        hits = searcher.search(Query.term_query(SCHEMA, "id", pid), 1, count=False).hits
+        return searcher.doc(hits[0][1]) if hits else None
+
+    def snippet(self, pid: str, parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240) -> str:
+        """HTML-escaped best fragment of `field` with query terms in <mark>; "" if `pid` is unknown."""
+        return self.snippets([pid], parsed, field, max_chars).get(pid, "")
+
+    def snippets(
+        self, ids: Iterable[str], parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240
+    ) -> dict[str, str]:
+        """`snippet` for many ids, sharing one tantivy SnippetGenerator."""
+        searcher = self._index.searcher()
+        text_query = self._text(parsed.text, 1.0) if parsed.text is not None else None
+        gen = None
+        if text_query is not None:
+            gen = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, field)
+            gen.set_max_num_chars(max(max_chars, 1))
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        out = {}
+        found = searcher.search(Query.term_set_query(SCHEMA, "id", wanted), len(wanted), count=False).hits
+        for _, addr in found:  # one lookup for the whole page, not one search per id
+            doc = searcher.doc(addr)
+            text = "; ".join(doc.get_all(field))
+            out[doc.get_first("id")] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
+        return out
+
+    def facets(
+        self, parsed: q.ParsedQuery, field: Literal["categories", "year"] = "categories", limit: int = 20
+    ) -> list[tuple[str, int]]:
+        """(value, count) over all matching papers, commonest first; categories as spelled in data."""
+        column = "cat_facet" if field == "categories" else "year"
+        agg = {"f": {"terms": {"field": column, "size": max(limit, 1)}}}
+        result = self._index.searcher().aggregate(self._query(parsed), agg)
+        return [(str(b["key"]), int(b["doc_count"])) for b in result["f"]["buckets"]][:limit]
+
+    def facets_among(
+        self, ids: Iterable[str], field: Literal["categories", "year"] = "categories", limit: int = 20
+    ) -> list[tuple[str, int]]:
+        """`facets` over the given papers only (e.g. the top results of a huge match set)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        column = "cat_facet" if field == "categories" else "year"
+        agg = {"f": {"terms": {"field": column, "size": max(limit, 1)}}}
+        result = self._index.searcher().aggregate(Query.term_set_query(SCHEMA, "id", wanted), agg)
+        return [(str(b["key"]), int(b["doc_count"])) for b in result["f"]["buckets"]][:limit]
+
+    def key_terms(self, pid: str, k: int = 10) -> list[KeyTerm]:
+        """The paper's top tf-idf terms (title words count double), for explaining similarity."""
+        searcher = self._index.searcher()
+        doc = self._doc(searcher, pid)
+        if doc is None or k <= 0:
+            return []
+        tf: dict[str, float] = defaultdict(float)
+        forms: dict[str, Counter[str]] = defaultdict(Counter)
+        stems: dict[str, str] = {}
+        for name, weight in (("title", 2.0), ("abstract", 1.0)):
+            for word in SURFACE_WORDS.analyze(doc.get_first(name) or ""):
+                if len(word) < 3 or not any(c.isalpha() for c in word):
+                    continue
+                stem = stems.get(word) or stems.setdefault(word, (STEM.analyze(word) or [word])[0])
+                tf[stem] += weight
+                forms[stem][word] += 1
+        n = searcher.num_docs
+        scored = []
+        for stem, count in tf.items():
+            df = max(searcher.doc_freq("title", stem), searcher.doc_freq("abstract", stem), 1)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            scored.append(KeyTerm(stem, forms[stem].most_common(1)[0][0], (1 + math.log(count)) * idf))
+        return sorted(scored, key=lambda t: (-t.weight, t.term))[:k]
+
+    def shared_terms(self, a: str, b: str, k: int = 5) -> list[str]:
+        """Key terms two papers share (surface words of `a`), strongest first."""
+        kb = {t.term: t.weight for t in self.key_terms(b, 30)}
+        both = [(t.weight * kb[t.term], t.word) for t in self.key_terms(a, 30) if t.term in kb]
+        return [word for _, word in sorted(both, key=lambda x: -x[0])[:k]]
+
+
+def _highlight(snip: tantivy.Snippet | None, text: str, max_chars: int) -> str:
+    """Escape first, then add <mark>: tantivy's ranges are byte offsets into the fragment."""
+    ranges = sorted((r.start, r.end) for r in snip.highlighted()) if snip is not None else []
+    if not ranges or snip is None:
+        if len(text) <= max_chars:
+            return html.escape(text)
+        cut = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+        return html.escape(cut) + " …"
+    raw, parts, prev = snip.fragment().encode("utf-8"), [], 0
+    for start, end in ranges:
+        if start < prev:
+            continue
+        parts.append(html.escape(raw[prev:start].decode("utf-8", "replace")))
+        parts.append("<mark>" + html.escape(raw[start:end].decode("utf-8", "replace")) + "</mark>")
+        prev = end
+    parts.append(html.escape(raw[prev:].decode("utf-8", "replace")))
+    span, whole = snip.fragment_range(), text.encode("utf-8")
+    before = "… " if any(c.isalnum() for c in whole[: span.start].decode("utf-8", "replace")) else ""
+    after = " …" if any(c.isalnum() for c in whole[span.end :].decode("utf-8", "replace")) else ""
+    return before + "".join(parts) + after

@@ -1,0 +1,316 @@
+"""The dense vector index: paper ids -> L2-normalised vectors, searched by an HNSW graph.
+
+Why this shape (measured, docs/DECISIONS.md D15; benchmarks/results/scale.md):
+* usearch HNSW (connectivity 16, f16 storage): at 1M papers a single unfiltered top-100 is
+  ~1 ms where an exact matrix product is ~60 ms, recall@10 >= 0.99 on our vectors. Below
+  `exact_below` vectors we still scan exactly (usearch's SIMD f16 scan, ~3 ms at 30k), so small
+  homes keep recall 1.0.
+* f16 halves memory (1M x 384 = 768 MB) for cosines within 1e-3 of float32.
+* A slot-ordered f16 matrix beside the graph answers `get()` and exact scoring of a filter's
+  allowed rows (usearch's `get` costs ~2 us per key; a numpy gather plus numkong's SIMD f16
+  dot products ~0.2 us per row).
+* Filter columns (date, categories; `papersift.index.payload`) beside each vector answer
+  `cat:`/`date:`/`year:` filters as array operations, so a filtered semantic search never
+  materialises the filter through the lexical index.
+* Serving processes memory-map both files (`view`), so the OS shares and pages them; the first
+  write in a process loads them into RAM ("copy on write"), because a viewed usearch index is
+  read-only (removing from one crashes the process).
+
+On disk, under `directory/`:
+    manifest.json       {"generation", "model", "dim", "count"}: which generation is current
+    gen-<n>.usearch     the HNSW graph (+ its own copy of the vectors); keys are slots
+    gen-<n>.npy         slot -> vector (f16)
+    gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
+    gen-<n>.days.npy    slot -> date ordinal (filter column)
+    gen-<n>.cats.npy    category bits, [words, slots] (filter column; vocabulary in the manifest)
+`save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
+removes older generations: a crash at any point leaves the previous generation intact and a
+reader never sees a half-written file. Readers poll `stale()` to pick up a new generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numkong
+import numpy as np
+from usearch.index import Index
+
+from papersift.fsutil import atomic_write_json
+from papersift.index.payload import Meta, Payload
+from papersift.query import syntax as q
+
+EXACT_BELOW = 50_000  # up to this many vectors, scan exactly (recall 1.0 in a few ms)
+CONNECTIVITY = 16
+EXPANSION_ADD = 64  # 128 doubled build time for +0.001 recall@10 (D15)
+EXPANSION_SEARCH = 128
+EXACT_ROWS = 20_000  # a filter allowing at most this many papers is scored exactly (~0.2 us/row)
+
+
+class VectorIndexCorrupt(Exception):
+    """The stored vector files are unreadable or inconsistent; rebuild from the catalog."""
+
+
+def _new_graph(dim: int) -> Index:
+    return Index(
+        ndim=dim,
+        metric="ip",
+        dtype="f16",
+        connectivity=CONNECTIVITY,
+        expansion_add=EXPANSION_ADD,
+        expansion_search=EXPANSION_SEARCH,
+    )
+
+
+class HnswIndex:
+    """Vectors keyed by paper id; `open` it, change it, `save()` it."""
+
+    def __init__(self, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW):
+        self.dir = Path(directory)
+        self.dim = dim
+        self.model = model
+        self.exact_below = exact_below
+        self.generation = 0
+        self._graph = _new_graph(dim)
+        self._buffer = np.zeros((0, dim), dtype=np.float16)  # slot -> vector (+ spare rows); may be a memory map
+        self._ids: list[str] = []  # slot -> paper id, "" once deleted
+        self._slot: dict[str, int] = {}
+        self._payload = Payload()
+        self._viewed = False  # graph and matrix are read-only memory maps
+        self._dirty = False
+
+    # --- files ---------------------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def _file(self, generation: int, suffix: str) -> Path:
+        return self.dir / f"gen-{generation}{suffix}"
+
+    def _read_manifest(self) -> dict[str, object] | None:
+        try:
+            return json.loads(self.manifest_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise VectorIndexCorrupt(f"{self.manifest_path}: unreadable ({exc})") from exc
+
+    @classmethod
+    def open(cls, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW) -> HnswIndex:
+        """Memory-map the current generation (checking model and shape), or start empty."""
+        index = cls(directory, dim, model, exact_below=exact_below)
+        manifest = index._read_manifest()
+        if manifest is None:
+            return index
+        if manifest.get("model") != model or manifest.get("dim") != dim:
+            raise VectorIndexCorrupt(
+                f"{index.manifest_path}: built with model {manifest.get('model')!r} "
+                f"dim {manifest.get('dim')}, expected {model!r} dim {dim}"
+            )
+        generation = int(manifest["generation"])  # type: ignore[arg-type]
+        try:
+            ids = np.load(index._file(generation, ".ids.npy"), allow_pickle=False).tolist()
+            matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
+            graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
+            payload = Payload(
+                np.load(index._file(generation, ".days.npy"), allow_pickle=False),
+                np.load(index._file(generation, ".cats.npy"), allow_pickle=False),
+                list(manifest.get("vocab", [])),
+                np.array([bool(p) for p in ids], dtype=bool),
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise VectorIndexCorrupt(f"{directory}: generation {generation} unreadable ({exc})") from exc
+        live = {pid: slot for slot, pid in enumerate(ids) if pid}
+        if (
+            graph is None
+            or graph.ndim != dim
+            or matrix.shape != (len(ids), dim)
+            or len(graph) != len(live)
+            or payload.size != len(ids)
+        ):
+            raise VectorIndexCorrupt(
+                f"{directory}: generation {generation} is inconsistent "
+                f"({len(ids)} slots, {len(live)} ids, {0 if graph is None else len(graph)} "
+                f"graph nodes, matrix {matrix.shape})"
+            )
+        index.generation, index._ids, index._slot = generation, ids, live
+        index._graph, index._buffer, index._payload, index._viewed = graph, matrix, payload, True
+        return index
+
+    @property
+    def dirty(self) -> bool:
+        """Changes made here that `save()` has not published yet."""
+        return self._dirty
+
+    def stale(self) -> bool:
+        """True when another process saved a newer generation than the one this object holds."""
+        try:
+            manifest = self._read_manifest()
+        except VectorIndexCorrupt:
+            return False  # mid-way or damaged: keep serving what we have
+        return manifest is not None and int(manifest.get("generation", 0)) != self.generation  # type: ignore[arg-type]
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def _matrix(self) -> np.ndarray:
+        return self._buffer[: len(self._ids)]
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, paper_id: str) -> bool:
+        return paper_id in self._slot
+
+    def get(self, paper_id: str) -> np.ndarray | None:
+        slot = self._slot.get(paper_id)
+        return None if slot is None else self._matrix[slot].astype(np.float32)
+
+    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top-k (id, cosine) for a normalised query; `allowed` restricts to those ids exactly."""
+        if not self._slot or k <= 0:
+            return []
+        query = query.astype(np.float32, copy=False)
+        if allowed is not None:
+            return self._score(
+                query, k, np.fromiter((s for p in allowed if (s := self._slot.get(p)) is not None), dtype=np.int64)
+            )
+        return self._graph_search(query, k)
+
+    def search_filtered(self, query: np.ndarray, k: int, filters: q.Node) -> list[tuple[str, float]] | None:
+        """Exact top-k among the papers a filter AST allows, from the filter columns; None when
+        the columns cannot answer this filter (the caller then asks the lexical index)."""
+        mask = self._payload.mask(filters)
+        if mask is None:
+            return None
+        allowed = int(np.count_nonzero(mask))
+        if allowed == 0 or k <= 0:
+            return []
+        query = query.astype(np.float32, copy=False)
+        if allowed <= EXACT_ROWS:
+            return self._score(query, k, np.flatnonzero(mask))
+        # a broad filter: walk the graph's ranking until k allowed papers are found
+        want = k * len(self._slot) // allowed
+        while True:
+            want = min(max(want * 2, k), len(self._slot))
+            matches = self._graph.search(query, want, exact=len(self._slot) <= self.exact_below, threads=1)
+            keep = mask[matches.keys.astype(np.int64)]
+            if keep.sum() >= k or want >= len(self._slot):
+                ids = self._ids
+                return [
+                    (ids[int(key)], 1.0 - float(dist))
+                    for key, dist in zip(matches.keys[keep][:k], matches.distances[keep][:k], strict=True)
+                ]
+
+    def _graph_search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        k = min(k, len(self._slot))
+        matches = self._graph.search(query, k, exact=len(self._slot) <= self.exact_below, threads=1)
+        ids = self._ids
+        return [(ids[int(key)], 1.0 - float(dist)) for key, dist in zip(matches.keys, matches.distances, strict=True)]
+
+    def _score(self, query: np.ndarray, k: int, slots: np.ndarray) -> list[tuple[str, float]]:
+        """Exact cosines of the given slots (numkong's SIMD f16 dot products), best k."""
+        if slots.size == 0:
+            return []
+        slots.sort()  # sequential reads of the memory map
+        rows = np.take(self._matrix, slots, axis=0)
+        scores = np.asarray(numkong.cdist(query.astype(np.float16)[None, :], rows, metric="dot"))[0]
+        k = min(k, scores.shape[0])
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._ids[int(slots[i])], float(scores[i])) for i in top]
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        """Load a memory-mapped generation into RAM before the first change."""
+        if self._viewed:
+            self._graph = Index.restore(str(self._file(self.generation, ".usearch")), view=False)
+            self._buffer = np.array(self._buffer)
+            self._viewed = False
+
+    def _reserve(self, rows: int) -> None:
+        """Grow the slot matrix geometrically, so appending n vectors costs O(n) overall."""
+        if rows > self._buffer.shape[0]:
+            grown = np.empty((max(rows, 2 * self._buffer.shape[0], 1024), self.dim), dtype=np.float16)
+            grown[: len(self._ids)] = self._matrix
+            self._buffer = grown
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, meta: list[Meta] | None = None, threads: int = 0) -> None:
+        """Insert or replace vectors (rows L2-normalised, shape [len(ids), dim]); last row wins.
+
+        `meta` (one `payload.meta_of(paper)` per id) fills the filter columns; without it the
+        papers are searchable but filtered semantic search falls back to the lexical index."""
+        if vectors.shape != (len(ids), self.dim):
+            raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
+        latest = {pid: row for row, pid in enumerate(ids)}
+        if not latest:
+            return
+        self._writable()
+        self.delete(pid for pid in latest if pid in self._slot)  # usearch keys cannot be overwritten
+        start = len(self._ids)
+        rows = np.fromiter(latest.values(), dtype=np.int64)
+        block = vectors[rows].astype(np.float16)
+        self._reserve(start + len(block))
+        self._buffer[start : start + len(block)] = block
+        self._payload.append(len(latest), None if meta is None else [meta[row] for row in rows])
+        for offset, pid in enumerate(latest):
+            self._ids.append(pid)
+            self._slot[pid] = start + offset
+        self._graph.add(np.arange(start, start + len(latest), dtype=np.uint64), block, threads=threads)
+        self._dirty = True
+
+    def delete(self, ids: Iterable[str]) -> None:
+        slots = [slot for pid in ids if (slot := self._slot.pop(pid, None)) is not None]
+        if not slots:
+            return
+        self._writable()
+        for slot in slots:
+            self._ids[slot] = ""
+        self._payload.forget(slots)
+        self._graph.remove(np.asarray(slots, dtype=np.uint64))
+        self._dirty = True
+
+    def save(self) -> None:
+        """Publish the current contents as a new generation (no-op when nothing changed)."""
+        if not self._dirty:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        generation = self.generation + 1
+        _durable(self._file(generation, ".usearch"), lambda tmp: self._graph.save(str(tmp)))
+        _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
+        _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
+        _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
+        _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
+        atomic_write_json(
+            self.manifest_path,
+            {
+                "generation": generation,
+                "model": self.model,
+                "dim": self.dim,
+                "count": len(self._slot),
+                "vocab": self._payload.vocab,
+            },
+        )
+        self.generation, self._dirty = generation, False
+        for old in self.dir.glob("gen-*"):
+            if not old.name.startswith(f"gen-{generation}."):
+                old.unlink(missing_ok=True)  # readers still mapping it keep their copy until they reopen
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.save(fh, array, allow_pickle=False)
+
+
+def _durable(path: Path, write: Callable[[Path], None]) -> None:
+    """Write via a temp name, fsync, rename: `path` is either absent, old, or complete."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,106 @@
+"""The declared interface between the index backends and everything above them.
+
+Two backends implement it side by side: `index.embedded` (tantivy + usearch files in the home)
+and `index.milvus` (a Milvus server or milvus-lite). The indexer, the search service, the
+recommender and the surfaces only ever see these Protocols, so a backend that drifts from
+them fails the type check (`make check`), not a user's query. The structural checks at the
+bottom of each backend's store module (`_: type[IndexStore] = EmbeddedStore`) make mypy
+verify the whole surface, not just the calls that happen to exist today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from papersift.index.payload import Meta
+from papersift.paper import Paper
+from papersift.query import syntax as q
+
+FacetField = Literal["categories", "year"]
+Sort = Literal["relevance", "date"]
+Hits = list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    """A distinctive term of a paper: `term` is the indexed stem, `word` its commonest surface form."""
+
+    term: str
+    word: str
+    weight: float
+
+
+@dataclass
+class IndexState:
+    """The catalog change-log positions each index has absorbed, and the encoder that made the vectors."""
+
+    lexical_seq: int = 0
+    dense_seq: int = 0
+    encoder: str = ""
+
+
+class LexicalIndex(Protocol):
+    """BM25 over title, abstract and authors, with exact filters, snippets, facets and key terms."""
+
+    def upsert(self, papers: Iterable[Paper]) -> int: ...
+    def delete(self, ids: Iterable[str]) -> None: ...
+    def commit(self) -> None: ...
+    def close(self) -> None: ...
+    def reload(self) -> None: ...
+    def doc_count(self) -> int: ...
+    def search(
+        self, parsed: q.ParsedQuery, limit: int = 10, title_boost: float = ..., *, offset: int = 0, sort: Sort = ...
+    ) -> Hits: ...
+    def search_counted(self, parsed: q.ParsedQuery, limit: int = 10, *, sort: Sort = ...) -> tuple[Hits, int]: ...
+    def count(self, parsed: q.ParsedQuery) -> int: ...
+    def filter_ids(self, filters: q.Node | q.ParsedQuery | None) -> set[str] | None: ...
+    def filter_among(self, filters: q.Node | q.ParsedQuery | None, ids: Iterable[str]) -> set[str]: ...
+    def snippet(self, pid: str, parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240) -> str: ...
+    def snippets(
+        self, ids: Iterable[str], parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240
+    ) -> dict[str, str]: ...
+    def facets(
+        self, parsed: q.ParsedQuery, field: FacetField = "categories", limit: int = 20
+    ) -> list[tuple[str, int]]: ...
+    def facets_among(
+        self, ids: Iterable[str], field: FacetField = "categories", limit: int = 20
+    ) -> list[tuple[str, int]]: ...
+    def key_terms(self, pid: str, k: int = 10) -> list[KeyTerm]: ...
+    def shared_terms(self, a: str, b: str, k: int = 5) -> list[str]: ...
+
+
+class VectorIndex(Protocol):
+    """Unit vectors by paper id: exact or approximate cosine search, exactly filtered."""
+
+    def __len__(self) -> int: ...
+    def __contains__(self, paper_id: str) -> bool: ...
+    def get(self, paper_id: str) -> np.ndarray | None: ...
+    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> Hits: ...
+    def search_filtered(self, query: np.ndarray, k: int, filters: q.Node) -> Hits | None: ...
+    def upsert(self, ids: list[str], vectors: np.ndarray, meta: list[Meta] | None = None, threads: int = 0) -> None: ...
+    def delete(self, ids: Iterable[str]) -> None: ...
+    def save(self) -> None: ...
+
+
+class IndexStore(Protocol):
+    """One home's pair of indexes and the change-log positions they reflect."""
+
+    dir: Path
+    encoder_name: str
+    dim: int
+    state: IndexState
+    repaired: bool  # a damaged index was moved aside: the lexical side must be rebuilt from the catalog
+
+    @property
+    def lexical(self) -> LexicalIndex: ...
+    @property
+    def vectors(self) -> VectorIndex: ...
+    def refresh(self, every_s: float = 1.0) -> None: ...
+    def save_state(self) -> None: ...
+    def drop(self) -> None: ...
+    def close(self) -> None: ...

@@ -1,0 +1,29 @@
+"""Every public URL path papersift hands out, for the web app and for mail/feeds alike.
+
+One definition: the web routes are declared with these constants and the digest mails and
+Atom/RSS feeds build their links with these functions, so a renamed route cannot leave a
+dead link in someone's inbox. Functions return paths; callers prefix `base_url` for
+absolute links.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+ACCOUNT_DIGEST = "/account/digest"  # digest settings page
+DIGEST_UNSUBSCRIBE = "/digest/unsubscribe"  # the human confirmation page
+DIGEST_ONE_CLICK = "/api/digest/unsubscribe"  # RFC 8058 POST target (no cookies, so no CSRF form)
+FEEDS = "/feeds"
+
+
+def paper_url(paper_id: str) -> str:
+    """`/papers/<id>`; old-style arXiv ids keep their '/', anything odd is percent-encoded."""
+    return "/papers/" + quote(paper_id, safe="/:.")
+
+
+def author_url(name: str) -> str:
+    return "/authors/" + quote(name, safe="")
+
+
+def category_url(category: str) -> str:
+    return "/categories/" + quote(category, safe="")
