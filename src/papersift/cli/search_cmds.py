@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from papersift.cli import app
@@ -56,7 +56,7 @@ def run_index(
         console=err,
         disable=quiet,
     ) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def on_progress(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
@@ -122,7 +122,7 @@ def search_cmd(
 ) -> None:
     """Search the catalog."""
     try:
-        page = ctx.obj.search.search(query, mode=mode, sort=sort, per_page=limit)  # type: ignore[arg-type]
+        page = ctx.obj.search.search(query, mode=mode, sort=sort, per_page=limit)
     except QueryError as exc:
         fail(f"bad query: {exc}", code=2)
     for notice in page.notices:
@@ -237,7 +237,7 @@ def eval_cmd(
             prefix = f"{collection.name}:"
             result = evaluate(
                 collection,
-                lambda text: service.ranked(plain_query(text), mode, depth=100),  # type: ignore[arg-type]
+                lambda text: service.ranked(plain_query(text), mode, depth=100),
                 lambda pid: pid[len(prefix) :] if pid.startswith(prefix) else pid,
                 mode,
                 time.perf_counter,

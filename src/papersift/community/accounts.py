@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -22,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from papersift.catalog.schema import inserted_id
 from papersift.community.schema import api_tokens, login_failures, sessions, users
 
 SESSION_LIFETIME = timedelta(days=30)
@@ -92,7 +94,7 @@ def check_password(password: str) -> None:
         raise UserError("weak_password", f"the password must have at most {MAX_PASSWORD} characters")
 
 
-def _user(row: sa.Row) -> User:
+def _user(row: sa.Row[Any]) -> User:
     return User(row.id, row.email, row.created_at, bool(row.disabled))
 
 
@@ -114,14 +116,16 @@ class Accounts:
         now = self.clock()
         try:
             with self.engine.begin() as conn:
-                uid = conn.execute(
-                    users.insert().values(
-                        email=address,
-                        password_hash=self.hasher.hash(password),
-                        created_at=now,
-                        disabled=False,
+                uid = inserted_id(
+                    conn.execute(
+                        users.insert().values(
+                            email=address,
+                            password_hash=self.hasher.hash(password),
+                            created_at=now,
+                            disabled=False,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
         except IntegrityError:
             raise UserError("email_taken", "an account with this email already exists") from None
         return User(uid, address, now, False)
@@ -166,6 +170,7 @@ class Accounts:
                 conn.execute(login_failures.delete().where(login_failures.c.at < now - THROTTLE_WINDOW))
                 return None
             conn.execute(login_failures.delete().where(login_failures.c.key == keys[0]))
+            assert row is not None  # ok implies a found, enabled user
             if self.hasher.check_needs_rehash(row.password_hash):
                 conn.execute(
                     users.update().where(users.c.id == row.id).values(password_hash=self.hasher.hash(password))
@@ -247,15 +252,17 @@ class Accounts:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = self.clock()
         with self.engine.begin() as conn:
-            tid = conn.execute(
-                api_tokens.insert().values(
-                    user_id=user.id,
-                    name=label,
-                    token_hash=digest(secret),
-                    prefix=secret[:10],
-                    created_at=now,
+            tid = inserted_id(
+                conn.execute(
+                    api_tokens.insert().values(
+                        user_id=user.id,
+                        name=label,
+                        token_hash=digest(secret),
+                        prefix=secret[:10],
+                        created_at=now,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
         return ApiToken(tid, label, secret[:10], now, None), secret
 
     def list_tokens(self, user: User) -> list[ApiToken]:

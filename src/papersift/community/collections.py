@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from papersift.catalog.schema import inserted_id
 from papersift.community.accounts import User, UserError, utcnow
 from papersift.community.schema import collection_items, collections, users
 
@@ -47,14 +49,14 @@ class Collections:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def _select(self) -> sa.Select:
+    def _select(self) -> sa.Select[Any]:
         size = sa.select(sa.func.count()).where(collection_items.c.collection_id == collections.c.id).scalar_subquery()
         return sa.select(collections, users.c.email.label("owner_email"), size.label("size")).join(
             users, users.c.id == collections.c.user_id
         )
 
     @staticmethod
-    def _row(r: sa.Row) -> Collection:
+    def _row(r: sa.Row[Any]) -> Collection:
         return Collection(
             r.id,
             r.user_id,
@@ -72,16 +74,18 @@ class Collections:
         now = utcnow()
         try:
             with self.engine.begin() as conn:
-                cid = conn.execute(
-                    collections.insert().values(
-                        user_id=user.id,
-                        name=_clean_name(name),
-                        description=description.strip()[:2000],
-                        public=public,
-                        created_at=now,
-                        updated_at=now,
+                cid = inserted_id(
+                    conn.execute(
+                        collections.insert().values(
+                            user_id=user.id,
+                            name=_clean_name(name),
+                            description=description.strip()[:2000],
+                            public=public,
+                            created_at=now,
+                            updated_at=now,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
         except IntegrityError:
             raise UserError("name_taken", "you already have a collection with this name") from None
         created = self.get(cid, user)
@@ -90,7 +94,7 @@ class Collections:
 
     def get(self, collection_id: int, viewer: User | None) -> Collection | None:
         """The collection if it exists and the viewer may see it (public, or owned); else None."""
-        visible = collections.c.public.is_(True)
+        visible: sa.ColumnElement[bool] = collections.c.public.is_(True)
         if viewer is not None:
             visible = visible | (collections.c.user_id == viewer.id)
         with self.engine.connect() as conn:

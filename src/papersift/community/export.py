@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-import bibtexparser
+from bibtexparser.entrypoint import write_string
+from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 
 from papersift.paper import Paper
@@ -74,5 +75,5 @@ def _entry(paper: Paper, taken: set[str]) -> Entry:
 def to_bibtex(papers: Iterable[Paper]) -> str:
     """A BibTeX database with one entry per paper and unique citation keys."""
     taken: set[str] = set()
-    library = bibtexparser.Library([_entry(p, taken) for p in papers])
-    return bibtexparser.write_string(library)
+    library = Library([_entry(p, taken) for p in papers])
+    return write_string(library)

@@ -9,9 +9,10 @@ backend has), and only the requested page is loaded as full `Paper` records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -167,7 +168,7 @@ class Listings:
                 scores[r.id] = trending_score(r.external_upvotes, r.local, r.day, today)
         return scores
 
-    def _candidates(self, where: sa.ColumnElement[bool]) -> list[sa.Row]:
+    def _candidates(self, where: sa.ColumnElement[bool]) -> Sequence[sa.Row[Any, Any, Any, Any]]:
         """(id, feed day, external votes, local votes) of the live papers matching `where`."""
         counted = sa.select(votes.c.paper_id, sa.func.count().label("n")).group_by(votes.c.paper_id).subquery()
         local = sa.func.coalesce(counted.c.n, 0).label("local")
@@ -177,7 +178,7 @@ class Listings:
             .where(papers.c.deleted.is_(False), where)
         )
         with self.engine.connect() as conn:
-            return list(conn.execute(q).all())
+            return conn.execute(q).all()
 
     def _rank(self, where: sa.ColumnElement[bool], sort: FeedSort, page: int, per_page: int, at: date) -> Listing:
         rows = self._candidates(where)

@@ -29,7 +29,7 @@ def trending_score(external: int, local: int, day: date | None, at: date, gravit
     """Decayed score of a paper first seen on `day`, as of `at` (undated papers count as old)."""
     votes = max(external, 0) + max(local, 0)
     age = max((at - day).days, 0) if day else 365
-    return votes / (age + OFFSET_DAYS) ** gravity
+    return float(votes / (age + OFFSET_DAYS) ** gravity)
 
 
 def external_upvotes(paper: Paper) -> int:

@@ -233,7 +233,7 @@ class DigestComposer:
             return []
         allowed = set(fresh)
         feed = self.community.listings.feed(Period.containing("day", day), "trending", 1, 100, window.until)
-        entries = []
+        entries: list[Entry] = []
         for ranked in feed.items:
             if ranked.paper.id in allowed and len(entries) < PER_SECTION:
                 votes = ranked.local + ranked.external

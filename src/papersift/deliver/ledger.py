@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from papersift.catalog.schema import inserted_id
 from papersift.community.accounts import utcnow
 from papersift.deliver.schema import digest_items, digests
 
@@ -48,7 +49,7 @@ class DigestRecord:
     sent_at: datetime | None
 
 
-def _record(row: sa.Row) -> DigestRecord:
+def _record(row: sa.Row[Any]) -> DigestRecord:
     return DigestRecord(**{c: getattr(row, c) for c in DigestRecord.__dataclass_fields__})
 
 
@@ -139,7 +140,7 @@ class DigestLedger:
         }
         try:
             with self.engine.begin() as conn:
-                did = conn.execute(digests.insert().values(row)).inserted_primary_key[0]
+                did = inserted_id(conn.execute(digests.insert().values(row)))
                 if items:
                     conn.execute(
                         digest_items.insert(), [{"digest_id": did, "paper_id": p, "section": s} for p, s in items]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -65,13 +65,13 @@ class Follow:
     label: str
 
 
-def _subscription(row: sa.Row) -> Subscription:
+def _subscription(row: sa.Row[Any]) -> Subscription:
     return Subscription(
         row.user_id, row.frequency, tuple(row.sections), tuple(row.collections), bool(row.active), row.updated_at
     )
 
 
-def _user(row: sa.Row) -> User:
+def _user(row: sa.Row[Any]) -> User:
     return User(row.id, row.email, row.created_at, bool(row.disabled))
 
 

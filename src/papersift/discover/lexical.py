@@ -83,7 +83,8 @@ def logistic(x: sparse.csr_matrix, y: np.ndarray, c: float = C) -> tuple[np.ndar
     curvature: dict[bytes, np.ndarray] = {}
 
     def scores(theta: np.ndarray) -> np.ndarray:
-        return np.asarray(x @ theta[:-1]).ravel() + theta[-1]
+        out: np.ndarray = np.asarray(x @ theta[:-1]).ravel() + theta[-1]
+        return out
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, margin = theta[:-1], signs * scores(theta)

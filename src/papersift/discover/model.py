@@ -39,7 +39,8 @@ class LibraryModel:
     threshold: float = 0.0
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        return matrix @ self.direction + self.bias
+        scores: np.ndarray = matrix @ self.direction + self.bias
+        return scores
 
 
 def recency_weights(ages: Sequence[timedelta], half_life_days: float = HALF_LIFE_DAYS) -> np.ndarray:

@@ -109,7 +109,7 @@ class Recommender:
         if collection_ids is not None:
             kept = kept.where(collections.c.id.in_(list(collection_ids)))
         with self.engine.connect() as conn:
-            rows = list(conn.execute(kept))
+            rows: list[tuple[str, datetime, str]] = [(pid, at, name) for pid, at, name in conn.execute(kept)]
             if collection_ids is None:
                 upvoted = sa.select(votes.c.paper_id, votes.c.created_at).where(votes.c.user_id == user.id)
                 rows += [(pid, at, UPVOTED) for pid, at in conn.execute(upvoted)]

@@ -136,7 +136,7 @@ class MiniLMEncoder:
             input_ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
         (out,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})
-        return out
+        return np.asarray(out, dtype=np.float32)
 
     def _batches(self, lengths: list[int], bs: int) -> list[list[int]]:
         """Index batches: by length, longest first, split where padding would double a text.
@@ -178,7 +178,8 @@ class MiniLMEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one query ([384] float32, L2-normalised)."""
-        return self.encode([text], batch_size=1)[0]
+        vector: np.ndarray = self.encode([text], batch_size=1)[0]
+        return vector
 
     def __repr__(self) -> str:
         return f"MiniLMEncoder(name={self.name!r}, threads={self.threads}, model={self.model_path})"

@@ -32,9 +32,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # onnx is imported lazily at run time: only `model build` needs it
+    import onnx
 
 OPSET = 17  # LayerNormalization is a standard op from 17 on
 # The most quantisation-sensitive MatMuls (see module docstring); kept in float.
@@ -53,7 +56,7 @@ def _load(model_dir: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return cfg, load_file(str(model_dir / "model.safetensors"))
 
 
-def build_graph(model_dir: Path):  # -> onnx.ModelProto (onnx is imported lazily)
+def build_graph(model_dir: Path) -> onnx.ModelProto:
     """The float32 graph of the model in `model_dir` (config.json, model.safetensors)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -62,8 +65,8 @@ def build_graph(model_dir: Path):  # -> onnx.ModelProto (onnx is imported lazily
     hidden, heads = int(cfg["hidden_size"]), int(cfg["num_attention_heads"])
     head_dim, eps = hidden // heads, float(cfg["layer_norm_eps"])
     f32 = np.float32
-    inits: list = []
-    nodes: list = []
+    inits: list[onnx.TensorProto] = []
+    nodes: list[onnx.NodeProto] = []
 
     def const(name: str, arr: np.ndarray) -> str:
         inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
@@ -92,7 +95,7 @@ def build_graph(model_dir: Path):  # -> onnx.ModelProto (onnx is imported lazily
     def split(x: str, perm: list[int]) -> str:
         return node("Transpose", [node("Reshape", [x, "split_heads"], f"{x}_4d")], f"{x}_heads", perm=perm)
 
-    for name, arr in {
+    scalars: dict[str, np.ndarray] = {
         "i64_0": np.array([0], np.int64),
         "i64_1": np.array([1], np.int64),
         "i64_2": np.array([2], np.int64),
@@ -105,7 +108,8 @@ def build_graph(model_dir: Path):  # -> onnx.ModelProto (onnx is imported lazily
         "f_mask_min": np.array(np.finfo(f32).min, f32),
         "f_tiny": np.array(1e-9, f32),
         "f_norm_eps": np.array(1e-12, f32),
-    }.items():
+    }
+    for name, arr in scalars.items():
         const(name, arr)
 
     # Embeddings. token_type_ids are always 0 for single texts: fold that row into positions.

@@ -134,7 +134,8 @@ def _windows(catalog: Catalog, changes: list[Change], size: int) -> tuple[list[d
     `get_many` per window, as `index_dense` does, so even the text order inside a window
     (which decides how the encoder groups texts by length) is the same.
     """
-    rows, meta = [], {}
+    rows: list[dict[str, list[str]]] = []
+    meta: dict[str, Meta] = {}
     for start in range(0, len(changes), size):
         papers = catalog.get_many(c.id for c in changes[start : start + size] if not c.deleted)
         if papers:

@@ -17,21 +17,21 @@ unknown live slot disables the columns (an exact answer is required, not a guess
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import numpy as np
 
+from papersift.paper import Paper
 from papersift.query import syntax as q
 
 Meta = tuple[int, tuple[str, ...]]  # (day ordinal or 0, categories as spelled)
 UNKNOWN_DAY = -1
 
 
-def meta_of(paper: object) -> Meta:
+def meta_of(paper: Paper) -> Meta:
     """A Paper's filtering date and categories: the one definition both indexes use (the
     lexical index's `day`/`cat` fields come from here too, so filters agree exactly)."""
-    when: date | None = paper.work_date  # type: ignore[attr-defined]
-    cats = tuple(dict.fromkeys([*paper.categories, *([paper.primary_category] if paper.primary_category else [])]))  # type: ignore[attr-defined]
+    when = paper.work_date
+    cats = tuple(dict.fromkeys([*paper.categories, *([paper.primary_category] if paper.primary_category else [])]))
     return (when.toordinal() if when else 0, cats)
 
 
@@ -115,7 +115,8 @@ class Payload:
         if self.unknown:
             return None
         try:
-            return self._eval(node) & self.live
+            allowed: np.ndarray = self._eval(node) & self.live
+            return allowed
         except _Unsupported:
             return None
 
@@ -131,9 +132,11 @@ class Payload:
         if isinstance(node, q.Not):
             return ~self._eval(node.item)
         if isinstance(node, q.Or):
-            return np.logical_or.reduce([self._eval(c) for c in node.items])
+            either: np.ndarray = np.logical_or.reduce([self._eval(c) for c in node.items])
+            return either
         if isinstance(node, (q.And, q.Seq)):
-            return np.logical_and.reduce([self._eval(c) for c in node.items])
+            both: np.ndarray = np.logical_and.reduce([self._eval(c) for c in node.items])
+            return both
         raise _Unsupported(type(node).__name__)
 
     def _categories(self, node: q.CategoryFilter) -> np.ndarray:

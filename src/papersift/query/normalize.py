@@ -33,7 +33,12 @@ def clauses(node: q.Node) -> list[tuple[Occurrence, q.Node]]:
     items are optional ("should"), in AND required; `+x` is required and `-x` excluded (the
     returned node is then the item inside). Optional stop words are dropped while another
     optional or required word remains."""
-    items: tuple[q.Node, ...] = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[attr-defined]
+    if isinstance(node, q.Not):
+        items: tuple[q.Node, ...] = (node,)
+    elif isinstance(node, (q.Seq, q.Or, q.And)):
+        items = node.items
+    else:
+        raise TypeError(f"not a text group: {node!r}")  # callers handle single words and +x themselves
     required_group = isinstance(node, q.And)
     if not required_group and any(not is_stopword(c) for c in items if not isinstance(c, q.Not)):
         items = tuple(c for c in items if not is_stopword(c))

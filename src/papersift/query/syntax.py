@@ -165,8 +165,14 @@ def _render(node: Node) -> str:
     if isinstance(node, _Unary):
         inner = f"({node.item})" if isinstance(node.item, (_Group, _Unary)) else str(node.item)
         return ("-" if isinstance(node, Not) else "+") + inner
+    assert isinstance(node, (Seq, Or, And))  # every other node kind returned above
     level = _LEVEL[type(node)]
-    return _JOIN[type(node)].join(f"({c})" if _LEVEL.get(type(c), 9) <= level else str(c) for c in node.items)
+    return _JOIN[type(node)].join(f"({c})" if _level(c) <= level else str(c) for c in node.items)
+
+
+def _level(node: Node) -> int:
+    """Binding strength of a group kind (Seq < Or < And); leaves bind tightest."""
+    return _LEVEL[type(node)] if isinstance(node, (Seq, Or, And)) else 9
 
 
 def _grain(day: date | None, first: bool) -> int:

@@ -21,6 +21,7 @@ import numpy as np
 from papersift.catalog import Catalog
 from papersift.encoder.embed import Encoder
 from papersift.index.protocols import IndexStore
+from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse, plain_query
 from papersift.query.types import Filters, QueryError
 from papersift.search.fusion import convex, rrf
@@ -172,6 +173,7 @@ class SearchService:
             notices.append("semantic index not built yet: showing keyword results (run `papersift index`)")
         browse = parsed.text is None
         depth = max(self.depth, page * per_page)
+        total: int | None
         if browse and sort != "trending":  # a listing: newest first, straight from the index
             candidates, total = self.store.lexical.search_counted(parsed, limit=depth, sort="date")
         else:
@@ -244,8 +246,6 @@ class SearchService:
         ]
 
 
-def _paper_date(paper: object) -> date:
-    if paper is None:
-        return date.min
+def _paper_date(paper: Paper | None) -> date:
     # the index's date field is the same `work_date`, so "sort by date" agrees with date filters
-    return paper.work_date or date.min  # type: ignore[attr-defined]
+    return (paper.work_date if paper is not None else None) or date.min

@@ -30,4 +30,5 @@ def get_source(name: str) -> SourceFn:
     except KeyError:
         raise SourceError(f"unknown format {name!r}; known formats: {', '.join(sorted(REGISTRY))}") from None
     module = importlib.import_module(f"papersift.sources.{module_name}")
-    return module.iter_papers
+    source: SourceFn = module.iter_papers
+    return source

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import bibtexparser
+from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library
 from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 from bibtexparser.model import Entry, String
@@ -133,7 +133,7 @@ def _papers(location: str) -> Iterator[Item]:
                 yield block
                 continue
             start, text = block
-            library = bibtexparser.parse_string(text, library=Library(strings) if strings else None)
+            library = parse_string(text, library=Library(list(strings)) if strings else None)
             strings = library.strings
             for failed in library.failed_blocks:
                 reason = getattr(failed.error, "abort_reason", None) or str(failed.error)
@@ -142,7 +142,7 @@ def _papers(location: str) -> Iterator[Item]:
                     f"broken BibTeX block: {reason or type(failed.error).__name__}",
                 )
             for entry in library.entries:
-                yield convert(f"{path}:{start + entry.start_line}", to_paper, entry)
+                yield convert(f"{path}:{start + (entry.start_line or 0)}", to_paper, entry)
 
 
 def iter_papers(location: str, ctx: SourceContext) -> Iterator[Item]:

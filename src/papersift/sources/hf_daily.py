@@ -80,7 +80,7 @@ def _entries(path: Path) -> list[Any] | RecordError:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return RecordError(str(path), f"not a JSON document ({exc})")
     if isinstance(data, dict) and isinstance(data.get("data"), list):
-        return data["data"]
+        data = data["data"]
     if isinstance(data, list):
         return data
     return RecordError(str(path), "expected a list of entries or a {'data': [...]} wrapper")

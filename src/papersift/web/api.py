@@ -92,8 +92,8 @@ def search(
             description='query: words, "phrases", ti: abs: au: cat: id: year: date:, AND OR NOT',
         ),
     ],
-    category: Annotated[list[str], Query(description="filter: category (repeatable)")] = (),
-    author: Annotated[list[str], Query(description="filter: author name (repeatable)")] = (),
+    category: Annotated[list[str] | None, Query(description="filter: category (repeatable)")] = None,
+    author: Annotated[list[str] | None, Query(description="filter: author name (repeatable)")] = None,
     mode: Mode = "hybrid",
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=50)] = 1,
@@ -102,7 +102,7 @@ def search(
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> SearchOut:
     """Search with the query language; results, total, page info, facets and notices."""
-    filters = make_filters(category, author, parse_day(date_from, "from"), parse_day(date_to, "to"))
+    filters = make_filters(category or [], author or [], parse_day(date_from, "from"), parse_day(date_to, "to"))
     try:
         result = web.ctx.search.search(q, mode, sort, page, per_page, filters)
     except QueryError as exc:

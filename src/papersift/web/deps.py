@@ -54,7 +54,8 @@ class Web:
 
 
 def get_web(request: Request) -> Web:
-    return request.app.state.web
+    web: Web = request.app.state.web
+    return web
 
 
 def is_api(request: Request) -> bool:
@@ -69,7 +70,8 @@ def _bearer(request: Request) -> str | None:
 def current_user(request: Request, web: WebDep) -> User | None:
     """The signed-in user (session cookie or bearer token), or None; a bad token is a 401."""
     if hasattr(request.state, "user"):
-        return request.state.user
+        known: User | None = request.state.user
+        return known
     user = None
     token = _bearer(request)
     if token is not None:

@@ -3,7 +3,7 @@ result list can be bookmarked or shared; htmx only swaps the results in place.""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -37,13 +37,13 @@ def search_page(
     mode: Mode = "hybrid",
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=50)] = 1,
-    category: Annotated[list[str], Query()] = (),
-    author: Annotated[list[str], Query()] = (),
+    category: Annotated[list[str] | None, Query()] = None,
+    author: Annotated[list[str] | None, Query()] = None,
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> HTMLResponse:
-    filters = make_filters(category, author, parse_day(date_from, "from"), parse_day(date_to, "to"))
-    state = {
+    filters = make_filters(category or [], author or [], parse_day(date_from, "from"), parse_day(date_to, "to"))
+    state: dict[str, Any] = {
         "q": q,
         "mode": mode,
         "sort": sort,

@@ -176,7 +176,7 @@ class TantivyIndex:
             sub = (
                 Query.term_query(SCHEMA, name, tokens[0])
                 if len(tokens) == 1
-                else Query.phrase_query(SCHEMA, name, tokens)
+                else Query.phrase_query(SCHEMA, name, list[str | tuple[int, str]](tokens))
             )
             parts.append(Query.boost_query(sub, boost) if name == "title" and boost != 1.0 else sub)
         return parts
@@ -230,7 +230,7 @@ class TantivyIndex:
             tokens = analyze(node.name, "authors")
             if len(tokens) < 2:  # slop 1 lets "Geoffrey Hinton" match "Geoffrey E. Hinton"
                 return Query.term_query(SCHEMA, "authors", tokens[0]) if tokens else Query.empty_query()
-            return Query.phrase_query(SCHEMA, "authors", tokens, slop=1)
+            return Query.phrase_query(SCHEMA, "authors", list[str | tuple[int, str]](tokens), slop=1)
         if isinstance(node, q.IdFilter):
             return Query.term_query(SCHEMA, "id", node.id)
         if isinstance(node, (q.Term, q.Phrase)):
@@ -239,7 +239,7 @@ class TantivyIndex:
             return self._filter(node.item)
         if isinstance(node, q.Or):
             return Query.boolean_query([(Occur.Should, self._filter(c)) for c in node.items])
-        items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
+        items = (node,) if isinstance(node, q.Not) else node.items
         clauses = [
             (Occur.MustNot, self._filter(c.item)) if isinstance(c, q.Not) else (Occur.Must, self._filter(c))
             for c in items
@@ -293,19 +293,22 @@ class TantivyIndex:
         if limit <= 0 and not count:
             return [], 0
         searcher = self._index.searcher()
-        kwargs = {"order_by_field": "day"} if sort == "date" else {}
         result = searcher.search(
-            self._query(parsed, title_boost), max(limit, 1), count=count, offset=max(offset, 0), **kwargs
+            self._query(parsed, title_boost),
+            max(limit, 1),
+            count=count,
+            order_by_field="day" if sort == "date" else None,
+            offset=max(offset, 0),
         )
         hits = [
-            (searcher.doc(addr).get_first("id"), 0.0 if sort == "date" else float(score))
+            (_paper_id(searcher.doc(addr)), 0.0 if sort == "date" else float(score))
             for score, addr in result.hits[: max(limit, 0)]
         ]
-        return hits, (result.count or 0) if count else 0
+        return hits, _match_count(result) if count else 0
 
     def count(self, parsed: q.ParsedQuery) -> int:
         """How many papers match (text and filters)."""
-        return self._index.searcher().search(self._query(parsed), 1, count=True).count
+        return _match_count(self._index.searcher().search(self._query(parsed), 1, count=True))
 
     def filter_ids(self, filters: q.Node | q.ParsedQuery | None) -> set[str] | None:
         """Every id matching a filter AST (None when there are no filters). Costs one stored-doc
@@ -317,7 +320,7 @@ class TantivyIndex:
         if searcher.num_docs == 0:
             return set()
         hits = searcher.search(self._filter(node), searcher.num_docs, count=False).hits
-        return {searcher.doc(addr).get_first("id") for _, addr in hits}
+        return {_paper_id(searcher.doc(addr)) for _, addr in hits}
 
     def filter_among(self, filters: q.Node | q.ParsedQuery | None, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` that are indexed and match the filters (all indexed ids if none)."""
@@ -330,7 +333,7 @@ class TantivyIndex:
             clauses.append((Occur.Must, self._filter(node)))
         searcher = self._index.searcher()
         hits = searcher.search(Query.boolean_query(clauses), len(wanted), count=False).hits
-        return {searcher.doc(addr).get_first("id") for _, addr in hits}
+        return {_paper_id(searcher.doc(addr)) for _, addr in hits}
 
     def _doc(self, searcher: tantivy.Searcher, pid: str) -> tantivy.Document | None:
         hits = searcher.search(Query.term_query(SCHEMA, "id", pid), 1, count=False).hits
@@ -358,7 +361,7 @@ class TantivyIndex:
         for _, addr in found:  # one lookup for the whole page, not one search per id
             doc = searcher.doc(addr)
             text = "; ".join(doc.get_all(field))
-            out[doc.get_first("id")] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
+            out[_paper_id(doc)] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
         return out
 
     def facets(
@@ -433,3 +436,13 @@ def _highlight(snip: tantivy.Snippet | None, text: str, max_chars: int) -> str:
     before = "… " if any(c.isalnum() for c in whole[: span.start].decode("utf-8", "replace")) else ""
     after = " …" if any(c.isalnum() for c in whole[span.end :].decode("utf-8", "replace")) else ""
     return before + "".join(parts) + after
+
+
+def _paper_id(doc: tantivy.Document) -> str:
+    return str(doc.get_first("id"))
+
+
+def _match_count(result: tantivy.SearchResult) -> int:
+    """How many documents matched a `count=True` search. (tantivy-py's type stub omits the
+    `count` attribute that the extension object has, hence getattr.)"""
+    return int(getattr(result, "count", None) or 0)

@@ -34,6 +34,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numkong
 import numpy as np
@@ -91,13 +92,14 @@ class HnswIndex:
     def _file(self, generation: int, suffix: str) -> Path:
         return self.dir / f"gen-{generation}{suffix}"
 
-    def _read_manifest(self) -> dict[str, object] | None:
+    def _read_manifest(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self.manifest_path.read_text("utf-8"))
+            manifest: dict[str, Any] = json.loads(self.manifest_path.read_text("utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
             raise VectorIndexCorrupt(f"{self.manifest_path}: unreadable ({exc})") from exc
+        return manifest
 
     @classmethod
     def open(cls, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW) -> HnswIndex:
@@ -111,7 +113,7 @@ class HnswIndex:
                 f"{index.manifest_path}: built with model {manifest.get('model')!r} "
                 f"dim {manifest.get('dim')}, expected {model!r} dim {dim}"
             )
-        generation = int(manifest["generation"])  # type: ignore[arg-type]
+        generation = int(manifest["generation"])
         try:
             ids = np.load(index._file(generation, ".ids.npy"), allow_pickle=False).tolist()
             matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
@@ -152,7 +154,7 @@ class HnswIndex:
             manifest = self._read_manifest()
         except VectorIndexCorrupt:
             return False  # mid-way or damaged: keep serving what we have
-        return manifest is not None and int(manifest.get("generation", 0)) != self.generation  # type: ignore[arg-type]
+        return manifest is not None and int(manifest.get("generation", 0)) != self.generation
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -229,7 +231,10 @@ class HnswIndex:
     def _writable(self) -> None:
         """Load a memory-mapped generation into RAM before the first change."""
         if self._viewed:
-            self._graph = Index.restore(str(self._file(self.generation, ".usearch")), view=False)
+            graph = Index.restore(str(self._file(self.generation, ".usearch")), view=False)
+            if graph is None:
+                raise VectorIndexCorrupt(f"{self.dir}: generation {self.generation} graph unreadable")
+            self._graph = graph
             self._buffer = np.array(self._buffer)
             self._viewed = False
 
@@ -307,7 +312,7 @@ def _save_array(path: Path, array: np.ndarray) -> None:
         np.save(fh, array, allow_pickle=False)
 
 
-def _durable(path: Path, write: Callable[[Path], None]) -> None:
+def _durable(path: Path, write: Callable[[Path], object]) -> None:
     """Write via a temp name, fsync, rename: `path` is either absent, old, or complete."""
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)

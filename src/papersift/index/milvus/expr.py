@@ -140,7 +140,7 @@ def filters(node: q.Node) -> Cond:
         return filters(node.item)
     if isinstance(node, q.Or):
         return any_of(filters(c) for c in node.items)
-    items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
+    items = (node,) if isinstance(node, q.Not) else node.items
     return all_of(negate(filters(c.item)) if isinstance(c, q.Not) else filters(c) for c in items)
 
 
@@ -154,23 +154,24 @@ class Doc:
 
     def __init__(self, row: dict[str, Any]):
         self.row = row
-        self._cache: dict[str, Any] = {}
+        self._seqs: dict[str, list[tuple[bool, list[str]]]] = {}
+        self._names: list[list[str]] | None = None
 
     def tokens(self, field: str | None) -> list[tuple[bool, list[str]]]:
         """(is_author, token sequence) a phrase may fall within (each author separately)."""
         key = field or "text"
-        if key not in self._cache:
+        if key not in self._seqs:
             title, abstract = self.row["title_toks"].split(), self.row["abstract_toks"].split()
             seqs = {"title": [(False, title)], "abstract": [(False, abstract)]}.get(key)
             if seqs is None:
                 seqs = [(False, title), (False, abstract), *((True, name) for name in self.names())]
-            self._cache[key] = seqs
-        return self._cache[key]
+            self._seqs[key] = seqs
+        return self._seqs[key]
 
     def names(self) -> list[list[str]]:
-        if "names" not in self._cache:
-            self._cache["names"] = [name_tokens(a) for a in self.row["authors"]]
-        return self._cache["names"]
+        if self._names is None:
+            self._names = [name_tokens(a) for a in self.row["authors"]]
+        return self._names
 
 
 def _contains(seq: list[str], tokens: list[str], slop: int = 0) -> bool:
@@ -228,14 +229,14 @@ def filter_matches(node: q.Node, doc: Doc) -> bool:
         tokens = name_tokens(node.name)
         return bool(tokens) and any(_contains(name, tokens, slop=1) for name in doc.names())
     if isinstance(node, q.IdFilter):
-        return row["id"] == node.id
+        return bool(row["id"] == node.id)
     if isinstance(node, (q.Term, q.Phrase)):
         return bool(_leaf_matches(node, doc))
     if isinstance(node, q.Required):
         return filter_matches(node.item, doc)
     if isinstance(node, q.Or):
         return any(filter_matches(c, doc) for c in node.items)
-    items = (node,) if isinstance(node, q.Not) else node.items  # type: ignore[union-attr]
+    items = (node,) if isinstance(node, q.Not) else node.items
     return all(not filter_matches(c.item, doc) if isinstance(c, q.Not) else filter_matches(c, doc) for c in items)
 
 
@@ -300,7 +301,7 @@ def plan(parsed: q.ParsedQuery, has_text: str, extra: str | None = None) -> Plan
     nothing = parsed.text is not None and text_cond is None and parsed.filters is None
     bm25 = {f: " ".join(words) for f, words in _bm25_words(parsed.text).items() if words} if parsed.text else {}
     extras = [Cond(extra)] if extra else []
-    draft = Plan(parsed, ANY, ANY, "", False)
+    draft = Plan(parsed, ANY, ANY, {}, False)
     if draft.matches(STUB) or parsed.filters is not None and "id == " in (filt.expr or ""):
         extras.append(Cond(has_text))
     cond = all_of([*extras, *([text_cond] if text_cond else []), filt])
