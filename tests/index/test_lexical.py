@@ -7,6 +7,7 @@ import math
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from papersift.index.analysis import analyze
 from papersift.index.embedded.lexical import IndexCorrupt, IndexLocked, TantivyIndex
+from papersift.index.protocols import LexicalIndex
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse
 from papersift.query.types import QueryError
@@ -82,36 +84,54 @@ def corpus(shared_data: Path) -> dict[str, Paper]:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Paper]) -> TantivyIndex:
+def tantivy_index(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Paper]) -> TantivyIndex:
     ix = TantivyIndex.open(tmp_path_factory.mktemp("lex") / "lexical")
     ix.upsert(corpus.values())
     ix.commit()
     return ix
 
 
-def ids(ix: TantivyIndex, query: str, limit: int = 1000) -> list[str]:
+@pytest.fixture(scope="module", params=["embedded", "milvus"])
+def index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LexicalIndex]:
+    """The same corpus in each registered backend: every test taking `index` runs on both, so the
+    backends are held to one behaviour (the LexicalIndex protocol) by the same assertions."""
+    if request.param == "embedded":
+        yield request.getfixturevalue("tantivy_index")
+        return
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed (pip install 'papersift[milvus]')")
+    from papersift.index.milvus import MilvusStore
+
+    directory = tmp_path_factory.mktemp("milvus-lex")
+    store = MilvusStore.open(str(directory / "milvus.db"), None, "papersift", directory, "hash-test", 384)
+    store.lexical.upsert(request.getfixturevalue("corpus").values())
+    store.lexical.commit()
+    yield store.lexical
+    store.close()
+
+
+def ids(ix: LexicalIndex, query: str, limit: int = 1000) -> list[str]:
     return [pid for pid, _ in ix.search(parse(query), limit)]
 
 
-def scores(ix: TantivyIndex, query: str) -> dict[str, float]:
+def scores(ix: LexicalIndex, query: str) -> dict[str, float]:
     return dict(ix.search(parse(query), 1000))
 
 
 # --- text matching and ranking ------------------------------------------------------------------
 
 
-def test_doc_count(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
+def test_doc_count(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
     assert index.doc_count() == len(corpus) == 307
 
 
-def test_stemming_matches_singular_and_plural(index: TantivyIndex) -> None:
+def test_stemming_matches_singular_and_plural(index: LexicalIndex) -> None:
     assert analyze("transformers") == analyze("transformer") == ["transform"]
     hits = ids(index, "transformers")
     assert "2403.00002" in hits  # only says "transformer"
     assert set(ids(index, "transformer")) == set(hits)
 
 
-def test_title_boost_lifts_title_matches(index: TantivyIndex) -> None:
+def test_title_boost_lifts_title_matches(index: LexicalIndex) -> None:
     hits = index.search(parse("quasiperiodic"), 5, title_boost=2.0)
     assert [pid for pid, _ in hits][:2] == ["t1", "t2"]
     unboosted = dict(index.search(parse("quasiperiodic"), 5, title_boost=1.0))
@@ -120,7 +140,7 @@ def test_title_boost_lifts_title_matches(index: TantivyIndex) -> None:
     assert unboosted["t2"] == pytest.approx(dict(hits)["t2"])
 
 
-def test_bare_words_are_or_ranked(index: TantivyIndex) -> None:
+def test_bare_words_are_or_ranked(index: LexicalIndex) -> None:
     # a paper lacking one of the words is still found, and papers with more words rank higher
     assert set(ids(index, "quasiperiodic xyzzyunseenword")[:2]) == {"t1", "t2"}
     hits = ids(index, "molecular transformers graphs")
@@ -128,7 +148,7 @@ def test_bare_words_are_or_ranked(index: TantivyIndex) -> None:
     assert "2402.00005" in hits  # "transformers" only
 
 
-def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: TantivyIndex) -> None:
+def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: LexicalIndex) -> None:
     with_stop = index.search(parse("the graph of neural networks"), 50)
     assert with_stop == index.search(parse("graph neural networks"), 50)
     assert index.count(parse("the graph")) == index.count(parse("graph"))
@@ -137,7 +157,7 @@ def test_optional_stopwords_are_dropped_but_not_from_phrases_or_alone(index: Tan
     assert index.count(parse('"graph of"')) <= index.count(parse("graph"))  # phrase: kept
 
 
-def test_phrase_is_stricter_than_words(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
+def test_phrase_is_stricter_than_words(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
     words, phrase = set(ids(index, "white matter")), set(ids(index, '"white matter"'))
     assert phrase and phrase < words
     for pid in phrase:
@@ -146,7 +166,7 @@ def test_phrase_is_stricter_than_words(index: TantivyIndex, corpus: dict[str, Pa
     assert index.count(parse('"white matter"')) == len(phrase)
 
 
-def test_field_specific_terms(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
+def test_field_specific_terms(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
     stem = analyze("cells")[0]
     in_title = ids(index, "ti:cells")
     assert in_title and all(stem in analyze(corpus[p].title) for p in in_title)
@@ -155,7 +175,7 @@ def test_field_specific_terms(index: TantivyIndex, corpus: dict[str, Paper]) -> 
     assert all(stem in analyze(corpus[p].abstract) for p in in_abstract)
 
 
-def test_boolean_operators(index: TantivyIndex, corpus: dict[str, Paper]) -> None:
+def test_boolean_operators(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
     def has(pid: str, word: str) -> bool:
         p = corpus[pid]
         return analyze(word)[0] in analyze(f"{p.title} {p.abstract}")
@@ -171,7 +191,7 @@ def test_boolean_operators(index: TantivyIndex, corpus: dict[str, Paper]) -> Non
     assert set(excluded) == set(ids(index, "cells")) - set(both)
 
 
-def test_author_search_and_filter(index: TantivyIndex) -> None:
+def test_author_search_and_filter(index: LexicalIndex) -> None:
     assert ids(index, "au:scholkopf") == ["2401.00001"]  # ASCII-folded
     assert ids(index, 'au:"Geoffrey Hinton"') == ["2401.00001"]  # middle initial tolerated
     assert ids(index, 'au:"Hinton Bernhard"') == []  # no phrase across two authors
@@ -216,7 +236,8 @@ _PIECES = [
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
-def test_any_parsed_query_searches_without_error(index: TantivyIndex, text: str) -> None:
+def test_any_parsed_query_searches_without_error(tantivy_index: TantivyIndex, text: str) -> None:
+    index = tantivy_index
     try:
         pq = parse(text)
     except QueryError:
@@ -252,7 +273,7 @@ def test_any_parsed_query_searches_without_error(index: TantivyIndex, text: str)
         ("transformers -cat:cs.CL year:2024", {"2403.00002"}),
     ],
 )
-def test_filters(index: TantivyIndex, query: str, expected: set[str]) -> None:
+def test_filters(index: LexicalIndex, query: str, expected: set[str]) -> None:
     assert set(ids(index, query)) == expected
     pq = parse(query)
     if pq.text is None:
@@ -260,20 +281,20 @@ def test_filters(index: TantivyIndex, query: str, expected: set[str]) -> None:
     assert index.count(pq) == len(expected)
 
 
-def test_filters_do_not_change_scores(index: TantivyIndex) -> None:
+def test_filters_do_not_change_scores(index: LexicalIndex) -> None:
     plain, filtered = scores(index, "transformers"), scores(index, "transformers cat:cs.CL")
     for pid, score in filtered.items():
         assert score == pytest.approx(plain[pid])
 
 
-def test_filter_ids_and_filter_among(index: TantivyIndex) -> None:
+def test_filter_ids_and_filter_among(index: LexicalIndex) -> None:
     assert index.filter_ids(parse("transformers")) is None
     assert index.filter_ids(parse("-transformers").filters) is not None
     assert index.filter_among(parse("cat:cs.*"), ["2401.00001", "2312.00003", "nope", "2401.00001"]) == {"2401.00001"}
     assert index.filter_among(None, ["t1", "nope"]) == {"t1"}
 
 
-def test_sort_by_date_paging_and_empty_query(index: TantivyIndex) -> None:
+def test_sort_by_date_paging_and_empty_query(index: LexicalIndex) -> None:
     newest = index.search(parse("cat:cs.*"), 10, sort="date")
     assert [pid for pid, _ in newest] == ["2403.00002", "2402.00005", "2401.00001"]
     assert len(index.search(ParsedQuery(), 5)) == 5
@@ -283,7 +304,7 @@ def test_sort_by_date_paging_and_empty_query(index: TantivyIndex) -> None:
     assert index.search(parse("x" * 60), 10) == []  # a word too long to index matches nothing
 
 
-def test_facets(index: TantivyIndex) -> None:
+def test_facets(index: LexicalIndex) -> None:
     assert dict(index.facets(parse("cat:cs.*"))) == {"cs.CL": 2, "cs.AI": 1, "cs.LG": 1, "stat.ML": 1}
     assert dict(index.facets(parse("transformers"), "year")) == {"2024": 3}
 
@@ -291,7 +312,7 @@ def test_facets(index: TantivyIndex) -> None:
 # --- snippets and key terms ------------------------------------------------------------------
 
 
-def test_snippets_are_escaped_and_marked(index: TantivyIndex) -> None:
+def test_snippets_are_escaped_and_marked(index: LexicalIndex) -> None:
     title = index.snippet("2402.00005", parse("tokenizers script"), field="title")
     assert "<script>" not in title and "&lt;" in title
     assert "<mark>Tokenizers</mark>" in title and "&amp;" in title
@@ -305,13 +326,13 @@ def test_snippets_are_escaped_and_marked(index: TantivyIndex) -> None:
     assert index.snippet("unknown", parse("x")) == ""
 
 
-def test_long_abstract_snippet_is_trimmed(index: TantivyIndex) -> None:
+def test_long_abstract_snippet_is_trimmed(index: LexicalIndex) -> None:
     pid = ids(index, '"white matter"')[0]
     text = index.snippet(pid, parse("white matter"), max_chars=120)
     assert "<mark>" in text and len(re.sub("<[^>]+>", "", text)) < 140
 
 
-def test_key_terms(index: TantivyIndex) -> None:
+def test_key_terms(index: LexicalIndex) -> None:
     terms = index.key_terms("2401.00001", k=5)
     assert len(terms) == 5 and [t.weight for t in terms] == sorted((t.weight for t in terms), reverse=True)
     assert {"transform", "molecular"} & {t.term for t in terms}
