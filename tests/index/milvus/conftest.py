@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 
 import pytest
 
-pytest.importorskip("pymilvus", reason="the milvus extra is not installed (pip install 'papersift[milvus]')")
+from tests.conftest import require
+
+require(
+    importlib.util.find_spec("pymilvus") is not None and importlib.util.find_spec("milvus_lite") is not None,
+    "Milvus tests: the milvus extra is not installed (pip install -e '.[test]')",
+    module=True,
+)
 
 from tests.index.milvus.helpers import CachingEncoder  # noqa: E402
 
