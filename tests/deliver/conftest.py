@@ -5,14 +5,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from starlette.routing import Match
 
 from papersift.community.accounts import Accounts, User
 from papersift.context import AppContext
 from papersift.deliver.service import Delivery
 from papersift.encoder.embed import Encoder, load_encoder
 from papersift.index.indexer import run_indexer
+from papersift.web.app import create_app
 from tests.community.factories import make_context
-from tests.deliver.fixtures import SmtpServer, corpus, free_port, run_server, self_signed
+from tests.deliver.fixtures import SmtpServer, corpus, free_port, run_server
 
 PASSWORD = "correct horse battery"
 
@@ -56,23 +59,40 @@ def smtp() -> Iterator[SmtpServer]:
     yield from run_server(SmtpServer(free_port()))
 
 
-@pytest.fixture
-def tls_smtp(tmp_path: Path) -> Iterator[tuple[SmtpServer, Path]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, context = self_signed(tmp_path)
-    for server in run_server(SmtpServer(free_port()), tls_context=context, require_starttls=True):
-        yield server, cert
+# Every delivery URL a digest, a feed reader or a mail client reaches (written out by hand, so
+# dropping a router from web/app.py fails every test that builds its app with `delivery_app`).
+DELIVERY_ROUTES = (
+    ("GET", "/feeds/trending.atom"),
+    ("GET", "/feeds/search.rss"),
+    ("GET", "/feeds/category/cs.RO.atom"),
+    ("GET", "/feeds/author/Grace%20Hopper.rss"),
+    ("GET", "/feeds/collection/1.atom"),
+    ("GET", "/account/digest"),
+    ("POST", "/account/digest"),
+    ("POST", "/account/digest/searches"),
+    ("POST", "/account/digest/searches/1/delete"),
+    ("POST", "/account/digest/follows"),
+    ("POST", "/account/digest/follows/delete"),
+    ("POST", "/account/digest/import"),
+    ("GET", "/account/digest/preview"),
+    ("GET", "/recommendations"),
+    ("POST", "/recommendations/feedback"),
+    ("GET", "/digest/unsubscribe"),
+    ("POST", "/digest/unsubscribe"),
+    ("GET", "/api/digest/unsubscribe"),
+    ("POST", "/api/digest/unsubscribe"),
+)
 
 
-def build_app(ctx: AppContext):  # noqa: ANN201 - a FastAPI app
-    """The real app plus this package's routers (until web/app.py lists them itself)."""
-    from papersift.web import digest_pages, syndication_routes
-    from papersift.web.app import create_app
+def routes(app: FastAPI, method: str, path: str) -> bool:
+    """True when a route of `app` fully matches (method and path), as Starlette dispatches."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], "query_string": b""}
+    return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
+
+def delivery_app(ctx: AppContext) -> FastAPI:
+    """The app `papersift serve` runs (`create_app`, nothing added), checked to route every delivery URL."""
     app = create_app(ctx)
-    present = {getattr(r, "path", "") for r in app.routes}
-    for module in (syndication_routes, digest_pages):
-        if not any(getattr(r, "path", "") in present for r in module.router.routes):
-            app.include_router(module.router)
+    missing = [(method, path) for method, path in DELIVERY_ROUTES if not routes(app, method, path)]
+    assert not missing, f"create_app does not route: {missing}"
     return app

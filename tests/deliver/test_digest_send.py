@@ -22,7 +22,7 @@ from papersift.context import AppContext
 from papersift.deliver.digest import window_for
 from papersift.deliver.service import Delivery, record_digest
 from tests.community.factories import paper
-from tests.deliver.conftest import build_app, make_user
+from tests.deliver.conftest import delivery_app, make_user
 from tests.deliver.fixtures import D1, D2, D4, SmtpServer, free_port
 
 runner = CliRunner()
@@ -144,7 +144,7 @@ def test_digest_is_received_with_both_parts_and_expected_papers(
 
     # RFC 8058 one-click: a cookie-less POST to the header URL stops the digests
     url = smtp.received[0]["List-Unsubscribe"].strip("<>").removeprefix("http://127.0.0.1:8000")
-    with TestClient(build_app(ctx)) as client:
+    with TestClient(delivery_app(ctx)) as client:
         assert (
             client.post(
                 url,

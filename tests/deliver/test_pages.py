@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from papersift.context import AppContext
 from papersift.deliver.service import Delivery
 from papersift.deliver.tokens import unsubscribe_token
-from tests.deliver.conftest import build_app
+from tests.deliver.conftest import delivery_app
 from tests.web.conftest import csrf, sign_up
 
 BIB = """@article{good1,
@@ -32,7 +33,7 @@ BIB = """@article{good1,
 
 @pytest.fixture
 def client(ctx: AppContext) -> Iterator[TestClient]:
-    with TestClient(build_app(ctx), follow_redirects=False) as c:
+    with TestClient(delivery_app(ctx), follow_redirects=False) as c:
         yield c
 
 
@@ -93,10 +94,9 @@ def test_preview_and_recommendations_with_not_interested(client: TestClient, ctx
         == 404
     )
     assert client.get("/recommendations?collection=999").status_code == 404
-    preview = client.get("/account/digest/preview")
-    assert preview.status_code == 200 and "Your next digest" in preview.text
-    text = client.get("/account/digest/preview?format=text")
-    assert '<pre class="digest-text">' in text.text or "no digest would be sent" in text.text
+    client.app.state.web.clock = lambda: datetime(2026, 1, 1, tzinfo=UTC)  # type: ignore[attr-defined]
+    empty = client.get("/account/digest/preview")  # no paper in the window 31 Dec - 1 Jan
+    assert empty.status_code == 200 and "no digest would be sent" in empty.text and "digest-section" not in empty.text
 
 
 def test_unsubscribe_page_and_one_click(client: TestClient, ctx: AppContext) -> None:
@@ -137,3 +137,35 @@ def test_bibtex_import_keeps_good_entries_and_reports_bad_lines(client: TestClie
     user = delivery.user("ada@example.org")
     [zotero] = delivery.community.collections.owned(user)
     assert delivery.community.collections.paper_ids(zotero.id)[0] == "2506.00001"
+
+
+def test_preview_at_an_injected_time_shows_the_exact_sections(client: TestClient, ctx: AppContext) -> None:
+    """At 4 June 2025 the daily window is 3-4 June: 9 papers (fixtures.py), spread over the four
+    sections in their fixed order, each paper once."""
+    client.app.state.web.clock = lambda: datetime(2025, 6, 4, 9, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    token = sign_up(client)
+    client.post("/account/digest/searches", data={"csrf_token": token, "q": '"language models"', "mode": "lexical"})
+    client.post("/account/digest/follows", data={"csrf_token": token, "kind": "category", "name": "cs.GT"})
+    delivery = Delivery(ctx)
+    user = delivery.user("ada@example.org")
+    robots = delivery.community.collections.create(user, "Robots")
+    for pid in ("2506.00001", "2506.00002", "2506.00003"):
+        delivery.community.collections.add(user, robots.id, pid)
+    page = client.get("/account/digest/preview")
+    assert page.status_code == 200
+    assert "<strong>Daily papersift digest, 4 Jun 2025: 7 new papers</strong> (3 Jun 2025 – 4 Jun 2025)" in page.text
+    sections = [
+        (title, set(re.findall(r'class="digest-title" href="/papers/([^"]+)"', body)))
+        for title, body in re.findall(r"<h2>(.*?)</h2>(.*?)</section>", page.text, re.S)
+    ]
+    # 2506.00003 is in the collection; 2506.00021 (3 June) is not trending *today*: neither is shown
+    assert sections == [
+        ("New for your saved search “&#34;language models&#34;”", {"2506.00012", "2506.00013", "2506.00014"}),
+        ("Followed authors and categories", {"2506.00023"}),
+        ("New recommendations", {"2506.00004", "2506.00005"}),
+        ("Trending today", {"2506.00022"}),
+    ]
+    text = client.get("/account/digest/preview?format=text").text
+    headings = re.findall(r"^== (.*) ==$", text, re.M)
+    assert headings == [title for title, _ in sections]
+    assert "Why: in cs.GT, which you follow\n   /papers/2506.00023" in text

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 
 from papersift.context import AppContext
 from tests.community.factories import XSS_TITLE, paper
-from tests.deliver.conftest import build_app
+from tests.deliver.conftest import delivery_app
 from tests.deliver.fixtures import D3
 
 
 @pytest.fixture
 def client(ctx: AppContext) -> Iterator[TestClient]:
-    with TestClient(build_app(ctx), follow_redirects=False) as c:
+    with TestClient(delivery_app(ctx), follow_redirects=False) as c:
         yield c
 
 

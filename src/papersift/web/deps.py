@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -51,6 +53,8 @@ class Web:
     ctx: AppContext
     community: Community
     templates: Jinja2Templates
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The time pages that depend on "now" use (the digest preview); tests set a fixed one."""
 
 
 def get_web(request: Request) -> Web:

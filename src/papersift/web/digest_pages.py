@@ -11,7 +11,6 @@ POST; the signed token is the only credential either door accepts.
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -156,7 +155,7 @@ async def import_library(
 def preview(request: Request, web: WebDep, user: SignedIn, format: Literal["html", "text"] = "html") -> Response:
     """The digest `digest send` would compose for you right now (nothing is recorded or sent)."""
     delivery = _delivery(web)
-    digest = delivery.preview(user, datetime.now(UTC))
+    digest = delivery.preview(user, web.clock())
     _, page = unsubscribe_links("", web.community.secret, user.id, user.email)
     text, _ = render_parts(digest, "", page)
     return render(web, request, "digest/preview.html", digest=digest, text=text, format=format, base_url="")
