@@ -176,6 +176,7 @@ def similar_cmd(
                         "id": h.paper.id,
                         "title": h.paper.title,
                         "score": round(h.score, 6),
+                        "measure": h.measure,
                         "shared_terms": h.shared_terms,
                         "reason": h.reason,
                     }

@@ -29,6 +29,7 @@ from papersift.search.types import (
     MAX_PAGE,
     MODES,
     SORTS,
+    Measure,
     Mode,
     SearchHit,
     SearchPage,
@@ -232,6 +233,7 @@ class SearchService:
             raise KeyError(paper_id)
         lexical = self.store.lexical
         vec = self.store.vectors.get(paper.id)
+        measure: Measure = "cosine" if vec is not None else "bm25"
         if vec is not None:
             ranked = self.store.vectors.search(vec, limit + 1)
         else:
@@ -240,7 +242,7 @@ class SearchService:
         ranked = [(pid, s) for pid, s in ranked if pid != paper.id][:limit]
         papers = self.catalog.get_many(pid for pid, _ in ranked)
         return [
-            SimilarHit(paper=papers[pid], score=score, shared_terms=lexical.shared_terms(paper.id, pid))
+            SimilarHit(papers[pid], score, lexical.shared_terms(paper.id, pid), measure)
             for pid, score in ranked
             if pid in papers
         ]

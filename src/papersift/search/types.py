@@ -9,6 +9,7 @@ from papersift.paper import Paper
 
 Mode = Literal["lexical", "dense", "hybrid"]
 Sort = Literal["relevance", "date", "trending"]
+Measure = Literal["cosine", "bm25"]  # what a similar paper's score is
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 SORTS: tuple[Sort, ...] = ("relevance", "date", "trending")
 MAX_PAGE = 50  # deeper pages are a crawler, not a reader
@@ -43,13 +44,22 @@ class SearchPage:
 
 @dataclass
 class SimilarHit:
-    """A similar paper and why: cosine similarity and the key terms both papers share."""
+    """A similar paper and why: its score and the key terms both papers share.
+
+    `measure` says what the score is: "cosine" (embedding similarity, -1..1) or "bm25" (the
+    lexical fallback's keyword score, unbounded), so no label calls a BM25 score a similarity.
+    """
 
     paper: Paper
     score: float
     shared_terms: list[str] = field(default_factory=list)
+    measure: Measure = "cosine"
 
     @property
     def reason(self) -> str:
         terms = ", ".join(self.shared_terms[:5])
-        return f"similarity {self.score:.2f}" + (f"; shared terms: {terms}" if terms else "")
+        if self.measure == "cosine":
+            label = f"similarity {self.score:.2f}"
+        else:
+            label = f"keyword score {self.score:.1f} (BM25; no embedding yet)"
+        return label + (f"; shared terms: {terms}" if terms else "")

@@ -147,6 +147,7 @@ def similar(web: WebDep, paper_id: str, limit: Annotated[int, Query(ge=1, le=50)
             SimilarOut(
                 paper=paper_out(h.paper, counts.get(h.paper.id, 0)),
                 score=h.score,
+                measure=h.measure,
                 shared_terms=h.shared_terms,
                 reason=h.reason,
             )

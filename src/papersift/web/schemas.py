@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from papersift.community import Collection
 from papersift.community.trending import external_upvotes
 from papersift.paper import Paper
+from papersift.search.types import Measure
 from papersift.urls import paper_url
 
 
@@ -110,6 +111,7 @@ class SearchOut(Paging):
 class SimilarOut(BaseModel):
     paper: PaperOut
     score: float
+    measure: Measure = Field(description="cosine: embedding similarity; bm25: lexical fallback")
     shared_terms: list[str]
     reason: str
 
