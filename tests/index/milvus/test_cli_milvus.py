@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.deliver.fixtures import free_port
 from tests.index.milvus.helpers import scifact_subset
 from tests.test_cli_catalog import PAPERSIFT
 
@@ -58,9 +63,14 @@ def test_search_every_mode_with_filters(home: Path, mode: str) -> None:
     assert all(any(c.startswith("hep-") for c in r["categories"]) for r in out["results"])
 
 
-def test_similar_explains(home: Path) -> None:
+def test_similar_explains_with_a_cosine(home: Path) -> None:
+    """Every paper has a vector here, so each neighbour's score is a cosine, labelled as one."""
     out = json.loads(cli("similar", "0704.0001", "--json", home=home).stdout)
-    assert out["results"] and out["results"][0]["id"] != "0704.0001" and all(r["reason"] for r in out["results"])
+    assert len(out["results"]) == 10 and "0704.0001" not in [r["id"] for r in out["results"]]
+    scores = [r["score"] for r in out["results"]]
+    assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
+    for r in out["results"]:
+        assert r["measure"] == "cosine" and r["reason"].startswith(f"similarity {r['score']:.2f}")
 
 
 def test_index_is_incremental_and_state_lives_in_home(home: Path) -> None:
@@ -76,19 +86,61 @@ def test_eval_runs_on_milvus(tmp_path: Path, shared_data: Path) -> None:
     assert 0.5 < out["ndcg@10"] <= 1 and 0 < out["recall@100"] <= 1 and out["latency_p50_ms"] > 0
 
 
+@pytest.fixture
+def milvus_server(tmp_path: Path) -> Iterator[str]:
+    """A real Milvus gRPC server on loopback (milvus-lite's `server` command); yields its http:// URI."""
+    port = free_port()
+    log = (tmp_path / "milvus-server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("milvus-lite")),
+            "server",
+            "--data-dir",
+            str(tmp_path / "milvus-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"milvus-lite server did not start: {(tmp_path / 'milvus-server.log').read_text()}")
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
 def test_eval_against_a_server_uses_and_drops_its_own_collection(
-    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, milvus_server: str
 ) -> None:
-    """With `milvus_uri` set, eval must not write into the served collection (a lite file stands in
-    for the server here)."""
-    beir = scifact_subset(shared_data, tmp_path / "scifact", extra_docs=40, max_queries=12)
-    server = tmp_path / "server.db"
-    monkeypatch.setenv("PAPERSIFT_MILVUS_URI", str(server))
-    out = json.loads(cli("eval", str(beir), "--mode", "lexical", "--json").stdout)
-    assert out["backend"] == "milvus" and out["ndcg@10"] > 0.5
+    """With `milvus_uri` (http://) and `milvus_token` set, eval talks to the server and must not
+    write into the served collection: its temporary collection is gone afterwards, and a
+    collection already on the server is untouched."""
     from pymilvus import MilvusClient
 
-    assert MilvusClient(str(server)).list_collections() == []  # the temporary collection is gone
+    token = "root:Milvus"
+    served = MilvusClient(uri=milvus_server, token=token)
+    served.create_collection("papers_in_service", dimension=4)
+    served.insert("papers_in_service", [{"id": 1, "vector": [0.1, 0.2, 0.3, 0.4]}])
+    beir = scifact_subset(shared_data, tmp_path / "scifact", extra_docs=40, max_queries=12)
+    monkeypatch.setenv("PAPERSIFT_MILVUS_URI", milvus_server)
+    monkeypatch.setenv("PAPERSIFT_MILVUS_TOKEN", token)
+    out = json.loads(cli("eval", str(beir), "--mode", "lexical", "--json").stdout)
+    assert out["backend"] == "milvus" and out["ndcg@10"] > 0.5
+    assert served.list_collections() == ["papers_in_service"]  # the temporary collection is gone
+    assert served.query("papers_in_service", filter="id == 1", output_fields=["id"]) == [{"id": 1}]
 
 
 def test_an_unreachable_server_is_one_line_and_exit_2(tmp_path: Path) -> None:
