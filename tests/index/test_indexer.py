@@ -124,3 +124,18 @@ def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, EmbeddedStore], tm
     run_indexer(catalog, store, HashEncoder())
     other = EmbeddedStore(tmp_path / "index", "other-model", 384)
     assert other.state.dense_seq == 0 and len(other.vectors) == 0
+
+    class OtherEncoder(HashEncoder):
+        name = "other-model"
+
+        def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+            return super().encode([f"other:{t}" for t in texts])
+
+    report = run_indexer(catalog, other, OtherEncoder())  # type: ignore[arg-type]
+    assert (report.lexical_indexed, report.dense_indexed, report.dense_pending) == (0, 5, 0)
+    assert len(other.vectors) == 5
+    new = OtherEncoder().encode(["Quantum error correction 3. Surface codes."])[0]
+    old = HashEncoder().encode(["Quantum error correction 3. Surface codes."])[0]
+    [(pid, score)] = other.vectors.search(new, 1)
+    assert pid == "2401.00003" and score == pytest.approx(1.0, abs=1e-2)  # the new model's vector, not the old
+    assert float(other.vectors.get("2401.00003") @ old) < 0.5
