@@ -148,14 +148,39 @@ def test_home_feed_and_escaping(server: str, page: Page) -> None:
     page.screenshot(path=SHOTS / "home-dark.png")
 
 
-def test_keyboard_skip_link_and_theme_toggle(server: str, page: Page) -> None:
+LIGHT_BG, DARK_BG = "rgb(251, 251, 250)", "rgb(18, 20, 23)"  # --bg of app.css's two themes
+
+
+def _background(page: Page) -> str:
+    return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def test_keyboard_skip_link_and_theme_toggle_persists(server: str, browser: Browser) -> None:
+    """On a light system the toggle turns the page dark, and the choice survives a reload and
+    other pages; toggled back it stays light even when the system turns dark."""
     base = server
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
     page.goto(base + "/")
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to content")
+    expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "false")
+    assert _background(page) == LIGHT_BG
     page.click("#theme-toggle")
-    assert page.evaluate("document.documentElement.dataset.theme") in ("dark", "light")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
+    assert _background(page) == DARK_BG
+    page.reload()
+    assert _background(page) == DARK_BG  # kept (localStorage), applied before the first paint
+    page.goto(base + "/search")
+    expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
+    assert _background(page) == DARK_BG
+    page.click("#theme-toggle")
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    assert _background(page) == LIGHT_BG  # the user's choice beats the system's
+    context.close()
 
 
 def test_mobile_layout(server: str, browser: Browser) -> None:
@@ -204,6 +229,36 @@ def test_sign_up_upvote_and_collect(server: str, page: Page) -> None:
     page.get_by_role("button", name="Create token").click()
     expect(page.locator("#new-token")).to_contain_text("ps_")
     page.screenshot(path=SHOTS / "account.png")
+
+
+def test_vote_and_collection_forms_work_without_javascript(server: str, browser: Browser) -> None:
+    """With JavaScript off (no htmx), the vote and "add to collection" forms are plain POSTs that
+    redirect back to the paper, and the collection pages show the result."""
+    base = server
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/account/signup?next=/papers/2405.00002")
+    page.get_by_label("Email").fill("nojs@example.org")
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(base + "/papers/2405.00002")
+    count = int(page.locator(".paper-actions .vote-button .count").inner_text())
+    page.locator(".paper-actions .vote-button").click()  # a full-page POST, then 303 back here
+    page.wait_for_url(base + "/papers/2405.00002")
+    expect(page.locator(".paper-actions .vote-button")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".paper-actions .vote-button .count")).to_have_text(str(count + 1))
+    page.locator(".paper-actions .vote-button").click()  # and undone the same way
+    expect(page.locator(".paper-actions .vote-button")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator(".paper-actions .vote-button .count")).to_have_text(str(count))
+    page.get_by_label("New collection").fill("Offline reading")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.wait_for_url(base + "/papers/2405.00002")
+    expect(page.locator("#collection-id option")).to_have_text(["Offline reading ✓"])
+    page.goto(base + "/collections")
+    page.get_by_role("link", name="Offline reading").click()
+    expect(page.get_by_role("link", name="Sparse mixtures of experts")).to_be_visible()
+    context.close()
 
 
 def test_search(server: str, page: Page) -> None:
