@@ -45,10 +45,10 @@ def test_duplicate_email_is_refused_case_insensitively(community: Community) -> 
 
 def test_authenticate_and_sessions(community: Community) -> None:
     acc = community.accounts
-    acc.create_user("ada@example.org", "password one")
+    created = acc.create_user("ada@example.org", "password one")
     assert acc.authenticate("ada@example.org", "wrong password", "1.2.3.4") is None
     user = acc.authenticate("ADA@example.org", "password one", "1.2.3.4")
-    assert user is not None
+    assert user == created
     token = acc.start_session(user)
     assert acc.session_user(token) == user
     with acc.engine.connect() as conn:  # only the digest is stored
@@ -79,11 +79,11 @@ def test_login_throttling_per_account(community: Community) -> None:
 def test_throttle_window_expires(ctx: AppContext) -> None:
     now = utcnow()
     acc = Accounts(ctx.catalog.engine, clock=lambda: now)
-    acc.create_user("ada@example.org", "password one")
+    user = acc.create_user("ada@example.org", "password one")
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         acc.authenticate("ada@example.org", "nope nope", "c")
     later = Accounts(ctx.catalog.engine, clock=lambda: now + timedelta(minutes=16))
-    assert later.authenticate("ada@example.org", "password one", "c") is not None
+    assert later.authenticate("ada@example.org", "password one", "c") == user
 
 
 def test_change_password_keeps_current_session_only(community: Community) -> None:
@@ -94,18 +94,20 @@ def test_change_password_keeps_current_session_only(community: Community) -> Non
         acc.change_password(user, "wrong one", "password two", keep_session=keep)
     acc.change_password(user, "password one", "password two", keep_session=keep)
     assert acc.session_user(keep) == user and acc.session_user(other) is None
-    assert acc.authenticate("ada@example.org", "password two", "c") is not None
+    assert acc.authenticate("ada@example.org", "password two", "c") == user
 
 
-def test_api_tokens_are_hashed_listed_and_revocable(community: Community) -> None:
-    acc = community.accounts
+def test_api_tokens_are_hashed_listed_and_revocable(ctx: AppContext) -> None:
+    now = utcnow()
+    acc = Accounts(ctx.catalog.engine, clock=lambda: now)
     user = acc.create_user("ada@example.org", "password one")
     info, secret = acc.create_token(user, "  my   script ")
+    assert acc.list_tokens(user)[0].last_used_at is None
     assert info.name == "my script" and secret.startswith("ps_") and secret.startswith(info.prefix)
     with acc.engine.connect() as conn:
         assert secret not in conn.execute(sa.select(api_tokens.c.token_hash)).scalar_one()
     assert acc.token_user(secret) == user
-    assert acc.list_tokens(user)[0].last_used_at is not None
+    assert acc.list_tokens(user)[0].last_used_at == now
     assert acc.delete_token(user, info.id)
     assert acc.token_user(secret) is None
 
@@ -121,7 +123,7 @@ def test_disabled_user_cannot_sign_in_or_use_tokens(community: Community) -> Non
     assert acc.authenticate("ada@example.org", "password one", "c") is None
     assert not acc.set_disabled("nobody@example.org")
     assert acc.set_disabled("ada@example.org", disabled=False)
-    assert acc.authenticate("ada@example.org", "password one", "c") is not None
+    assert acc.authenticate("ada@example.org", "password one", "c") == user
 
 
 def test_secret_key_file_is_private_and_stable(ctx: AppContext) -> None:

@@ -289,7 +289,11 @@ def test_filters_do_not_change_scores(index: LexicalIndex) -> None:
 
 def test_filter_ids_and_filter_among(index: LexicalIndex) -> None:
     assert index.filter_ids(parse("transformers")) is None
-    assert index.filter_ids(parse("-transformers").filters) is not None
+    without = index.filter_ids(parse("-transformers").filters)
+    assert without is not None
+    synthetic = {p.id for p in SYNTHETIC}
+    assert without & synthetic == {"2312.00003", "hep-th/9901001", "t1", "t2"}  # 3 mention transformer(s)
+    assert len(without) + index.count(parse("transformers")) == index.doc_count()
     assert index.filter_among(parse("cat:cs.*"), ["2401.00001", "2312.00003", "nope", "2401.00001"]) == {"2401.00001"}
     assert index.filter_among(None, ["t1", "nope"]) == {"t1"}
 

@@ -40,7 +40,8 @@ def test_users_create_list_disable(home: Path) -> None:
     accounts = Accounts(ctx.catalog.engine)
     assert accounts.authenticate("ada@example.org", "correct horse battery", "cli") is None
     assert runner.invoke(app, ["--home", str(home), "users", "disable", "ada@example.org", "--enable"]).exit_code == 0
-    assert accounts.authenticate("ada@example.org", "correct horse battery", "cli") is not None
+    enabled = accounts.authenticate("ada@example.org", "correct horse battery", "cli")
+    assert enabled is not None and enabled.email == "ada@example.org" and not enabled.disabled
     ctx.close()
     missing = runner.invoke(app, ["--home", str(home), "users", "disable", "nobody@example.org"])
     assert missing.exit_code == 1 and "no user" in missing.output
