@@ -6,9 +6,11 @@ import gzip
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,23 @@ def test_bad_config_is_named(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "colour" in proc.stderr
 
 
+def _wait_for_rows(db: Path, rows: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> int:
+    """Poll the papers table until it holds at least `rows` committed rows; returns the count seen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the ingest finished before the kill (raise the corpus or lower `rows`)"
+        if db.exists():
+            try:
+                with closing(sqlite3.connect(db, timeout=5)) as conn:
+                    count = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+            except sqlite3.OperationalError:  # the table is not created yet
+                count = 0
+            if count >= rows:
+                return int(count)
+        time.sleep(0.02)
+    raise AssertionError(f"{db} never reached {rows} rows")
+
+
 @pytest.mark.slow
 def test_kill_9_mid_ingest_then_rerun_equals_clean_run(tmp_path: Path, shared_data: Path) -> None:
     corpus = shared_data / "arxiv-quant-ph" / "corpus.jsonl.gz"
@@ -108,14 +127,13 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_run(tmp_path: Path, shared_da
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    db = killed / "catalog.db"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not db.exists() or db.stat().st_size < 2_000_000):
-        time.sleep(0.05)
+    # Kill once 4 batches of 500 are committed (rows counted through SQLite, which sees committed
+    # WAL transactions; the file size does not grow until the first checkpoint).
+    committed = _wait_for_rows(killed / "catalog.db", 2_000, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = json.loads(cli(killed, "stats", "--json").stdout)["papers"]
-    assert 0 < partial < 31_067, "the kill should land mid-ingest"
+    assert 2_000 <= committed <= partial < 31_067, "the kill must land mid-ingest"
     cli(killed, "ingest", "beir", str(corpus))
     cli(clean, "ingest", "beir", str(corpus))
     assert cli(killed, "export").stdout == cli(clean, "export").stdout
