@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -137,3 +138,36 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_run(tmp_path: Path, shared_da
     cli(killed, "ingest", "beir", str(corpus))
     cli(clean, "ingest", "beir", str(corpus))
     assert cli(killed, "export").stdout == cli(clean, "export").stdout
+
+
+# The README's "Ingest formats" list, written out: `papersift formats` must list exactly these.
+README_FORMATS = {"arxiv-oai", "arxiv-kaggle", "arxiv-abs", "arxiv-daily", "hf-daily", "beir", "jsonl", "csv", "bibtex"}
+
+
+def test_formats_lists_every_documented_format(tmp_path: Path) -> None:
+    proc = cli(tmp_path, "formats")
+    listed = {m for m in re.findall(r"^│ ([a-z][a-z-]+) +│", proc.stderr, re.M)}
+    assert listed == README_FORMATS, proc.stderr
+
+
+def test_option_key_value_reaches_the_source(tmp_path: Path) -> None:
+    """`-o map=...` maps CSV columns to fields and `-o delimiter=tab` reads TSV; malformed options fail."""
+    table = tmp_path / "papers.tsv"
+    table.write_text("Name\tSummary\tWho\nTactile grasping\tRobots learn to grasp.\tAda Lovelace\n", encoding="utf-8")
+    args = ("ingest", "csv", str(table), "--json")
+    unmapped = cli(tmp_path / "a", *args, "-o", "delimiter=tab", check=False)
+    assert unmapped.returncode == 1 and json.loads(unmapped.stdout)["inserted"] == 0  # no `title` column
+    mapped = ["-o", "map=title:Name,abstract:Summary,authors:Who", "-o", "delimiter=tab"]
+    out = json.loads(cli(tmp_path / "b", *args, *mapped).stdout)
+    assert out["inserted"] == 1 and out["rejected"] == 0
+    [line] = cli(tmp_path / "b", "export").stdout.splitlines()
+    paper = json.loads(line)
+    assert (paper["title"], paper["abstract"], paper["authors"]) == (
+        "Tactile grasping",
+        "Robots learn to grasp.",
+        ["Ada Lovelace"],
+    )
+    bad = cli(tmp_path / "c", "ingest", "csv", str(table), "-o", "delimiter", check=False)
+    assert bad.returncode == 2 and "--option expects KEY=VALUE, got 'delimiter'" in bad.stderr
+    wrong = cli(tmp_path / "c", "ingest", "csv", str(table), "-o", "map=colour:Name", check=False)
+    assert wrong.returncode == 1 and "bad map entry 'colour:Name'" in wrong.stderr  # the location fails

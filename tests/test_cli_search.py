@@ -94,3 +94,22 @@ def test_corrupt_index_is_rebuilt_with_a_message(tmp_path: Path, shared_data: Pa
     proc = cli(tmp_path, "search", "diphoton production", "--mode", "lexical", "--json")
     assert "rebuilt the lexical index" in proc.stderr
     assert json.loads(proc.stdout)["results"][0]["id"] == "0704.0001"
+
+
+def test_search_sort_orders_by_date_and_rejects_unknown_sorts(home: Path) -> None:
+    """`--sort date` re-orders the relevant results newest first (by the paper's work date, read
+    back from the catalog), `--sort relevance` by descending score."""
+    from papersift.catalog import Catalog
+
+    args = ("search", "black hole entropy", "--mode", "lexical", "--limit", "20", "--json")
+    by_score = json.loads(cli(home, *args, "--sort", "relevance").stdout)["results"]
+    by_date = json.loads(cli(home, *args, "--sort", "date").stdout)["results"]
+    scores = [r["score"] for r in by_score]
+    assert len(by_score) == 20 and scores == sorted(scores, reverse=True)
+    catalog = Catalog.open(f"sqlite:///{home / 'catalog.db'}")
+    papers = catalog.get_many(r["id"] for r in by_date)
+    days = [papers[r["id"]].work_date for r in by_date]
+    assert len(days) == 20 and None not in days and days == sorted(days, reverse=True)  # type: ignore[type-var]
+    assert [r["id"] for r in by_date] != [r["id"] for r in by_score]  # the order really changed
+    bad = cli(home, *args, "--sort", "random", check=False)
+    assert bad.returncode == 2 and "unknown sort 'random'" in bad.stderr
