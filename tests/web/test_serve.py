@@ -1,0 +1,190 @@
+"""`papersift serve` as a real process on loopback: --workers 2 and --config.
+
+With two uvicorn workers, which worker holds a connection is read from /proc (the server-side
+socket's inode in /proc/net/tcp, found among a worker's file descriptors), so the tests can put
+one client on each worker and check that sessions, CSRF tokens, votes and sign-in throttles
+are the same on both: all of them live in the shared database or the home's secret key.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import feedparser
+import httpx
+import pytest
+
+from papersift.community.accounts import MAX_FAILURES_PER_ACCOUNT
+from tests.community.factories import make_context
+from tests.deliver.fixtures import free_port
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+@contextmanager
+def served(home: Path, *options: str, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m papersift [options] serve` on a free loopback port, until the block ends."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERSIFT_")}
+    cmd = [sys.executable, "-m", "papersift", "--home", str(home), *options, "serve"]
+    proc = subprocess.Popen(
+        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(base + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"papersift serve did not start (exit code {proc.poll()})")
+            time.sleep(0.2)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _descendants(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += [int(child), *_descendants(int(child))]
+    return out
+
+
+def _socket_owner(server_port: int, client_port: int, pids: list[int]) -> int:
+    """The process holding the server side of the loopback connection from `client_port`."""
+    local, remote = f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}"
+    inode = next(
+        fields[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if (fields := line.split())[1] == local and fields[2] == remote
+    )
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+class Browser:
+    """One keep-alive connection (so one worker) with its own cookie jar."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        for value in response.headers.get_all("set-cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def csrf(self, path: str) -> str:
+        status, text = self.request("GET", path)
+        match = _CSRF.search(text)
+        assert status == 200 and match, path
+        return match.group(1)
+
+
+def _one_browser_per_worker(port: int, server_pid: int, workers: int = 2) -> dict[int, Browser]:
+    """New connections until `workers` different worker processes hold one each."""
+    placed: dict[int, Browser] = {}
+    for _ in range(60):
+        processes = _descendants(server_pid)
+        browser = Browser(port)
+        browser.request("GET", "/account/signin")
+        assert browser.conn.sock is not None
+        owner = _socket_owner(port, browser.conn.sock.getsockname()[1], processes)
+        placed.setdefault(owner, browser)
+        if len(placed) == workers:
+            return placed
+    raise AssertionError(f"60 connections all went to {list(placed)}")
+
+
+def test_two_workers_share_sessions_csrf_votes_and_throttles(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    make_context(home).close()
+    with served(home, workers=2) as (base, proc):
+        port = int(base.rsplit(":", 1)[1])
+        placed = _one_browser_per_worker(port, proc.pid)
+        a, b = placed.values()
+
+        # sign up on worker A; B uses A's session cookie and the CSRF token A's page issued
+        token = a.csrf("/account/signup")
+        signup = {"email": "ada@example.org", "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
+        assert a.request("POST", "/account/signup", signup)[0] == 303
+        b.cookies = dict(a.cookies)
+        status, account = b.request("GET", "/account")
+        assert status == 200 and "ada@example.org" in account
+        assert b.request("POST", "/papers/2405.00001/vote", {"csrf_token": token})[0] == 303
+        _, page = a.request("GET", "/papers/2405.00001")
+        assert 'aria-pressed="true"' in page and '<span class="count">1</span>' in page
+
+        # sign-in failures alternate between the workers; the limit counts all of them
+        fresh = [Browser(port), Browser(port)]
+        fresh[0].conn, fresh[1].conn = a.conn, b.conn  # same workers, no session cookie
+        wrong = {"email": "ada@example.org", "password": "wrong password"}
+        for i in range(MAX_FAILURES_PER_ACCOUNT):
+            who = fresh[i % 2]
+            status, _ = who.request("POST", "/account/signin", {**wrong, "csrf_token": who.csrf("/account/signin")})
+            assert status == 400, status
+        for who in fresh:
+            right = {"email": "ada@example.org", "password": PASSWORD, "csrf_token": who.csrf("/account/signin")}
+            assert who.request("POST", "/account/signin", right)[0] == 429  # throttled on both workers
+
+
+def test_config_file_serve_uses_its_base_url_and_env_overrides_it(tmp_path: Path) -> None:
+    """`--config FILE serve` serves FILE's settings (a feed link carries its base_url);
+    PAPERSIFT_* variables beat the file (checked on the CLI, where the database URL shows)."""
+    home = tmp_path / "home"
+    make_context(home).close()
+    config = tmp_path / "elsewhere.toml"
+    config.write_text('base_url = "https://sift.example.org/lab"\n')
+    with served(home, "--config", str(config)) as (base, _):
+        feed = feedparser.parse(httpx.get(base + "/feeds/category/cs.CL.atom").content)
+    links = [feed.feed.link, *(e.link for e in feed.entries)]
+    assert len(feed.entries) == 4 and all(link.startswith("https://sift.example.org/lab/") for link in links), links
+
+    other_db = tmp_path / "from-file.db"
+    env_db = tmp_path / "from-env.db"
+    config.write_text(f'database_url = "sqlite:///{other_db}"\ningest_batch_size = 7\n')
+    csv = tmp_path / "one.csv"
+    csv.write_text("title,abstract\nA paper,Text.\n")
+    run = [sys.executable, "-m", "papersift", "--home", str(home), "--config", str(config)]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAPERSIFT_")}
+    subprocess.run([*run, "ingest", "csv", str(csv)], env=clean, check=True, capture_output=True)
+    assert other_db.exists() and not env_db.exists()
+    overridden = {**clean, "PAPERSIFT_DATABASE_URL": f"sqlite:///{env_db}"}
+    subprocess.run([*run, "ingest", "csv", str(csv)], env=overridden, check=True, capture_output=True)
+    assert env_db.exists()
+    bad = subprocess.run(
+        [*run, "stats"], env={**clean, "PAPERSIFT_INGEST_BATCH_SIZE": "lots"}, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "PAPERSIFT_INGEST_BATCH_SIZE" in bad.stderr.upper()
