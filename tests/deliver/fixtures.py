@@ -4,6 +4,7 @@ failures can be scripted: refuse (4xx/5xx) or drop the connection mid-DATA."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import ssl
 import subprocess
@@ -18,6 +19,7 @@ from aiosmtpd.controller import Controller
 
 from papersift.paper import Paper
 from tests.community.factories import paper
+from tests.conftest import require
 
 D1, D2, D3, D4 = date(2025, 6, 2), date(2025, 6, 3), date(2025, 6, 4), date(2025, 6, 5)
 
@@ -160,6 +162,9 @@ def run_server(server: SmtpServer, **kwargs: object) -> Iterator[SmtpServer]:
 
 def self_signed(directory: Path) -> tuple[Path, ssl.SSLContext]:
     """A certificate for localhost/127.0.0.1 (openssl CLI) and a server TLS context using it."""
+    require(
+        shutil.which("openssl") is not None, "TLS mail tests: the openssl command is missing (apt-get install openssl)"
+    )
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [

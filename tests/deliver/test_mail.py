@@ -73,6 +73,33 @@ def test_starttls_with_login_and_verified_certificate(tmp_path: Path) -> None:
             Mailer(config(server.port, security="starttls")).check()  # system CAs do not know it
 
 
+def test_implicit_tls_ssl_with_login_and_verified_certificate(tmp_path: Path) -> None:
+    """smtp_security = "ssl": TLS from the first byte (port-465 style) against a real implicit-TLS
+    aiosmtpd server with a self-signed certificate, login inside the TLS session."""
+    cert, context = self_signed(tmp_path)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+        assert server.transport.get_extra_info("ssl_object") is not None  # the login travels inside TLS
+        login, password = (v.decode() if isinstance(v, bytes) else v for v in (auth_data.login, auth_data.password))
+        logins.append((login, password))
+        return AuthResult(success=password == "s3cret", handled=False)
+
+    # aiosmtpd's auth_require_tls only recognises STARTTLS, so the authenticator checks the TLS itself
+    for server in run_server(
+        SmtpServer(free_port()), ssl_context=context, authenticator=authenticator, auth_require_tls=False
+    ):
+        cfg = config(server.port, security="ssl", user="mailer", password="s3cret", cafile=str(cert))
+        with Mailer(cfg) as mailer:
+            assert send_with_retry(mailer, message(), sleep=lambda s: None) == 1
+        assert [m["Subject"] for m in server.received] == ["hello"] and logins == [("mailer", "s3cret")]
+        with pytest.raises(MailConfigError, match="login refused"):
+            Mailer(config(server.port, security="ssl", user="mailer", password="wrong", cafile=str(cert))).check()
+        with pytest.raises(MailConfigError, match="certificate could not be verified"):
+            Mailer(config(server.port, security="ssl")).check()  # system CAs do not know it
+        assert len(server.received) == 1
+
+
 def test_starttls_is_never_silently_dropped(smtp: SmtpServer) -> None:
     with pytest.raises(MailConfigError, match="does not offer STARTTLS; refusing to send in plaintext"):
         Mailer(config(smtp.port, security="starttls")).send_once(message())
