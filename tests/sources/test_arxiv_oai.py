@@ -4,20 +4,27 @@ recorded responses (shared/data/arxiv-oai-fixtures). Nothing here leaves 127.0.0
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from papersift.catalog import Catalog
+from papersift.ingest import ingest
 from papersift.paper import Version
 from papersift.sources import get_source
 from papersift.sources.arxiv_oai import harvest_key
 from papersift.sources.base import Checkpoint, RecordError, SourceContext, SourceError
 from tests.sources._util import FIXTURES, run
+from tests.test_cli_catalog import PAPERSIFT
 
 PAGE1 = "listrecords---should-list-identifiers-from-arxiv.1.200.xml"
 BUSY = "listrecords---should-list-identifiers-from-arxiv.0.503.html"
@@ -219,3 +226,81 @@ def test_records_before_a_broken_page_are_kept(recorded: dict[str, bytes], serve
             items.append(item)
     assert [type(i).__name__ for i in items] == ["Paper", "Paper", "Checkpoint", "Paper"]
     assert not any(isinstance(i, RecordError) for i in items)
+
+
+class KillableReplay:
+    """Loopback OAI-PMH server: page 1 (with a resumption token) to the first request; later
+    requests hang (the harvester gets killed while waiting) until `page2` is set, then get it."""
+
+    def __init__(self, page1: bytes) -> None:
+        self.queries: list[dict[str, str]] = []
+        self.page2: bytes | None = None
+        self.released = threading.Event()
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                replay.queries.append(dict(parse_qsl(urlsplit(self.path).query)))
+                if len(replay.queries) > 1 and replay.page2 is None:
+                    replay.released.wait(60)  # the client is killed meanwhile: nothing to answer
+                    return
+                body = page1 if len(replay.queries) == 1 else replay.page2
+                assert body is not None
+                self.send_response(200)
+                for name, value in {**XML, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oai2"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def killable(recorded: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> Iterator[KillableReplay]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server = KillableReplay(first_page(recorded))
+    yield server
+    server.close()
+
+
+def test_harvest_killed_after_a_checkpoint_resumes_through_ingest(killable: KillableReplay, tmp_path: Path) -> None:
+    """`papersift ingest arxiv-oai URL` (ingest() in a real process) is killed with SIGKILL while
+    waiting for page 2; page 1 and its resumption token were committed together, so ingest()
+    run again asks for page 2 by its token (no restart) and the catalog ends with all three papers."""
+    home = tmp_path / "home"
+    options = [arg for key, value in OPTIONS.items() for arg in ("-o", f"{key}={value}")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERSIFT_")}
+    cmd = [*PAPERSIFT, "--home", str(home), "ingest", "arxiv-oai", killable.url, *options]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(killable.queries) < 2:  # page 2 asked for (after the 3 s polite delay): page 1 is done
+        assert proc.poll() is None and time.monotonic() < deadline, "the harvest never asked for page 2"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert killable.queries == [RECORDED_QUERY, PAGE2_QUERY]
+    key = harvest_key(killable.url, OPTIONS)
+    catalog = Catalog.open(f"sqlite:///{home / 'catalog.db'}")
+    try:
+        assert catalog.checkpoints() == {key: TOKEN}
+        assert sorted(p.id for p in catalog.iter_all()) == ["1412.8544", "hep-th/9504118"]
+
+        killable.page2 = (FIXTURES / "oai_page2.derived.xml").read_bytes()
+        report = ingest(catalog, "arxiv-oai", [killable.url], SourceContext(options=OPTIONS, sleep=lambda s: None))
+        assert report.ok and (report.records, report.written.inserted) == (1, 1)
+        assert killable.queries[2:] == [PAGE2_QUERY]  # resumed by token, page 1 not fetched again
+        assert sorted(p.id for p in catalog.iter_all()) == ["0704.0001", "1412.8544", "hep-th/9504118"]
+        assert catalog.checkpoints() == {key: ""}  # the harvest is complete
+    finally:
+        catalog.close()
