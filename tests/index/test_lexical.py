@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -21,6 +22,7 @@ from papersift.index.protocols import LexicalIndex
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse
 from papersift.query.types import QueryError
+from tests.conftest import require
 
 SYNTHETIC = [
     Paper(
@@ -98,7 +100,7 @@ def index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "embedded":
         yield request.getfixturevalue("tantivy_index")
         return
-    pytest.importorskip("pymilvus", reason="the milvus extra is not installed (pip install 'papersift[milvus]')")
+    require(importlib.util.find_spec("pymilvus") is not None, "Milvus lexical tests: pymilvus is not installed")
     from papersift.index.milvus import MilvusStore
 
     directory = tmp_path_factory.mktemp("milvus-lex")
