@@ -14,15 +14,20 @@ from __future__ import annotations
 import logging
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from papersift.catalog import Catalog
 from papersift.community import Community
 from papersift.config import Settings
+from papersift.discover.impact_priors import ImpactPriors
 from papersift.encoder.embed import Encoder, encoder_dim, load_encoder
 from papersift.index.backends import open_indexes
 from papersift.index.indexer import index_lexical
 from papersift.index.protocols import IndexStore
 from papersift.search.service import SearchService
+
+if TYPE_CHECKING:
+    from papersift.discover.impact_service import ImpactService
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ class AppContext:
 
     @cached_property
     def community(self) -> Community:
-        return Community(self.catalog, self.settings.home)
+        return Community(self.catalog, self.settings.home, priors=ImpactPriors(self.settings.home))
 
     @cached_property
     def search(self) -> SearchService:
@@ -74,6 +79,12 @@ class AppContext:
             lambda: self.encoder,
             trending=lambda ids: self.community.listings.trending_scores(ids, date.today()),
         )
+
+    @cached_property
+    def impact(self) -> ImpactService:
+        from papersift.discover.impact_service import ImpactService  # scikit-learn: only when used
+
+        return ImpactService(self.catalog, self.settings.home)
 
     def opened(self, name: str) -> bool:
         """Whether the lazily opened piece `name` ("catalog", "indexes", ...) has been opened."""

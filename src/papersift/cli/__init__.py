@@ -69,6 +69,7 @@ def _register() -> None:
         catalog_cmds,
         demo_cmds,
         digest_cmds,
+        impact_cmds,
         search_cmds,
         web_cmds,
     )

@@ -15,6 +15,7 @@ from papersift.community.accounts import Accounts, ApiToken, RateLimited, User, 
 from papersift.community.collections import Collection, Collections
 from papersift.community.listings import Listings
 from papersift.community.secret import load_or_create_secret
+from papersift.community.trending import PriorSource
 from papersift.community.votes import Votes
 
 __all__ = [
@@ -34,9 +35,9 @@ __all__ = [
 class Community:
     """The community services over one catalog database."""
 
-    def __init__(self, catalog: Catalog, home: Path):
+    def __init__(self, catalog: Catalog, home: Path, priors: PriorSource | None = None):
         self.secret = load_or_create_secret(home)
         self.accounts = Accounts(catalog.engine)
         self.votes = Votes(catalog.engine)
         self.collections = Collections(catalog.engine)
-        self.listings = Listings(catalog)
+        self.listings = Listings(catalog, priors)

@@ -9,7 +9,7 @@ backend has), and only the requested page is loaded as full `Paper` records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -20,7 +20,7 @@ from papersift.catalog import Catalog
 from papersift.catalog.schema import paper_authors, paper_categories, papers
 from papersift.catalog.store import author_key
 from papersift.community.schema import votes
-from papersift.community.trending import trending_score
+from papersift.community.trending import Prior, PriorSource, trending_score
 from papersift.paper import Paper
 
 FeedSort = Literal["trending", "votes", "newest"]
@@ -100,6 +100,7 @@ class Ranked:
     local: int
     external: int
     score: float
+    prior: Prior | None = None  # predicted upvotes (impact prior), shown as "predicted", never as votes
 
 
 @dataclass
@@ -126,9 +127,10 @@ class Feed(Listing):
 class Listings:
     """Read-only listings over the catalog plus local vote counts."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, priors: PriorSource | None = None):
         self.catalog = catalog
         self.engine = catalog.engine
+        self.priors = priors
 
     def latest_day(self) -> date | None:
         with self.engine.connect() as conn:
@@ -164,9 +166,14 @@ class Listings:
         """Trending scores as of today for given papers (the search service's "sort by trending")."""
         scores: dict[str, float] = {}
         for i in range(0, len(paper_ids), 500):
-            for r in self._candidates(papers.c.id.in_(paper_ids[i : i + 500])):
-                scores[r.id] = trending_score(r.external_upvotes, r.local, r.day, today)
+            rows = self._candidates(papers.c.id.in_(paper_ids[i : i + 500]))
+            priors = self._priors(rows)
+            for r in rows:
+                scores[r.id] = trending_score(r.external_upvotes, r.local, r.day, today, prior=_votes(priors, r.id))
         return scores
+
+    def _priors(self, rows: Sequence[sa.Row[Any, Any, Any, Any]]) -> Mapping[str, Prior]:
+        return self.priors.priors([r.id for r in rows]) if self.priors else {}
 
     def _candidates(self, where: sa.ColumnElement[bool]) -> Sequence[sa.Row[Any, Any, Any, Any]]:
         """(id, feed day, external votes, local votes) of the live papers matching `where`."""
@@ -182,13 +189,14 @@ class Listings:
 
     def _rank(self, where: sa.ColumnElement[bool], sort: FeedSort, page: int, per_page: int, at: date) -> Listing:
         rows = self._candidates(where)
+        priors = self._priors(rows)
         scored = [
             (
                 r.id,
                 r.day or date.min,
                 r.external_upvotes,
                 r.local,
-                trending_score(r.external_upvotes, r.local, r.day, at),
+                trending_score(r.external_upvotes, r.local, r.day, at, prior=_votes(priors, r.id)),
             )
             for r in rows
         ]
@@ -200,7 +208,11 @@ class Listings:
         scored.sort(key=keys[sort])
         window = scored[(page - 1) * per_page : page * per_page]
         found = self.catalog.get_many(s[0] for s in window)
-        items = [Ranked(found[pid], local, ext, score) for pid, _, ext, local, score in window if pid in found]
+        items = [
+            Ranked(found[pid], local, ext, score, priors.get(pid))
+            for pid, _, ext, local, score in window
+            if pid in found
+        ]
         return Listing(items, len(scored), page, per_page, sort)
 
     def _neighbour(self, period: Period, direction: int) -> Period | None:
@@ -223,3 +235,8 @@ class Listings:
         )
         with self.engine.connect() as conn:
             return [(d, n) for d, n in conn.execute(q)]
+
+
+def _votes(priors: Mapping[str, Prior], paper_id: str) -> float | None:
+    prior = priors.get(paper_id)
+    return prior.votes if prior else None

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from papersift.paper import Paper, Popularity, make_paper, parse_date
 from papersift.sources._common import convert, count, finish
@@ -41,6 +42,12 @@ def _entry(raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _organization_url(org: Any) -> str | None:
+    """The Hugging Face page of the organisation that claimed the paper (an impact-prior feature)."""
+    name = org.get("name") if isinstance(org, dict) else None
+    return f"https://huggingface.co/{quote(name)}" if isinstance(name, str) and name.strip() else None
+
+
 def to_paper(raw: Any, captured: date | None) -> Paper:
     """One daily-papers entry -> Paper with an hf-daily Popularity observation."""
     entry = _entry(raw)
@@ -51,6 +58,7 @@ def to_paper(raw: Any, captured: date | None) -> Paper:
         "hf": f"https://huggingface.co/papers/{arxiv_id}" if arxiv_id else None,
         "code": paper.get("githubRepo"),
         "project": paper.get("projectPage"),
+        "organization": _organization_url(entry.get("organization") or paper.get("organization")),
     }
     return make_paper(
         source=SOURCE,

@@ -1,0 +1,218 @@
+"""The impact prior (papersift.discover.impact) against baselines, on a time-ordered split of the
+real HF daily-papers data; and what the prior does to the trending ranking at hour 0.
+
+Data: shared/data/hf-daily-papers/corpus.jsonl.gz read through the product's `beir` source
+(title, abstract, authors, code/project links, one upvote snapshot per paper). Organisations are
+added from the corpus' `organization` field (its HF display name); categories, which HF does not
+give, from shared/data/arxiv-daily-cs where the paper is listed there (as a catalog holding both
+collections would have them). Split: the last 20% of featured days are the test days; every
+model is fitted on the earlier days only; author/organisation history for any paper comes from
+papers featured strictly before its day (so a test paper sees earlier test days' votes, as it
+would in use, never its own). Measures (papersift.discover.impact_eval): mean within-day
+Spearman between prediction and actual upvotes over test days with >= 5 papers, and precision
+of each day's predicted top 3.
+
+Replay (`--replay`): for every featured day from the 60th on, a model refitted every 30 days
+on all earlier days predicts that day's papers. At hour 0 of day D, today's papers have no
+votes and the papers of the 13 previous days have their (final) snapshot; we rank the 14-day
+pool with the shipped trending score, with and without the prior, and compare with the
+ranking at the end of day D (today's papers at their snapshot votes): Spearman over the pool,
+overlap of the top 10, and how many of today's final top 3 are in the hour-0 top 10.
+Usage: python benchmarks/impact.py [--replay] [CORPUS]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import logging
+import math
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.stats import spearmanr
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import Ridge
+
+from papersift.community.trending import trending_score
+from papersift.discover.impact import ImpactModel
+from papersift.discover.impact_eval import DayScores, day_scores, time_split
+from papersift.discover.impact_features import Announcement, History, announcement, log_votes
+from papersift.paper import Paper
+from papersift.sources import SourceContext, get_source
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT = DATA / "hf-daily-papers" / "corpus.jsonl.gz"
+CATEGORIES = DATA / "arxiv-daily-cs" / "corpus.jsonl.gz"
+POOL_DAYS, TOP = 14, 10
+FIRST_MODEL_DAY, REFIT_EVERY = 60, 30
+
+
+def load(path: Path) -> tuple[list[Announcement], list[int]]:
+    rows = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            rows[r["_id"]] = r
+    cats: dict[str, list[str]] = {}
+    if CATEGORIES.exists():
+        with gzip.open(CATEGORIES, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                if r["_id"] in rows:
+                    cats[r["_id"]] = list(r.get("categories") or [])
+    papers = [p for p in get_source("beir")(str(path), SourceContext()) if isinstance(p, Paper)]
+    anns, votes = [], []
+    for p in sorted(papers, key=lambda p: (p.listing_date or date.min, p.id)):
+        org = rows[p.id].get("organization")
+        ann = dataclasses.replace(
+            announcement(p), organization=org.lower() if org else None, categories=tuple(cats.get(p.id, ()))
+        )
+        anns.append(ann)
+        votes.append(max((o.upvotes or 0 for o in p.popularity), default=0))
+    return anns, votes
+
+
+def category_mean(anns: Sequence[Announcement], y: np.ndarray, train: list[int]) -> np.ndarray:
+    """Mean training log-votes of the paper's primary category (the overall mean when unknown)."""
+    sums: dict[str, list[float]] = defaultdict(list)
+    for i in train:
+        if anns[i].categories:
+            sums[anns[i].categories[0]].append(y[i])
+    means = {c: statistics.mean(v) for c, v in sums.items()}
+    overall = float(np.mean(y[train]))
+    return np.array([means.get(a.categories[0], overall) if a.categories else overall for a in anns])
+
+
+def tfidf_author_ridge(anns: Sequence[Announcement], y: np.ndarray, train: list[int]) -> np.ndarray:
+    """The reference baseline: ridge on TF-IDF words plus one token per author."""
+    words = TfidfVectorizer(sublinear_tf=True, min_df=2, ngram_range=(1, 2))
+    people = TfidfVectorizer(analyzer=lambda authors: authors)
+    words.fit([anns[i].text for i in train])
+    people.fit([anns[i].authors for i in train])
+    x = sparse.hstack([words.transform([a.text for a in anns]), people.transform([a.authors for a in anns])]).tocsr()
+    return np.asarray(Ridge(alpha=3.0).fit(x[train], y[train]).predict(x))
+
+
+def evaluate(anns: list[Announcement], votes: list[int]) -> list[tuple[str, DayScores, float]]:
+    days = [a.day for a in anns]
+    train, test, cut = time_split(days)
+    y = np.array([log_votes(v) for v in votes])
+    history = History(zip(anns, votes, strict=True))
+    test_days = [days[i] for i in test]
+    actual = [float(votes[i]) for i in test]
+    print(f"papers {len(anns)}: train {len(train)} (days before {cut}), test {len(test)} (days from {cut})")
+    results = []
+
+    def record(name: str, predicted: np.ndarray, seconds: float) -> None:
+        scores = day_scores(test_days, [float(predicted[i]) for i in test], actual)
+        results.append((name, scores, seconds))
+        print(f"  {name}: spearman {scores.spearman:.3f}, top-3 {scores.top3:.3f} ({seconds:.1f} s)", flush=True)
+
+    rng = np.random.default_rng(0)
+    record("random", rng.random(len(anns)), 0.0)
+    record("category mean", category_mean(anns, y, train), 0.0)
+    x = history.matrix(anns)
+    record("has code + author count", x[:, 12] * 100 + x[:, 14], 0.0)
+    start = time.perf_counter()
+    record("TF-IDF + author-token ridge", tfidf_author_ridge(anns, y, train), time.perf_counter() - start)
+    for name, subset in (
+        ("papersift impact prior", anns),
+        ("  without organisations", [dataclasses.replace(a, organization=None) for a in anns]),
+    ):
+        start = time.perf_counter()
+        sub_history = History(zip(subset, votes, strict=True))
+        model = ImpactModel().fit([subset[i] for i in train], [votes[i] for i in train], sub_history)
+        predicted = np.zeros(len(anns))
+        predicted[test] = model.predict([subset[i] for i in test], sub_history)
+        record(name, predicted, time.perf_counter() - start)
+    return results
+
+
+def rolling_predictions(anns: list[Announcement], votes: list[int]) -> dict[int, float]:
+    """Row -> out-of-sample prediction, from models refitted every REFIT_EVERY days on all earlier days."""
+    history = History(zip(anns, votes, strict=True))
+    days = sorted({a.day for a in anns if a.day})
+    out: dict[int, float] = {}
+    for start in range(FIRST_MODEL_DAY, len(days), REFIT_EVERY):
+        first, end = days[start], days[min(start + REFIT_EVERY, len(days)) - 1]
+        past = [i for i, a in enumerate(anns) if a.day and a.day < first]
+        now = [i for i, a in enumerate(anns) if a.day and first <= a.day <= end]
+        model = ImpactModel().fit([anns[i] for i in past], [votes[i] for i in past], history)
+        for i, p in zip(now, model.predict([anns[i] for i in now], history), strict=True):
+            out[i] = model.expected_votes(float(p))
+        print(f"  model for {first}..{end}: trained on {len(past)} papers", file=sys.stderr, flush=True)
+    return out
+
+
+def replay(anns: list[Announcement], votes: list[int]) -> None:
+    predicted = rolling_predictions(anns, votes)
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for i, a in enumerate(anns):
+        if a.day:
+            by_day[a.day].append(i)
+    stats: dict[str, list[float]] = defaultdict(list)
+    for d in sorted(by_day):
+        if not all(i in predicted for i in by_day[d]):
+            continue
+        pool = [i for k in range(POOL_DAYS) for i in by_day.get(d - timedelta(days=k), [])]
+        if len(pool) < TOP:
+            continue
+
+        def rank(hour0: bool, prior: bool, pool: list[int] = pool, d: date = d) -> list[float]:
+            scores = []
+            for i in pool:
+                today = anns[i].day == d
+                real = 0 if hour0 and today else votes[i]
+                guess = predicted.get(i) if prior else None
+                scores.append(trending_score(real, 0, anns[i].day, d, prior=guess))
+            return scores
+
+        final = rank(False, False)
+        final_top = set(np.argsort(-np.array(final), kind="stable")[:TOP])
+        today_rows = [k for k, i in enumerate(pool) if anns[i].day == d]
+        today_best = sorted(today_rows, key=lambda k: -votes[pool[k]])[:3]
+        for label, prior in (("without prior", False), ("with prior", True)):
+            hour0 = rank(True, prior)
+            top = set(np.argsort(-np.array(hour0), kind="stable")[:TOP])
+            rho = spearmanr(hour0, final).statistic
+            stats[f"{label} spearman"].append(0.0 if math.isnan(rho) else float(rho))
+            stats[f"{label} top10"].append(len(top & final_top) / TOP)
+            stats[f"{label} today"].append(sum(k in top for k in today_best) / len(today_best))
+            today_rho = spearmanr([hour0[k] for k in today_rows], [final[k] for k in today_rows]).statistic
+            stats[f"{label} today rho"].append(0.0 if math.isnan(today_rho) else float(today_rho))
+    n = len(stats["with prior spearman"])
+    print(f"\nreplay over {n} featured days (of {len(by_day)}; the first {FIRST_MODEL_DAY} train the first model)")
+    print("hour 0 vs end of day | pool Spearman | top-10 overlap | today's final top 3 in top 10 | today's Spearman")
+    for label in ("without prior", "with prior"):
+        print(
+            f"{label:20s} | {np.mean(stats[f'{label} spearman']):13.3f} | {np.mean(stats[f'{label} top10']):14.3f} | "
+            f"{np.mean(stats[f'{label} today']):29.3f} | {np.mean(stats[f'{label} today rho']):16.3f}"
+        )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = Path(args[0]) if args else DEFAULT
+    anns, votes = load(path)
+    print(f"categories known for {sum(bool(a.categories) for a in anns)} papers (from arxiv-daily-cs)")
+    results = evaluate(anns, votes)
+    print("\n| method | within-day Spearman | top-3 precision | test days |")
+    print("|---|---|---|---|")
+    for name, scores, _ in results:
+        print(f"| {name.strip()} | {scores.spearman:.3f} | {scores.top3:.3f} | {scores.days} |")
+    if "--replay" in sys.argv:
+        replay(anns, votes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The impact prior: a prediction, at announcement, of how many upvotes a paper will get.
+
+A paper announced this morning has no votes, so trending cannot rank it. This model learns,
+from every catalog paper that has external upvotes (Hugging Face daily papers), how votes
+relate to what is known on announcement day (`impact_features.Announcement`): the words of the
+title and abstract, its authors' and organisation's earlier papers, code/project links, sizes.
+It never sees a paper's own votes or comments as an input.
+
+Learner (scikit-learn): a TF-IDF ridge regression on the words gives a text score; gradient-
+boosted trees (`HistGradientBoostingRegressor`) combine it with the history features. The
+ridge's score for the training papers is out-of-fold, so the trees learn how far to trust text
+on papers the ridge has not memorised. The target is log(1 + upvotes) minus its day's mean:
+the prior orders papers *within* a day, and how busy a day was is noise for that.
+So `predict` is a relative score (log scale, 0 = an average paper of its day), not a count;
+`expected_votes` turns it into upvotes on a day of average activity.
+
+What it is not: a measure of quality, or of citations; it learns what one community
+upvoted, including its taste for famous labs and trendy topics (docs/impact.md).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import pickle
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold
+
+from papersift.discover.impact_features import FEATURES, Announcement, History, log_votes, shown
+from papersift.fsutil import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+TEXT_FEATURE = ("text_score", "the words of its title and abstract", "score")
+NAMES = (*FEATURES, TEXT_FEATURE)
+RIDGE_ALPHA = 3.0
+FOLDS = 5
+SEED = 0
+
+
+def day_centred(anns: Sequence[Announcement], upvotes: Sequence[int]) -> np.ndarray:
+    """log(1 + upvotes) minus the mean of the same day's papers (the training target)."""
+    y = np.array([log_votes(v) for v in upvotes], dtype=np.float64)
+    groups: dict[object, list[int]] = defaultdict(list)
+    for i, a in enumerate(anns):
+        groups[a.day].append(i)
+    for rows in groups.values():
+        y[rows] -= y[rows].mean()
+    return y
+
+
+def _text_model() -> tuple[TfidfVectorizer, Ridge]:
+    words = TfidfVectorizer(sublinear_tf=True, min_df=3, ngram_range=(1, 2), stop_words="english", max_features=200_000)
+    return words, Ridge(alpha=RIDGE_ALPHA)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A feature that raised (or lowered) one prediction, by how much on the log scale."""
+
+    feature: str
+    text: str
+    effect: float
+
+    def __str__(self) -> str:
+        return f"{'↑' if self.effect > 0 else '↓'} {self.text}"
+
+
+class ImpactModel:
+    """Text ridge + boosted trees over announcement-time features; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.words, self.ridge = _text_model()
+        self.trees = HistGradientBoostingRegressor(
+            max_iter=300, learning_rate=0.04, min_samples_leaf=40, random_state=SEED
+        )
+        self.medians = np.zeros(len(NAMES))
+        self.mean_log = 0.0
+        self.trained_on = 0
+
+    def fit(self, anns: Sequence[Announcement], upvotes: Sequence[int], history: History) -> ImpactModel:
+        """Learn from papers with known upvotes; `history` must hold them (and may hold more)."""
+        if len(anns) < FOLDS * 2:
+            raise ValueError(f"need at least {FOLDS * 2} papers with upvotes to learn from, got {len(anns)}")
+        target = day_centred(anns, upvotes)
+        texts = [a.text for a in anns]
+        matrix = self.words.fit_transform(texts)
+        text_score = np.zeros(len(anns))
+        for fit_rows, held in KFold(FOLDS, shuffle=True, random_state=SEED).split(texts):
+            fold = Ridge(alpha=RIDGE_ALPHA).fit(matrix[fit_rows], target[fit_rows])
+            text_score[held] = fold.predict(matrix[held])
+        self.ridge.fit(matrix, target)
+        x = np.column_stack([history.matrix(anns), text_score])
+        self.trees.fit(x, target)
+        self.medians = np.median(x, axis=0)
+        self.mean_log = float(np.mean([log_votes(v) for v in upvotes]))
+        self.trained_on = len(anns)
+        return self
+
+    def _inputs(self, anns: Sequence[Announcement], history: History) -> np.ndarray:
+        text_score = self.ridge.predict(self.words.transform([a.text for a in anns])) if anns else np.zeros(0)
+        return np.column_stack([history.matrix(anns), text_score])
+
+    def predict(self, anns: Sequence[Announcement], history: History) -> np.ndarray:
+        """Relative predicted attention (log scale; 0 = an average paper of its day), one per paper."""
+        if not anns:
+            return np.zeros(0)
+        return np.asarray(self.trees.predict(self._inputs(anns, history)), dtype=np.float64)
+
+    def expected_votes(self, relative: float) -> float:
+        """A relative prediction as upvotes on a day of average activity (what pages show)."""
+        return float(np.expm1(max(self.mean_log + relative, 0.0)))
+
+    def explain(self, anns: Sequence[Announcement], history: History, top: int = 3) -> list[list[Reason]]:
+        """For each paper, the features whose value moved its prediction most, largest first.
+
+        A feature's effect is the prediction minus the prediction with that feature set to its
+        training median ("what if this paper were ordinary in this respect")."""
+        if not anns:
+            return []
+        x = self._inputs(anns, history)
+        base = self.trees.predict(x)
+        effects = np.zeros_like(x)
+        for j in range(x.shape[1]):
+            ordinary = x.copy()
+            ordinary[:, j] = self.medians[j]
+            effects[:, j] = base - self.trees.predict(ordinary)
+        reasons = []
+        for values, row in zip(x, effects, strict=True):
+            order = np.argsort(-np.abs(row), kind="stable")[:top]
+            reasons.append(
+                [
+                    Reason(NAMES[j][0], shown(NAMES[j][1], NAMES[j][2], values[j]), float(row[j]))
+                    for j in order
+                    if row[j]
+                ]
+            )
+        return reasons
+
+    # --- storage: one pickle in the home, written atomically -------------------------------------
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        pickle.dump({"sklearn": sklearn.__version__, "model": self}, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        return buffer.getvalue()
+
+    def save(self, path: Path) -> None:
+        """Replace the stored model atomically (a reader sees the old model or the new one)."""
+        atomic_write_bytes(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: Path) -> ImpactModel:
+        """The model saved by `save`. Only the operator writes the home, whose files are trusted
+        like its code (pickle runs code on load); a model from another scikit-learn is refused."""
+        with path.open("rb") as fh:
+            stored: dict[str, Any] = pickle.load(fh)  # noqa: S301 - operator-owned file, see docstring
+        if stored.get("sklearn") != sklearn.__version__ or not isinstance(stored.get("model"), cls):
+            raise ValueError(f"{path} was saved by another version; run `papersift impact train` again")
+        model: ImpactModel = stored["model"]
+        return model
