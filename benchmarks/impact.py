@@ -12,8 +12,8 @@ would in use, never its own). Measures (papersift.discover.impact_eval): mean wi
 Spearman between prediction and actual upvotes over test days with >= 5 papers, and precision
 of each day's predicted top 3.
 
-Replay (`--replay`): for every featured day from the 60th on, a model refitted every 30 days
-on all earlier days predicts that day's papers. At hour 0 of day D, today's papers have no
+Replay (`--replay`): on every test day, the model fitted on the training days predicts that
+day's papers (out of sample, as above). At hour 0 of day D, today's papers have no
 votes and the papers of the 13 previous days have their (final) snapshot; we rank the 14-day
 pool with the shipped trending score, with and without the prior, and compare with the
 ranking at the end of day D (today's papers at their snapshot votes): Spearman over the pool,
@@ -53,7 +53,6 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT = DATA / "hf-daily-papers" / "corpus.jsonl.gz"
 CATEGORIES = DATA / "arxiv-daily-cs" / "corpus.jsonl.gz"
 POOL_DAYS, TOP = 14, 10
-FIRST_MODEL_DAY, REFIT_EVERY = 60, 30
 
 
 def load(path: Path) -> tuple[list[Announcement], list[int]]:
@@ -102,7 +101,8 @@ def tfidf_author_ridge(anns: Sequence[Announcement], y: np.ndarray, train: list[
     return np.asarray(Ridge(alpha=3.0).fit(x[train], y[train]).predict(x))
 
 
-def evaluate(anns: list[Announcement], votes: list[int]) -> list[tuple[str, DayScores, float]]:
+def evaluate(anns: list[Announcement], votes: list[int]) -> tuple[list[tuple[str, DayScores, float]], dict[int, float]]:
+    """The table rows, and the shipped model's test-day predictions as upvotes (for the replay)."""
     days = [a.day for a in anns]
     train, test, cut = time_split(days)
     y = np.array([log_votes(v) for v in votes])
@@ -117,6 +117,7 @@ def evaluate(anns: list[Announcement], votes: list[int]) -> list[tuple[str, DayS
         results.append((name, scores, seconds))
         print(f"  {name}: spearman {scores.spearman:.3f}, top-3 {scores.top3:.3f} ({seconds:.1f} s)", flush=True)
 
+    expected: dict[int, float] = {}
     rng = np.random.default_rng(0)
     record("random", rng.random(len(anns)), 0.0)
     record("category mean", category_mean(anns, y, train), 0.0)
@@ -134,27 +135,13 @@ def evaluate(anns: list[Announcement], votes: list[int]) -> list[tuple[str, DayS
         predicted = np.zeros(len(anns))
         predicted[test] = model.predict([subset[i] for i in test], sub_history)
         record(name, predicted, time.perf_counter() - start)
-    return results
+        if not expected:
+            expected = {i: model.expected_votes(float(predicted[i])) for i in test}
+    return results, expected
 
 
-def rolling_predictions(anns: list[Announcement], votes: list[int]) -> dict[int, float]:
-    """Row -> out-of-sample prediction, from models refitted every REFIT_EVERY days on all earlier days."""
-    history = History(zip(anns, votes, strict=True))
-    days = sorted({a.day for a in anns if a.day})
-    out: dict[int, float] = {}
-    for start in range(FIRST_MODEL_DAY, len(days), REFIT_EVERY):
-        first, end = days[start], days[min(start + REFIT_EVERY, len(days)) - 1]
-        past = [i for i, a in enumerate(anns) if a.day and a.day < first]
-        now = [i for i, a in enumerate(anns) if a.day and first <= a.day <= end]
-        model = ImpactModel().fit([anns[i] for i in past], [votes[i] for i in past], history)
-        for i, p in zip(now, model.predict([anns[i] for i in now], history), strict=True):
-            out[i] = model.expected_votes(float(p))
-        print(f"  model for {first}..{end}: trained on {len(past)} papers", file=sys.stderr, flush=True)
-    return out
-
-
-def replay(anns: list[Announcement], votes: list[int]) -> None:
-    predicted = rolling_predictions(anns, votes)
+def replay(anns: list[Announcement], votes: list[int], predicted: dict[int, float]) -> None:
+    """Hour-0 trending vs end of day, on the days whose papers have out-of-sample predictions."""
     by_day: dict[date, list[int]] = defaultdict(list)
     for i, a in enumerate(anns):
         if a.day:
@@ -190,7 +177,7 @@ def replay(anns: list[Announcement], votes: list[int]) -> None:
             today_rho = spearmanr([hour0[k] for k in today_rows], [final[k] for k in today_rows]).statistic
             stats[f"{label} today rho"].append(0.0 if math.isnan(today_rho) else float(today_rho))
     n = len(stats["with prior spearman"])
-    print(f"\nreplay over {n} featured days (of {len(by_day)}; the first {FIRST_MODEL_DAY} train the first model)")
+    print(f"\nreplay over the {n} test days (of {len(by_day)} featured days; earlier days trained the model)")
     print("hour 0 vs end of day | pool Spearman | top-10 overlap | today's final top 3 in top 10 | today's Spearman")
     for label in ("without prior", "with prior"):
         print(
@@ -205,13 +192,13 @@ def main() -> None:
     path = Path(args[0]) if args else DEFAULT
     anns, votes = load(path)
     print(f"categories known for {sum(bool(a.categories) for a in anns)} papers (from arxiv-daily-cs)")
-    results = evaluate(anns, votes)
+    results, expected = evaluate(anns, votes)
     print("\n| method | within-day Spearman | top-3 precision | test days |")
     print("|---|---|---|---|")
     for name, scores, _ in results:
         print(f"| {name.strip()} | {scores.spearman:.3f} | {scores.top3:.3f} | {scores.days} |")
     if "--replay" in sys.argv:
-        replay(anns, votes)
+        replay(anns, votes, expected)
 
 
 if __name__ == "__main__":

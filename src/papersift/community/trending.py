@@ -55,7 +55,7 @@ def trending_score(
     """Decayed score of a paper first seen on `day`, as of `at` (undated papers count as old).
 
     `prior`: predicted upvotes, fading as real votes arrive (see the module docstring)."""
-    votes = max(external, 0) + max(local, 0)
+    votes = float(max(external, 0) + max(local, 0))
     if prior is not None and prior > 0:
         votes += prior * PRIOR_FADE / (PRIOR_FADE + votes)
     age = max((at - day).days, 0) if day else 365

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import sklearn
+from scipy.stats import rankdata
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
@@ -42,7 +43,14 @@ from papersift.fsutil import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 TEXT_FEATURE = ("text_score", "the words of its title and abstract", "score")
-NAMES = (*FEATURES, TEXT_FEATURE)
+# features also given as a rank among the same day's papers: a day's list is known at announcement,
+# and being the strongest lab of a quiet day matters more than the absolute figure (+0.01 Spearman)
+DAY_RANKED = (0, 1, 5, 8, 9, 14)
+NAMES = (
+    *FEATURES,
+    TEXT_FEATURE,
+    *((f"{FEATURES[j][0]}_day_rank", f"{FEATURES[j][1]} among the day's papers", "rank") for j in DAY_RANKED),
+)
 RIDGE_ALPHA = 3.0
 FOLDS = 5
 SEED = 0
@@ -62,6 +70,18 @@ def day_centred(anns: Sequence[Announcement], upvotes: Sequence[int]) -> np.ndar
 def _text_model() -> tuple[TfidfVectorizer, Ridge]:
     words = TfidfVectorizer(sublinear_tf=True, min_df=3, ngram_range=(1, 2), stop_words="english", max_features=200_000)
     return words, Ridge(alpha=RIDGE_ALPHA)
+
+
+def _with_day_ranks(anns: Sequence[Announcement], x: np.ndarray) -> np.ndarray:
+    """`x` plus, for the DAY_RANKED columns, each paper's percentile among the papers of its day
+    in `anns` (a file of one day's papers, or the training papers grouped by day)."""
+    ranks = np.zeros((len(anns), len(DAY_RANKED)))
+    groups: dict[object, list[int]] = defaultdict(list)
+    for i, a in enumerate(anns):
+        groups[a.day].append(i)
+    for rows in groups.values():
+        ranks[rows] = (rankdata(x[np.ix_(rows, DAY_RANKED)], axis=0) - 0.5) / len(rows)
+    return np.column_stack([x, ranks])
 
 
 @dataclass(frozen=True)
@@ -100,7 +120,7 @@ class ImpactModel:
             fold = Ridge(alpha=RIDGE_ALPHA).fit(matrix[fit_rows], target[fit_rows])
             text_score[held] = fold.predict(matrix[held])
         self.ridge.fit(matrix, target)
-        x = np.column_stack([history.matrix(anns), text_score])
+        x = _with_day_ranks(anns, np.column_stack([history.matrix(anns), text_score]))
         self.trees.fit(x, target)
         self.medians = np.median(x, axis=0)
         self.mean_log = float(np.mean([log_votes(v) for v in upvotes]))
@@ -109,7 +129,7 @@ class ImpactModel:
 
     def _inputs(self, anns: Sequence[Announcement], history: History) -> np.ndarray:
         text_score = self.ridge.predict(self.words.transform([a.text for a in anns])) if anns else np.zeros(0)
-        return np.column_stack([history.matrix(anns), text_score])
+        return _with_day_ranks(anns, np.column_stack([history.matrix(anns), text_score]))
 
     def predict(self, anns: Sequence[Announcement], history: History) -> np.ndarray:
         """Relative predicted attention (log scale; 0 = an average paper of its day), one per paper."""

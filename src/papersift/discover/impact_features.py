@@ -97,7 +97,7 @@ class _Track:
 
 
 # (name, what it means in words, kind) in column order; `shown` turns a value into words for `explain`.
-# kinds: "votes" = a log(1 + upvotes) average, "count", "flag", "chars".
+# kinds: "votes" = a log(1 + upvotes) average, "count", "flag", "chars" (and "rank", "score" in impact.py).
 FEATURES: tuple[tuple[str, str, str], ...] = (
     ("author_best_mean", "best earlier average among its authors", "votes"),
     ("author_mean_mean", "its authors' earlier average", "votes"),
@@ -126,6 +126,8 @@ def shown(label: str, kind: str, value: float) -> str:
         return f"{label}: {'yes' if value else 'no'}"
     if kind == "votes":
         return f"{label}: ~{math.expm1(value):.0f} votes"
+    if kind == "rank":
+        return f"{label}: top {max(1.0 - value, 0.01):.0%}"
     if kind == "share":
         return f"{label}: {value:.0%}"
     if kind == "chars":
