@@ -131,12 +131,15 @@ def test_bibtex_import_keeps_good_entries_and_reports_bad_lines(client: TestClie
         files={"library": ("my.bib", BIB.encode(), "text/x-bibtex")},
     )
     assert r.status_code == 200, r.text
-    assert "2 paper(s) added to &#39;Zotero&#39;; 1 broken entry skipped" in r.text
+    assert (
+        "2 paper(s) added to &#39;Zotero&#39;; 1 of them not in this site&#39;s catalog (kept private to your"
+        " library); 1 broken entry skipped"
+    ) in r.text
     assert re.search(r"library\.bib:7: broken BibTeX block", r.text)
     delivery = Delivery(ctx)
     user = delivery.user("ada@example.org")
     [zotero] = delivery.community.collections.owned(user)
-    assert delivery.community.collections.paper_ids(zotero.id)[0] == "2506.00001"
+    assert delivery.community.collections.paper_ids(zotero.id) == ["2506.00001"]  # the other entry stays private
 
 
 def test_preview_at_an_injected_time_shows_the_exact_sections(client: TestClient, ctx: AppContext) -> None:

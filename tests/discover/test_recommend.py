@@ -67,11 +67,15 @@ def test_bibtex_seed_library(delivery: Delivery, tmp_path: Path, monkeypatch: py
     )
     monkeypatch.setattr("papersift.discover.library.MAX_IMPORT", 2)
     report = import_bibtex(delivery.ctx.catalog, delivery.community.collections, user, bib, "Zotero")
-    assert (report.added, report.error_count, report.truncated) == (2, 1, True)
+    assert (report.added, report.private, report.error_count, report.truncated) == (2, 1, 1, True)
+    assert "1 of them not in this site's catalog (kept private to your library)" in report.summary()
     assert report.errors == [f"{bib}:2: broken BibTeX block: {report.errors[0].split('block: ')[1]}"]
     assert "stopped after the first 2 entries" in report.summary()
     again = import_bibtex(delivery.ctx.catalog, delivery.community.collections, user, bib, "Zotero")
     assert (again.added, again.already) == (0, 2)
+    before = delivery.ctx.catalog.count()
     result = delivery.recommender.recommend(user)
-    assert "1 paper(s) of your library are not in the semantic index yet (run `papersift index`)" in result.notices
+    assert result.notices == []  # the private entry was embedded on first use, so both items count
+    assert len(result.library.items) == 2 and len(result.library.private) == 1
     assert result.items and result.items[0].paper.id != "2506.00004"
+    assert delivery.ctx.catalog.count() == before  # the upload wrote nothing shared

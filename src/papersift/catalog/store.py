@@ -290,6 +290,17 @@ class Catalog:
         if updated.rowcount == 0:
             conn.execute(checkpoints.insert().values(key=key, value=value, updated_at=now))
 
+    def rewrite(self, batch: Iterable[Paper]) -> int:
+        """Store existing papers exactly as given, without merging: for repairs that must take data
+        out of a record (merging only ever adds). Each gets a new change-log number, so the indexes
+        follow. Returns how many were rewritten (unknown or deleted ids are skipped)."""
+        wanted = {p.id: p for p in batch}
+        with self.engine.begin() as conn:
+            next_seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
+            existing = self._load(conn, papers.c.id.in_(list(wanted)))
+            self._write(conn, {pid: p for pid, p in wanted.items() if pid in existing}, existing, next_seq)
+        return len(existing)
+
     def delete(self, paper_id: str) -> bool:
         """Mark a paper deleted (kept for the change log so indexes drop it too)."""
         with self.engine.begin() as conn:

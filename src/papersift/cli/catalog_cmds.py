@@ -155,3 +155,31 @@ def export_cmd(
     out = sys.stdout
     for paper in ctx.obj.catalog.iter_all():
         out.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
+
+
+@app.command("repair-uploads")
+def repair_uploads_cmd(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would change.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Undo catalog writes of web library uploads made before uploads became private (docs/security.md)."""
+    from papersift.discover.repair import repair_uploads
+
+    report = repair_uploads(ctx.obj.catalog, dry_run=dry_run)
+    if json_out:
+        print_json(report.to_dict())
+    verb = "would be" if dry_run else "were"
+    err.print(
+        f"{len(report.removed):,} upload-only records {verb} removed ({report.kept_private:,} collection items kept "
+        f"as private entries); {len(report.reverted):,} shared records {verb} stripped of upload data",
+        highlight=False,
+    )
+    if report.reverted and not dry_run:
+        err.print(
+            "re-ingest your sources (`papersift ingest ...`) to restore the text of: " + ", ".join(report.reverted),
+            style="yellow",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )

@@ -85,3 +85,20 @@ collection_items = sa.Table(
     sa.Column("paper_id", sa.String(64), _fk("papers.id"), primary_key=True, index=True),
     sa.Column("added_at", sa.DateTime, nullable=False),
 )
+
+library_entries = sa.Table(
+    # Entries of an uploaded library that match no catalog paper: private to their collection
+    # (uploads never write the shared catalog), used only for their owner's recommendations.
+    "library_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("collection_id", sa.Integer, _fk("collections.id"), nullable=False, index=True),
+    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False, default=""),
+    sa.Column("authors", sa.JSON, nullable=False),
+    sa.Column("added_at", sa.DateTime, nullable=False),
+    sa.Column("encoder", sa.String(100)),
+    sa.Column("vector", sa.LargeBinary),
+    sa.UniqueConstraint("collection_id", "key", name="uq_library_entries_collection_key"),
+)

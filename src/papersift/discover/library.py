@@ -1,25 +1,34 @@
 """Seed libraries: a BibTeX file (a reference manager's or Zotero's "Export → BibTeX") becomes
 a collection, so recommendations can start from what a user already reads.
 
-Parsing is the `bibtex` source's (broken entries are reported with file:line and skipped, the
-good ones kept); papers go into the catalog through `Catalog.upsert` (so an entry with an arXiv
-id or DOI merges with the paper already there) and then into the named collection, created on
-first use. Very large files are cut at MAX_IMPORT entries, and the report says so.
+An upload is untrusted input and never writes the shared catalog. Each entry is matched to a
+paper the catalog already has — by arXiv id, then DOI, then normalised title — and joins the
+collection as that paper; an entry matching nothing stays private to the user's collection
+(`discover.private`), where it still seeds their recommendations. Parsing is the `bibtex`
+source's (broken entries are reported with file:line and skipped, the good ones kept). Very
+large files are cut at MAX_IMPORT entries, and the report says so.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from papersift.catalog import Catalog
+from papersift.catalog.schema import papers
 from papersift.community import Collections, User
-from papersift.paper import Paper
+from papersift.discover.private import PrivateEntries
+from papersift.paper import Paper, normalize_text, parse_arxiv_id
 from papersift.sources import RecordError, SourceContext
 from papersift.sources.bibtex import iter_papers
 
 MAX_IMPORT = 5000
 MAX_REPORTED_ERRORS = 50
+_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -28,12 +37,15 @@ class ImportReport:
     collection_name: str
     added: int = 0
     already: int = 0
+    private: int = 0  # of `added`: entries matching no catalog paper, kept private
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
     truncated: bool = False
 
     def summary(self) -> str:
         parts = [f"{self.added} paper(s) added to {self.collection_name!r}"]
+        if self.private:
+            parts.append(f"{self.private} of them not in this site's catalog (kept private to your library)")
         if self.already:
             parts.append(f"{self.already} already there")
         if self.error_count:
@@ -41,6 +53,36 @@ class ImportReport:
         if self.truncated:
             parts.append(f"stopped after the first {MAX_IMPORT} entries (the import limit)")
         return "; ".join(parts)
+
+
+def title_key(title: str) -> str:
+    """A title compared without case, punctuation or spacing. (Candidates are found by a
+    case-insensitive SQL comparison of the whole cleaned title, so today a title matches only
+    when it differs from the catalog's in case and spacing.)"""
+    return " ".join(_WORD.findall(normalize_text(title).lower()))
+
+
+def match_catalog(catalog: Catalog, entries: Sequence[Paper]) -> list[str | None]:
+    """The id of the catalog paper each entry describes (arXiv id, DOI, then title), or None."""
+    found: list[str | None] = []
+    unmatched_titles: dict[str, list[int]] = {}
+    for i, entry in enumerate(entries):
+        known = catalog.get(entry.id) if parse_arxiv_id(entry.id) else None
+        if known is None and entry.doi:
+            known = catalog.get(f"doi:{entry.doi}") or catalog.get(entry.doi)
+        found.append(known.id if known else None)
+        if known is None:
+            unmatched_titles.setdefault(title_key(entry.title), []).append(i)
+    lowered = sorted({e.title.lower() for i, e in enumerate(entries) if found[i] is None})
+    with catalog.engine.connect() as conn:
+        for start in range(0, len(lowered), 500):
+            q = sa.select(papers.c.id, papers.c.title).where(
+                sa.func.lower(papers.c.title).in_(lowered[start : start + 500]), papers.c.deleted.is_(False)
+            )
+            for pid, title in conn.execute(q):
+                for i in unmatched_titles.get(title_key(title), []):
+                    found[i] = found[i] or pid
+    return found
 
 
 def import_bibtex(
@@ -65,10 +107,14 @@ def import_bibtex(
                 report.truncated = True
                 break
             found.append(item)
-    for i in range(0, len(found), 1000):
-        catalog.upsert(found[i : i + 1000])  # may re-point ids at papers already known by arXiv id
-    for paper in found:
-        if collections.add(user, target.id, paper.id):
+    private = PrivateEntries(catalog.engine)
+    for entry, paper_id in zip(found, match_catalog(catalog, found), strict=True):
+        if paper_id is not None:
+            added = collections.add(user, target.id, paper_id)
+        else:
+            added = private.add(target.id, entry)
+            report.private += int(added)
+        if added:
             report.added += 1
         else:
             report.already += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -31,6 +31,8 @@ from papersift.community.schema import collection_items, collections, votes
 from papersift.discover import lexical
 from papersift.discover.feedback import Feedback
 from papersift.discover.model import LibraryModel, fit
+from papersift.discover.private import PrivateEntries, PrivateEntry
+from papersift.encoder.embed import Encoder
 from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
 
@@ -52,6 +54,7 @@ class LibraryItem:
 class Library:
     items: list[LibraryItem]
     total: int  # before the cap
+    private: dict[str, PrivateEntry] = field(default_factory=dict)  # uploaded entries not in the catalog, by item id
 
     @property
     def capped(self) -> bool:
@@ -89,6 +92,10 @@ class Stores(Protocol):
     def catalog(self) -> Catalog: ...
     @property
     def indexes(self) -> IndexStore: ...
+    @property
+    def encoder(self) -> Encoder: ...
+    @property
+    def encoder_name(self) -> str: ...
 
 
 class Recommender:
@@ -97,6 +104,7 @@ class Recommender:
     def __init__(self, ctx: Stores, community: Community, feedback: Feedback):
         self.ctx, self.community, self.feedback = ctx, community, feedback
         self.engine = ctx.catalog.engine
+        self.private = PrivateEntries(self.engine)
         self._terms: dict[str, list[str]] = {}  # lexical features by paper id (papers rarely change)
 
     def library(self, user: User, collection_ids: Sequence[int] | None = None) -> Library:
@@ -108,16 +116,30 @@ class Recommender:
         )
         if collection_ids is not None:
             kept = kept.where(collections.c.id.in_(list(collection_ids)))
+        rows: list[tuple[str, datetime, str]] = []
         with self.engine.connect() as conn:
-            rows: list[tuple[str, datetime, str]] = [(pid, at, name) for pid, at, name in conn.execute(kept)]
+            rows += [(pid, at, name) for pid, at, name in conn.execute(kept)]
             if collection_ids is None:
                 upvoted = sa.select(votes.c.paper_id, votes.c.created_at).where(votes.c.user_id == user.id)
                 rows += [(pid, at, UPVOTED) for pid, at in conn.execute(upvoted)]
+        private = self.private.of_user(user, collection_ids, self.ctx.encoder_name, MAX_LIBRARY)
+        rows += [(entry.item_id, entry.added_at, entry.collection_name) for entry in private]
         newest: dict[str, LibraryItem] = {}
         for pid, added, source in sorted(rows, key=lambda r: (r[1], r[2]), reverse=True):
             newest.setdefault(pid, LibraryItem(pid, added, source))
         items = list(newest.values())
-        return Library(items[:MAX_LIBRARY], len(items))
+        chosen = {item.paper_id for item in items[:MAX_LIBRARY]}
+        return Library(items[:MAX_LIBRARY], len(items), {e.item_id: e for e in private if e.item_id in chosen})
+
+    def _private_vectors(self, library: Library) -> dict[str, np.ndarray]:
+        """Vectors of the library's private entries, embedding (and caching) those not done yet."""
+        todo = [e for e in library.private.values() if e.vector is None]
+        if todo:
+            made = self.ctx.encoder.encode([f"{e.title}. {e.abstract}".strip() for e in todo])
+            self.private.store_vectors([e.id for e in todo], self.ctx.encoder_name, made)
+            for entry, vector in zip(todo, made, strict=True):
+                library.private[entry.item_id] = replace(entry, vector=np.asarray(vector, dtype=np.float32))
+        return {pid: e.vector for pid, e in library.private.items() if e.vector is not None}
 
     def recommend(
         self,
@@ -140,7 +162,12 @@ class Recommender:
                 f"{len(library.items)} most recently added"
             )
         vectors = self.ctx.indexes.vectors
-        kept = [(item, v) for item in library.items if (v := vectors.get(item.paper_id)) is not None]
+        private = self._private_vectors(library)
+        kept = [
+            (item, v)
+            for item in library.items
+            if (v := private.get(item.paper_id, vectors.get(item.paper_id))) is not None
+        ]
         if missing := len(library.items) - len(kept):
             out.notices.append(
                 f"{missing} paper(s) of your library are not in the semantic index yet (run `papersift index`)"
@@ -163,13 +190,13 @@ class Recommender:
         belongs = {pid for pid, score in ranked if score > model.threshold}
         if len(kept) >= lexical.MIN_LIBRARY and ranked and negatives:
             contrast = [pid for pid, _ in negatives] + disliked  # "not interested" is a negative here too
-            lex = self._lexical([item.paper_id for item, _ in kept], contrast, ranked)
+            lex = self._lexical([item.paper_id for item, _ in kept], contrast, ranked, library.private)
             if lex is not None:
                 ranked = lex
                 belongs |= {pid for pid, score in lex if score > 0}
         if confident_only:  # a paper either model places with the library
             ranked = [(pid, score) for pid, score in ranked if pid in belongs]
-        out.items = self._explain(ranked[:limit], kept)
+        out.items = self._explain(ranked[:limit], kept, library.private)
         return out
 
     def _negatives(self, user: User, exclude: set[str]) -> list[tuple[str, np.ndarray]]:
@@ -207,21 +234,30 @@ class Recommender:
         return [(pool[i][0], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
 
     def _lexical(
-        self, library: list[str], negatives: list[str], pool: list[tuple[str, float]]
+        self,
+        library: list[str],
+        negatives: list[str],
+        pool: list[tuple[str, float]],
+        private: dict[str, PrivateEntry],
     ) -> list[tuple[str, float]] | None:
-        """The pool re-ranked by the TF-IDF model (see discover/lexical.py), or None without one."""
+        """The pool re-ranked by the TF-IDF model (see discover/lexical.py), or None without one.
+        Private entries' terms are computed per call, never cached (they belong to one user)."""
         ids = [pid for pid, _ in pool]
         missing = [pid for pid in dict.fromkeys(library + negatives + ids) if pid not in self._terms]
         for pid, paper in self.ctx.catalog.get_many(missing).items():
             self._terms[pid] = lexical.terms(paper.title, paper.abstract, paper.authors)
-        docs = [[self._terms.get(pid, []) for pid in group] for group in (library, negatives, ids)]
+        own = {pid: lexical.terms(e.title, e.abstract, e.authors) for pid, e in private.items()}
+        docs = [[own.get(pid) or self._terms.get(pid, []) for pid in group] for group in (library, negatives, ids)]
         scores = lexical.lexical_scores(*docs)
         if scores is None:
             return None
         return [(ids[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
 
     def _explain(
-        self, ranked: list[tuple[str, float]], kept: list[tuple[LibraryItem, np.ndarray]]
+        self,
+        ranked: list[tuple[str, float]],
+        kept: list[tuple[LibraryItem, np.ndarray]],
+        private: dict[str, PrivateEntry],
     ) -> list[Recommendation]:
         vectors = self.ctx.indexes.vectors
         index = self.ctx.indexes.lexical
@@ -233,7 +269,10 @@ class Recommender:
                 continue
             vec = vectors.get(pid)
             anchor_item = kept[int(np.argmax(library_matrix @ vec))][0] if vec is not None else None
-            anchor = found.get(anchor_item.paper_id) if anchor_item else None
-            terms = index.shared_terms(pid, anchor.id, k=4) if anchor else []
+            anchor = None
+            if anchor_item is not None:
+                own = private.get(anchor_item.paper_id)
+                anchor = own.as_paper() if own else found.get(anchor_item.paper_id)
+            terms = index.shared_terms(pid, anchor.id, k=4) if anchor and anchor.id not in private else []
             out.append(Recommendation(found[pid], score, anchor, anchor_item.source if anchor_item else "", terms))
         return out
