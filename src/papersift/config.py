@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     mail_from: str = "papersift@localhost"
+    # web limits and trust (docs/security.md)
+    max_request_body: int = Field(default=256 * 1024, ge=4096, description="bytes of a request body (413 above)")
+    max_upload_body: int = Field(
+        default=11 * 1024 * 1024, ge=4096, description="bytes of a request body on upload routes (library import)"
+    )
+    max_upload_expanded: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="bytes an uploaded file may expand to once decompressed"
+    )
+    max_filters: int = Field(default=20, ge=1, le=200, description="category / author filters per search (422 above)")
+    trusted_proxies: list[str] = Field(
+        default=["127.0.0.1"], description="addresses whose X-Forwarded-For/-Proto headers are believed ('*' = all)"
+    )
     _home_explicit: bool = PrivateAttr(default=False)
     _config_file: Path | None = PrivateAttr(default=None)
 

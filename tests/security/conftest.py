@@ -1,6 +1,20 @@
 """Security regression tests: each replays an attack of the issue-11 review against the real app.
 
-The indexed test catalog of tests/deliver (real texts, real encoder) serves the upload tests.
+The indexed test catalog of tests/deliver (real texts, real encoder) serves these tests.
 """
 
-from tests.deliver.conftest import ctx, delivery, encoder, indexed_template, smtp  # noqa: F401
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from papersift.context import AppContext
+from tests.deliver.conftest import build_app, ctx, delivery, encoder, indexed_template, smtp  # noqa: F401
+
+
+@pytest.fixture
+def client(ctx: AppContext) -> Iterator[TestClient]:  # noqa: F811
+    with TestClient(build_app(ctx), follow_redirects=False) as c:
+        yield c

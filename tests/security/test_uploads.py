@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
 from fastapi.testclient import TestClient
 
 from papersift.context import AppContext
@@ -13,7 +11,6 @@ from papersift.deliver.service import Delivery
 from papersift.discover.repair import repair_uploads
 from papersift.sources import SourceContext
 from papersift.sources.bibtex import iter_papers
-from tests.deliver.conftest import build_app
 from tests.web.conftest import sign_up
 
 # the review's 3-entry attack: retitle a public paper, claim a fake v99 of another, publish spam
@@ -21,12 +18,6 @@ ATTACK = """@article{retitle, title = {Buy cheap pills}, author = {Spammer, Sam}
 @article{bump, title = {A fake version}, author = {Mallory, M.}, eprint = {2506.00002v99}}
 @misc{spam, title = {Totally real paper about spam}, author = {Spammer, Sam}, year = 2025}
 """
-
-
-@pytest.fixture
-def client(ctx: AppContext) -> Iterator[TestClient]:
-    with TestClient(build_app(ctx), follow_redirects=False) as c:
-        yield c
 
 
 def _upload(client: TestClient, token: str, text: str) -> str:

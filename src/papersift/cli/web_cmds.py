@@ -52,6 +52,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         proxy_headers=True,
+        forwarded_allow_ips=app_ctx.settings.trusted_proxies,
         server_header=False,
     )
 

@@ -102,7 +102,13 @@ def search(
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> SearchOut:
     """Search with the query language; results, total, page info, facets and notices."""
-    filters = make_filters(category or [], author or [], parse_day(date_from, "from"), parse_day(date_to, "to"))
+    filters = make_filters(
+        category or [],
+        author or [],
+        parse_day(date_from, "from"),
+        parse_day(date_to, "to"),
+        limit=web.ctx.settings.max_filters,
+    )
     try:
         result = web.ctx.search.search(q, mode, sort, page, per_page, filters)
     except QueryError as exc:

@@ -33,6 +33,7 @@ from papersift.web import (
     syndication_routes,
 )
 from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
+from papersift.web.limits import LimitsMiddleware
 from papersift.web.templating import make_templates
 
 STATIC = Path(__file__).with_name("static")
@@ -162,6 +163,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     _install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(HeadersMiddleware)
+    settings = ctx.settings
+    app.add_middleware(LimitsMiddleware, max_body=settings.max_request_body, max_upload=settings.max_upload_body)
     return app
 
 

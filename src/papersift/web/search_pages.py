@@ -42,7 +42,13 @@ def search_page(
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
 ) -> HTMLResponse:
-    filters = make_filters(category or [], author or [], parse_day(date_from, "from"), parse_day(date_to, "to"))
+    filters = make_filters(
+        category or [],
+        author or [],
+        parse_day(date_from, "from"),
+        parse_day(date_to, "to"),
+        limit=web.ctx.settings.max_filters,
+    )
     state: dict[str, Any] = {
         "q": q,
         "mode": mode,

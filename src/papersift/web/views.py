@@ -115,15 +115,18 @@ def export_response(web: Web, collection: Collection, fmt: str) -> Response:
 
 
 def make_filters(
-    categories: Iterable[str], authors: Iterable[str], date_from: date | None, date_to: date | None
+    categories: Iterable[str], authors: Iterable[str], date_from: date | None, date_to: date | None, *, limit: int
 ) -> Filters:
-    """Search filters from repeated query parameters; blank values (an empty form field) are dropped."""
-    return Filters(
-        categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
-        authors=tuple(dict.fromkeys(a.strip() for a in authors if a.strip())),
-        date_from=date_from,
-        date_to=date_to,
-    )
+    """Search filters from repeated query parameters; blank values (an empty form field) are dropped.
+    At most `limit` of each kind (422 above): each filter costs index work and a link on the page."""
+    chosen = {
+        name: tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+        for name, values in (("category", categories), ("author", authors))
+    }
+    for name, values in chosen.items():
+        if len(values) > limit:
+            raise Problem(422, "too_many_filters", f"at most {limit} {name} filters per search, got {len(values)}")
+    return Filters(categories=chosen["category"], authors=chosen["author"], date_from=date_from, date_to=date_to)
 
 
 def parse_day(value: str | None, name: str) -> date | None:

@@ -1,0 +1,112 @@
+"""Findings 2 and 6: unbounded search filters and request bodies of any size."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi.testclient import TestClient
+
+from papersift.context import AppContext
+
+
+def test_more_filters_than_the_cap_get_a_clear_422(client: TestClient, ctx: AppContext) -> None:
+    cap = ctx.settings.max_filters
+    many = [("category", f"cs.X{i}") for i in range(cap + 1)]
+    for path in ("/search", "/api/search"):
+        r = client.get(path, params=[("q", "robots"), ("mode", "lexical"), *many])
+        assert r.status_code == 422, (path, r.status_code)
+        assert f"at most {cap} category filters per search, got {cap + 1}" in r.text
+    authors = [("author", f"Person {i}") for i in range(cap + 1)]
+    assert client.get("/api/search", params=[("q", "x"), *authors]).status_code == 422
+
+
+def test_the_review_attack_is_refused_fast_and_small(client: TestClient) -> None:
+    """1,000 category filters took 20.7 s and 20.6 MB; 4,000 in a 63 KB URL never finished."""
+    for n in (250, 1000, 3000):  # (httpx refuses to send a URL of 4,000)
+        started = time.monotonic()
+        r = client.get("/search", params=[("q", "robots"), *[("category", f"cs.{i:04d}") for i in range(n)]])
+        assert r.status_code in (414, 422) and len(r.content) < 20_000
+        assert time.monotonic() - started < 5  # generous: refusal does no search work
+
+
+def test_a_page_at_the_cap_renders_linearly_bounded(client: TestClient, ctx: AppContext) -> None:
+    cap = ctx.settings.max_filters
+    one = client.get("/search", params=[("q", "robots"), ("mode", "lexical"), ("category", "cs.RO")])
+    full = client.get(
+        "/search", params=[("q", "robots"), ("mode", "lexical"), *[("category", f"cs.{i:02d}") for i in range(cap)]]
+    )
+    assert one.status_code == 200 and full.status_code == 200
+    assert len(full.content) < len(one.content) + 40_000  # twenty chips, not megabytes
+
+
+def test_junk_parameters_are_capped(client: TestClient) -> None:
+    r = client.get("/api/search", params=[("q", "x"), *[(f"junk{i}", "1") for i in range(150)]])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "too_many_parameters"
+    r = client.get("/api/search", params={"q": "x", "pad": "a" * 20_000})
+    assert r.status_code == 414
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(client: TestClient, ctx: AppContext) -> None:
+    """A 100 MB anonymous JSON POST was parsed before its 401; a 200 MB multipart sign-in was
+    spooled to disk before its CSRF 403. The declared length now answers 413 up front."""
+    limit = ctx.settings.max_request_body
+    body = b"{" + b" " * (limit + 10) + b"}"
+    r = client.post("/api/collections", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+    r = client.post("/account/signin", files={"f": ("big.bin", b"x" * (limit + 10))})
+    assert r.status_code == 413
+
+
+def test_a_chunked_body_without_length_is_cut_at_the_cap(client: TestClient, ctx: AppContext) -> None:
+    """Driven at the ASGI level (TestClient buffers bodies and adds a length): the app must stop
+    pulling chunks right after the cap and answer 413."""
+    app = client.app
+    limit = ctx.settings.max_request_body
+    pulled = 0
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": b"a=" + b"x" * (64 * 1024 - 2), "more_body": pulled < 1000}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/account/signin",
+        "raw_path": b"/account/signin",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"host", b"testserver")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 413
+    assert pulled * 64 * 1024 <= limit + 64 * 1024  # 1,000 chunks (64 MB) offered, a few read
+
+
+def test_uploads_have_their_own_larger_cap(client: TestClient, ctx: AppContext) -> None:
+    from tests.web.conftest import sign_up
+
+    token = sign_up(client)
+    small = b"@misc{a, title={Fine}}\n" + b"%" * (ctx.settings.max_request_body * 2)
+    r = client.post(
+        "/account/digest/import",
+        data={"csrf_token": token, "collection": "C"},
+        files={"library": ("a.bib", small, "text/x-bibtex")},
+    )
+    assert r.status_code == 200, r.text[:300]
+    big = b"%" * (ctx.settings.max_upload_body + 1)
+    r = client.post(
+        "/account/digest/import", data={"csrf_token": token}, files={"library": ("b.bib", big, "text/x-bibtex")}
+    )
+    assert r.status_code == 413
