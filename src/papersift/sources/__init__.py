@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+from papersift.sources._files import ReadLimits, read_limits
 from papersift.sources.base import Checkpoint, Item, RecordError, SourceContext, SourceError, SourceFn
 
 # name -> (module, one-line description). Modules are imported lazily so that a broken optional
@@ -20,7 +21,17 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "bibtex": ("bibtex", "BibTeX .bib files; arXiv ids from eprint fields"),
 }
 
-__all__ = ["REGISTRY", "Checkpoint", "Item", "RecordError", "SourceContext", "SourceError", "get_source"]
+__all__ = [
+    "REGISTRY",
+    "Checkpoint",
+    "Item",
+    "ReadLimits",
+    "RecordError",
+    "SourceContext",
+    "SourceError",
+    "get_source",
+    "read_limits",
+]
 
 
 def get_source(name: str) -> SourceFn:

@@ -4,15 +4,24 @@ Sources must stream multi-GB dumps in constant memory and survive damaged input:
 wrong encoding or a gzip cut short must cost only the records it touches. Keeping the opening,
 decoding and decompression-error handling in one module gives every format the same behaviour
 and the same `file:line` error locations.
+
+Reading is bounded (`ReadLimits`): one line (one record of a line format) and one tar member
+have a size cap for every run, so a damaged or hostile dump costs one record, not the
+machine's memory; untrusted uploads (the web library import) also cap the decompressed size
+of a whole file, since a 10 MB gzip can expand to 10 GB. The limits are set for a block of
+code with `read_limits(...)` (a context variable, so sources need no extra parameter).
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import tarfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +33,50 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (EOFError, gzip.BadGzipFile, zlib.error, tarfile.ReadError)
 """What reading a truncated or corrupt gzip/tar raises part-way through."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps on what one input may make us hold in memory (bytes, after decompression)."""
+
+    max_line: int = 16 * 1024 * 1024  # one line: a record of JSONL/CSV/BibTeX
+    max_member: int = 16 * 1024 * 1024  # one tar member (an arXiv .abs file is a few KB)
+    max_total: int | None = None  # one whole file; None for the operator's own dumps
+
+
+_DEFAULT_LIMITS = ReadLimits()
+_LIMITS: ContextVar[ReadLimits | None] = ContextVar("read_limits", default=None)
+
+
+def _limits() -> ReadLimits:
+    return _LIMITS.get() or _DEFAULT_LIMITS
+
+
+@contextmanager
+def read_limits(limits: ReadLimits) -> Iterator[None]:
+    """Apply `limits` to every file opened in this block (and in generators consumed in it)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+class _Capped(io.RawIOBase):
+    """A stream that refuses to deliver more than `limit` bytes: SourceError instead."""
+
+    def __init__(self, inner: BinaryIO, limit: int, path: Path):
+        self.inner, self.limit, self.path, self.total = inner, limit, path, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        self.total += n
+        if self.total > self.limit:
+            raise SourceError(f"{self.path}: more than {self.limit:,} bytes once decompressed; not read further")
+        return int(n)
 
 
 def input_files(location: str, suffixes: tuple[str, ...]) -> list[Path]:
@@ -64,14 +117,15 @@ def open_bytes(path: Path) -> Iterator[BinaryIO]:
         raw = path.open("rb")
     except OSError as exc:
         raise SourceError(f"{path}: cannot open ({exc.strerror or exc})") from exc
+    limit = _limits().max_total
     with raw:
         if raw.read(2) == _GZIP_MAGIC:
             raw.seek(0)
             with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                yield gz  # type: ignore[misc]
+                yield gz if limit is None else io.BufferedReader(_Capped(gz, limit, path))  # type: ignore[misc]
         else:
             raw.seek(0)
-            yield raw
+            yield raw if limit is None else io.BufferedReader(_Capped(raw, limit, path))
 
 
 def truncated(where: str, exc: Exception) -> RecordError:
@@ -82,13 +136,21 @@ def truncated(where: str, exc: Exception) -> RecordError:
 def iter_lines(path: Path) -> Iterator[tuple[int, str] | RecordError]:
     """Yield `(line_number, text)` for each line (1-based, without the newline), decoding UTF-8 per line.
 
-    A line that is not valid UTF-8 becomes a RecordError naming `file:line` and is skipped; a gzip
-    that ends early yields one RecordError after the last good line and stops.
+    A line that is not valid UTF-8 or longer than `ReadLimits.max_line` becomes a RecordError
+    naming `file:line` and is skipped (an overlong line is read past in bounded pieces, never
+    held); a gzip that ends early yields one RecordError after the last good line and stops.
     """
     number = 0
+    cap = _limits().max_line
     with open_bytes(path) as stream:
         try:
-            for number, raw in enumerate(stream, 1):
+            while raw := stream.readline(cap + 1):
+                number += 1
+                if len(raw) > cap and not raw.endswith(b"\n"):
+                    while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass
+                    yield RecordError(f"{path}:{number}", f"line longer than {cap:,} bytes: skipped")
+                    continue
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -102,7 +164,8 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str] | RecordError]:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The whole (decompressed) content of a small file; SourceError if it is truncated."""
+    """The whole (decompressed) content of a small file; SourceError if it is truncated (or over
+    `ReadLimits.max_total`)."""
     with open_bytes(path) as stream:
         try:
             return stream.read()
@@ -119,6 +182,7 @@ def iter_tar_members(path: Path, suffix: str) -> Iterator[tuple[str, bytes] | Re
     after the last complete member.
     """
     last = "start of archive"
+    cap = _limits().max_member
     with open_bytes(path) as stream:
         try:
             with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -126,8 +190,11 @@ def iter_tar_members(path: Path, suffix: str) -> Iterator[tuple[str, bytes] | Re
                     handle = tar.extractfile(member) if member.isfile() else None
                     if handle is None or not member.name.endswith(suffix):
                         continue
-                    data = handle.read()
                     last = member.name
+                    if member.size > cap:  # streaming mode skips its data in blocks, unread
+                        yield RecordError(f"{path}:{member.name}", f"member larger than {cap:,} bytes: skipped")
+                        continue
+                    data = handle.read(member.size)  # not read(cap): that would allocate cap bytes
                     yield member.name, data
             while stream.read(1 << 20):  # the end-of-stream check happens only when read to the end
                 pass

@@ -24,13 +24,14 @@ from papersift.deliver.service import Delivery
 from papersift.deliver.store import FREQUENCIES, SECTION_LABELS, SECTIONS
 from papersift.discover.library import import_bibtex
 from papersift.search.types import MODES
-from papersift.sources import SourceError
+from papersift.sources import ReadLimits, SourceError, read_limits
 from papersift.web.account import safe_next
 from papersift.web.deps import Problem, SignedIn, Web, WebDep, current_user, render
 from papersift.web.views import get_paper, owned_collection
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 MAX_UPLOAD = 10 * 1024 * 1024
+MAX_UPLOAD_LINE = 1024 * 1024  # one BibTeX line of an upload
 Token = Annotated[str, Query(max_length=500)]
 
 
@@ -144,8 +145,11 @@ async def import_library(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "library.bib"
         path.write_bytes(data)
+        # a gzipped upload is decompressed while read: cap what it may expand to (docs/security.md)
+        limits = ReadLimits(MAX_UPLOAD_LINE, MAX_UPLOAD_LINE, web.ctx.settings.max_upload_expanded)
         try:
-            report = import_bibtex(web.ctx.catalog, web.community.collections, user, path, collection)
+            with read_limits(limits):
+                report = import_bibtex(web.ctx.catalog, web.community.collections, user, path, collection)
         except (UserError, SourceError) as exc:
             return _settings_page(web, request, user, 400, error=str(exc))
     return _settings_page(web, request, user, import_report=report)
