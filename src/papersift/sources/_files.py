@@ -65,14 +65,14 @@ def read_limits(limits: ReadLimits) -> Iterator[None]:
 class _Capped(io.RawIOBase):
     """A stream that refuses to deliver more than `limit` bytes: SourceError instead."""
 
-    def __init__(self, inner: BinaryIO, limit: int, path: Path):
+    def __init__(self, inner: io.BufferedIOBase | BinaryIO, limit: int, path: Path):
         self.inner, self.limit, self.path, self.total = inner, limit, path, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        n = self.inner.readinto(buffer)  # type: ignore[union-attr]
         self.total += n
         if self.total > self.limit:
             raise SourceError(f"{self.path}: more than {self.limit:,} bytes once decompressed; not read further")
