@@ -71,9 +71,10 @@ def test_login_throttling_per_account(community: Community) -> None:
     acc.create_user("ada@example.org", "password one")
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         assert acc.authenticate("ada@example.org", "nope nope", "10.0.0.1") is None
-    with pytest.raises(RateLimited) as info:  # even the right password waits now
-        acc.authenticate("ada@example.org", "password one", "10.0.0.2")
+    with pytest.raises(RateLimited) as info:  # even the right password waits now, from that address
+        acc.authenticate("ada@example.org", "password one", "10.0.0.1")
     assert 0 < info.value.retry_after <= 15 * 60 + 1
+    assert acc.authenticate("ada@example.org", "password one", "10.0.0.2") is not None  # the owner elsewhere
 
 
 def test_throttle_window_expires(ctx: AppContext) -> None:

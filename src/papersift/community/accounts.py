@@ -28,8 +28,8 @@ from papersift.community.schema import api_tokens, login_failures, sessions, use
 
 SESSION_LIFETIME = timedelta(days=30)
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_CLIENT = 20
+MAX_FAILURES_PER_ACCOUNT = 5  # per account and client address
+MAX_FAILURES_PER_CLIENT = 100  # over all accounts: a NAT or a proxy may stand for many people
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 TOKEN_PREFIX = "ps_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -151,10 +151,17 @@ class Accounts:
         return True
 
     def authenticate(self, email: str, password: str, client: str) -> User | None:
-        """The user for valid credentials, None otherwise; raises RateLimited when throttled."""
+        """The user for valid credentials, None otherwise; raises RateLimited when throttled.
+
+        The attempt is recorded (committed) before the password is checked, so concurrent
+        guesses cannot all slip under the limit: the k-th attempt counts at least k. The limits
+        are per client address *and* account (MAX_FAILURES_PER_ACCOUNT), so failures from other
+        addresses never block the owner's correct password, and per client address over all
+        accounts (MAX_FAILURES_PER_CLIENT, generous: many people may share one NAT address).
+        """
         address = email.strip().lower()
-        keys = (f"account:{address}", f"client:{client}")
-        self._check_throttle(*keys)
+        keys = ((f"pair:{client}|{address}", MAX_FAILURES_PER_ACCOUNT), (f"client:{client}", MAX_FAILURES_PER_CLIENT))
+        attempt = self._record_attempt(keys)
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.email == address)).first()
         stored = row.password_hash if row is not None else self._dummy_hash  # same work either way
@@ -163,33 +170,41 @@ class Accounts:
             ok = row is not None and not row.disabled
         except (VerificationError, InvalidHashError):
             ok = False
+        if not ok:
+            return None  # the recorded attempt stays: it was a failure
+        assert row is not None  # ok implies a found, enabled user
         with self.engine.begin() as conn:
-            if not ok:
-                now = self.clock()
-                conn.execute(login_failures.insert(), [{"key": k, "at": now} for k in keys])
-                conn.execute(login_failures.delete().where(login_failures.c.at < now - THROTTLE_WINDOW))
-                return None
-            conn.execute(login_failures.delete().where(login_failures.c.key == keys[0]))
-            assert row is not None  # ok implies a found, enabled user
+            conn.execute(login_failures.delete().where(login_failures.c.id.in_(attempt)))
+            conn.execute(login_failures.delete().where(login_failures.c.key == keys[0][0]))
             if self.hasher.check_needs_rehash(row.password_hash):
                 conn.execute(
                     users.update().where(users.c.id == row.id).values(password_hash=self.hasher.hash(password))
                 )
         return _user(row)
 
-    def _check_throttle(self, account_key: str, client_key: str) -> None:
-        since = self.clock() - THROTTLE_WINDOW
+    def _record_attempt(self, keys: tuple[tuple[str, int], ...]) -> list[int]:
+        """Record one attempt under each key (committed), then count: over a key's limit, the
+        attempt is withdrawn and RateLimited raised. Returns the recorded rows' ids."""
+        now = self.clock()
+        since = now - THROTTLE_WINDOW
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.at < since))
+            ids = [inserted_id(conn.execute(login_failures.insert().values(key=k, at=now))) for k, _ in keys]
         q = (
             sa.select(login_failures.c.key, sa.func.count(), sa.func.min(login_failures.c.at))
-            .where(login_failures.c.key.in_((account_key, client_key)), login_failures.c.at >= since)
+            .where(login_failures.c.key.in_([k for k, _ in keys]), login_failures.c.at >= since)
             .group_by(login_failures.c.key)
         )
+        limits = dict(keys)
         with self.engine.connect() as conn:
-            for key, n, first in conn.execute(q):
-                limit = MAX_FAILURES_PER_ACCOUNT if key == account_key else MAX_FAILURES_PER_CLIENT
-                if n >= limit:
-                    wait = (first + THROTTLE_WINDOW - self.clock()).total_seconds()
-                    raise RateLimited(int(wait) + 1)
+            counted = list(conn.execute(q))
+        for key, n, first in counted:
+            if n > limits[key]:
+                with self.engine.begin() as conn:
+                    conn.execute(login_failures.delete().where(login_failures.c.id.in_(ids)))
+                wait = (first + THROTTLE_WINDOW - self.clock()).total_seconds()
+                raise RateLimited(int(wait) + 1)
+        return ids
 
     def change_password(self, user: User, old: str, new: str, keep_session: str | None = None) -> None:
         """Change a password after re-checking the old one; ends every other session."""
