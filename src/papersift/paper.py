@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 # New-style ids (0704.0001 .. 2401.12345) and old-style (hep-th/9901001, math.AG/0101001).
 _NEW_ID = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
@@ -310,7 +311,7 @@ class Paper:
                 journal_ref=d.get("journal_ref"),
                 comments=d.get("comments"),
                 license=d.get("license"),
-                links=dict(d.get("links") or {}),
+                links=web_links(dict(d.get("links") or {})),
                 sources=list(d.get("sources") or []),
                 popularity=[
                     Popularity(
@@ -341,6 +342,26 @@ def nice_date(value: date | datetime | None) -> str:
 
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
+
+
+def web_link(url: object) -> str | None:
+    """`url` if it is an absolute http(s) URL with a host, else None.
+
+    Outside links (code, project page) come from third-party sources; anything else —
+    `javascript:`, `data:`, protocol-relative or malformed — is dropped at ingest and again
+    when rendered, so it can never become a clickable link on our pages."""
+    if not isinstance(url, str) or len(url) > 2000 or any(c in url for c in "\r\n\t\x00 "):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def web_links(links: dict[str, str]) -> dict[str, str]:
+    """The entries of a paper's `links` that are web links (see `web_link`)."""
+    return {k: url for k, v in links.items() if (url := web_link(v)) is not None}
 
 
 def make_paper(
@@ -390,7 +411,7 @@ def make_paper(
         primary_category=primary_category or (cats[0] if cats else None),
         versions=sorted(versions, key=lambda v: v.version),
         doi=normalize_doi(doi),
-        links={k: v for k, v in links.items() if v},
+        links=web_links(links),
         sources=[source],
         raw_title=title if clean_title != title else None,
         raw_abstract=abstract if abstract and clean_abstract != abstract else None,

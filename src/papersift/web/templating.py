@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from papersift.community.trending import external_upvotes
 from papersift.deliver.render import MAIL_TEMPLATES
-from papersift.paper import nice_date
+from papersift.paper import nice_date, web_link
 from papersift.urls import author_url, category_url, paper_url
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -76,6 +76,7 @@ def make_templates() -> Jinja2Templates:
         category_url=category_url,
         with_query=with_query,
         here=here,
+        web_link=web_link,
     )
     env.filters.update(tex=tex, nice_date=nice_date, external_upvotes=external_upvotes)
     return Jinja2Templates(env=env)
