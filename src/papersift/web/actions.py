@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +13,7 @@ from papersift.community import UserError
 from papersift.urls import paper_url
 from papersift.web.account import safe_next
 from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
-from papersift.web.views import get_paper
+from papersift.web.views import get_paper, parse_id
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 
@@ -22,7 +23,9 @@ def _is_htmx(request: Request) -> bool:
 
 
 def _sign_in_first(request: Request, back: str) -> Response:
-    target = f"/account/signin?next={back}"
+    """Off to the sign-in form, coming back to `back` (a same-site path) afterwards; `back` is
+    URL-encoded, so nothing a client sent can end the header line (CR/LF) or add parameters."""
+    target = f"/account/signin?next={quote(back, safe='/')}"
     if _is_htmx(request):
         return HTMLResponse("", headers={"HX-Redirect": target})
     return RedirectResponse(target, 303)
@@ -78,7 +81,8 @@ def collect(
         if new_name.strip():
             target = collections.create(user, new_name)
         else:
-            found = collections.get(int(collection_id), user) if collection_id.isdigit() else None
+            number = parse_id(collection_id)
+            found = collections.get(number, user) if number is not None else None
             if found is None or found.owner_id != user.id:
                 raise Problem(404, "collection_not_found", "choose one of your collections")
             target = found

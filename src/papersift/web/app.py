@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -96,7 +97,7 @@ def _problem_response(request: Request, exc: Problem) -> Response:
     if is_api(request):
         return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, exc.status, headers=exc.headers)
     if isinstance(exc, SignInRequired) and request.method == "GET":
-        return RedirectResponse(f"/account/signin?next={request.url.path}", 303)
+        return RedirectResponse(f"/account/signin?next={quote(request.url.path, safe='/')}", 303)
     return render(request.app.state.web, request, "error.html", exc.status, problem=exc)
 
 

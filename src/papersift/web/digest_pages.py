@@ -16,7 +16,9 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from papersift.community import User, UserError
 from papersift.deliver.render import render_parts, unsubscribe_links
@@ -27,7 +29,7 @@ from papersift.search.types import MODES
 from papersift.sources import ReadLimits, SourceError, read_limits
 from papersift.web.account import safe_next
 from papersift.web.deps import Problem, SignedIn, Web, WebDep, current_user, render
-from papersift.web.views import get_paper, owned_collection
+from papersift.web.views import MAX_ID, get_paper, owned_collection
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -73,7 +75,7 @@ def save_subscription(
     action: Annotated[Literal["save", "stop"], Form()] = "save",
     frequency: Annotated[str, Form(max_length=10)] = "daily",
     section: Annotated[list[str], Form()] = [],  # noqa: B006
-    collection: Annotated[list[int], Form()] = [],  # noqa: B006
+    collection: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Form(max_length=100)] = [],  # noqa: B006
 ) -> HTMLResponse:
     store = _delivery(web).store
     if action == "stop":
@@ -102,7 +104,7 @@ def save_search(
 
 
 @router.post("/account/digest/searches/{search_id}/delete")
-def delete_search(web: WebDep, user: SignedIn, search_id: int) -> Response:
+def delete_search(web: WebDep, user: SignedIn, search_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
     _delivery(web).store.delete_search(user, search_id)
     return RedirectResponse("/account/digest", 303)
 

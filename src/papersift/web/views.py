@@ -23,7 +23,19 @@ MAX_ID = 200
 Page = Annotated[int, Query(ge=1, le=1000, description="1-based page number")]
 SortParam = Annotated[FeedSort, Query(description="trending (time-decayed votes), votes, or newest")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="results per page")]
-CollectionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="collection number")]
+MAX_ID = 2**31 - 1  # row ids are 32-bit integers on PostgreSQL; a larger number names nothing
+CollectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="collection number")]
+
+
+def parse_id(text: str) -> int | None:
+    """A row id typed by a client (a form field): ASCII digits within MAX_ID, else None.
+    (`str.isdigit` accepts "²" and other Unicode digits that int() then rejects.)"""
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 Kind = Literal["day", "week", "month"]
 
 
