@@ -40,7 +40,8 @@ class AppContext:
 
     @cached_property
     def catalog(self) -> Catalog:
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        if not self.settings.home.exists():  # private: it holds the database and the signing secret
+            self.settings.home.mkdir(mode=0o700, parents=True)
         return Catalog.open(self.settings.resolved_database_url)
 
     @property

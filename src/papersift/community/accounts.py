@@ -10,8 +10,8 @@ server workers and restarts.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -31,8 +32,12 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5  # per account and client address
 MAX_FAILURES_PER_CLIENT = 100  # over all accounts: a NAT or a proxy may stand for many people
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+MIN_SCORE = 2  # zxcvbn's 0-4 scale: 2 = "somewhat guessable", resists online guessing under throttling
+MAX_SCORED = 100  # zxcvbn's work grows fast with length; a longer password is long enough anyway
+MAX_SIGNUPS_PER_CLIENT = 10  # per THROTTLE_WINDOW
+MAX_CONCURRENT_HASHES = 4  # argon2 takes 64 MiB each: 40 parallel sign-ins peaked at 2.36 GB
+_HASH_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)  # per process, shared by all Accounts
 TOKEN_PREFIX = "ps_"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def utcnow() -> datetime:
@@ -53,11 +58,11 @@ class UserError(ValueError):
 
 
 class RateLimited(Exception):
-    """Too many failed sign-ins; `retry_after` is in seconds."""
+    """Too many attempts (sign-in, sign-up, password change); `retry_after` is in seconds."""
 
     def __init__(self, retry_after: int):
         minutes = max(1, retry_after // 60)
-        super().__init__(f"too many failed sign-in attempts; try again in {minutes} minute(s)")
+        super().__init__(f"too many attempts from here; try again in {minutes} minute(s)")
         self.retry_after = retry_after
 
 
@@ -81,17 +86,32 @@ class ApiToken:
 
 
 def normalize_email(email: str) -> str:
+    """A lower-cased address that is one mailbox by RFC 5321/5322 rules (email-validator, no DNS):
+    no commas, quotes, spaces or display names, so a To header built from it names exactly one
+    recipient ("x,victim@corp.example" was accepted before and became two)."""
     e = email.strip().lower()
-    if len(e) > 320 or not _EMAIL.match(e):
+    if len(e) > 254:
         raise UserError("invalid_email", "enter a valid email address, like name@example.org")
-    return e
+    try:
+        return validate_email(e, check_deliverability=False, allow_quoted_local=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise UserError("invalid_email", f"enter a valid email address, like name@example.org ({exc})") from None
 
 
 def check_password(password: str) -> None:
+    """Length bounds, then zxcvbn's guessability estimate (its lists of common passwords, words,
+    names and keyboard patterns): "aaaaaaaa" or "password1" are refused even at 8 characters."""
     if len(password) < MIN_PASSWORD:
         raise UserError("weak_password", f"the password must have at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise UserError("weak_password", f"the password must have at most {MAX_PASSWORD} characters")
+    from zxcvbn import zxcvbn  # its word lists take a moment to load: only when a password is set
+
+    if zxcvbn(password[:MAX_SCORED])["score"] < MIN_SCORE:
+        raise UserError(
+            "weak_password",
+            "this password is too easy to guess (a common password, word or pattern); try a few unrelated words",
+        )
 
 
 def _user(row: sa.Row[Any]) -> User:
@@ -105,7 +125,16 @@ class Accounts:
         self.engine = engine
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(8))
+        self._dummy_hash = self._hash(secrets.token_hex(8))
+
+    def _hash(self, password: str) -> str:
+        with _HASH_SLOTS:
+            return self.hasher.hash(password)
+
+    def _verify(self, stored: str, password: str) -> None:
+        """Raises VerificationError/InvalidHashError when `password` does not match."""
+        with _HASH_SLOTS:
+            self.hasher.verify(stored, password)
 
     # --- users --------------------------------------------------------------------------
 
@@ -120,7 +149,7 @@ class Accounts:
                     conn.execute(
                         users.insert().values(
                             email=address,
-                            password_hash=self.hasher.hash(password),
+                            password_hash=self._hash(password),
                             created_at=now,
                             disabled=False,
                         )
@@ -129,6 +158,12 @@ class Accounts:
         except IntegrityError:
             raise UserError("email_taken", "an account with this email already exists") from None
         return User(uid, address, now, False)
+
+    def sign_up(self, email: str, password: str, client: str) -> User:
+        """`create_user` for the public sign-up form: at most MAX_SIGNUPS_PER_CLIENT attempts per
+        client address per THROTTLE_WINDOW (each costs an argon2 hash; raises RateLimited)."""
+        self._record_attempt(((f"signup:{client}", MAX_SIGNUPS_PER_CLIENT),))
+        return self.create_user(email, password)
 
     def get_user(self, email: str) -> User | None:
         with self.engine.connect() as conn:
@@ -166,7 +201,7 @@ class Accounts:
             row = conn.execute(sa.select(users).where(users.c.email == address)).first()
         stored = row.password_hash if row is not None else self._dummy_hash  # same work either way
         try:
-            self.hasher.verify(stored, password)
+            self._verify(stored, password)
             ok = row is not None and not row.disabled
         except (VerificationError, InvalidHashError):
             ok = False
@@ -177,9 +212,7 @@ class Accounts:
             conn.execute(login_failures.delete().where(login_failures.c.id.in_(attempt)))
             conn.execute(login_failures.delete().where(login_failures.c.key == keys[0][0]))
             if self.hasher.check_needs_rehash(row.password_hash):
-                conn.execute(
-                    users.update().where(users.c.id == row.id).values(password_hash=self.hasher.hash(password))
-                )
+                conn.execute(users.update().where(users.c.id == row.id).values(password_hash=self._hash(password)))
         return _user(row)
 
     def _record_attempt(self, keys: tuple[tuple[str, int], ...]) -> list[int]:
@@ -207,16 +240,25 @@ class Accounts:
         return ids
 
     def change_password(self, user: User, old: str, new: str, keep_session: str | None = None) -> None:
-        """Change a password after re-checking the old one; ends every other session."""
+        """Change a password after re-checking the old one (throttled like sign-in: a stolen
+        session must not become a password oracle); ends every other session and revokes every
+        API token, since whoever made them may be who the owner is locking out."""
+        key = f"change:{user.id}"
+        attempt = self._record_attempt(((key, MAX_FAILURES_PER_ACCOUNT),))
         with self.engine.connect() as conn:
             stored = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user.id)).scalar_one()
         try:
-            self.hasher.verify(stored, old)
+            self._verify(stored, old)
         except (VerificationError, InvalidHashError):
             raise UserError("wrong_password", "the current password is not correct") from None
+        with self.engine.begin() as conn:
+            conn.execute(
+                login_failures.delete().where(login_failures.c.id.in_(attempt) | (login_failures.c.key == key))
+            )
         check_password(new)
         with self.engine.begin() as conn:
-            new_hash = self.hasher.hash(new)
+            conn.execute(api_tokens.delete().where(api_tokens.c.user_id == user.id))
+            new_hash = self._hash(new)
             conn.execute(users.update().where(users.c.id == user.id).values(password_hash=new_hash))
             others = sessions.c.user_id == user.id
             if keep_session:

@@ -61,7 +61,11 @@ def signup(
     try:
         if password != password2:
             raise UserError("password_mismatch", "the two passwords differ")
-        user = web.community.accounts.create_user(email, password)
+        user = web.community.accounts.sign_up(email, password, client_address(request))
+    except RateLimited as exc:
+        response = render(web, request, "account/signup.html", 429, next=safe_next(next), email=email, error=str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except UserError as exc:
         return render(web, request, "account/signup.html", 400, next=safe_next(next), email=email, error=str(exc))
     return _signed_in(web, request, user, next)
@@ -138,9 +142,15 @@ def change_password(
         if new != new2:
             raise UserError("password_mismatch", "the two new passwords differ")
         web.community.accounts.change_password(user, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
+    except RateLimited as exc:
+        response = _account_page(web, request, user, 429, error=str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except UserError as exc:
         return _account_page(web, request, user, 400, error=str(exc))
-    return _account_page(web, request, user, message="Password changed; your other sessions were signed out.")
+    return _account_page(
+        web, request, user, message="Password changed; your other sessions were signed out and your API tokens revoked."
+    )
 
 
 @router.post("/tokens", response_class=HTMLResponse)

@@ -60,7 +60,10 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
+HSTS = "max-age=31536000"  # sent only on https responses (a browser ignores it over http anyway)
+PRIVATE_PREFIXES = ("/account", "/recommendations")  # personal pages (e.g. a new API token): never cached
 
 
 class HeadersMiddleware:
@@ -84,6 +87,10 @@ class HeadersMiddleware:
                 for name, value in SECURITY_HEADERS.items():
                     if name not in headers:
                         headers[name] = value
+                if scope.get("scheme") == "https":
+                    headers["strict-transport-security"] = HSTS
+                if scope["path"].startswith(PRIVATE_PREFIXES):
+                    headers["cache-control"] = "no-store"
                 nonce = scope.get("state", {}).get("csrf_new_nonce")
                 if nonce:
                     secure = "; Secure" if scope.get("scheme") == "https" else ""
