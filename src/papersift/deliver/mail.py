@@ -181,7 +181,8 @@ class Mailer:
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
-            self._smtp.send_message(message)
+            # the envelope names the one addressee explicitly: never whatever a To header parses into
+            self._smtp.send_message(message, to_addrs=[str(message["To"]).strip()])
         except Exception as exc:
             self.close()
             raise _classify(exc) from exc
