@@ -11,10 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papersift.context import AppContext
-from tests.deliver.conftest import build_app, ctx, delivery, encoder, indexed_template, smtp  # noqa: F401
+from papersift.web.app import create_app
+from tests.deliver.conftest import ctx, delivery, encoder, indexed_template, smtp  # noqa: F401
 
 
 @pytest.fixture
 def client(ctx: AppContext) -> Iterator[TestClient]:  # noqa: F811
-    with TestClient(build_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c

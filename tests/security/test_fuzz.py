@@ -24,8 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papersift.context import AppContext
-from papersift.web.app import ROUTERS
-from tests.deliver.conftest import build_app
+from papersift.web.app import ROUTERS, create_app
 from tests.web.conftest import sign_up
 
 FUZZ_EXAMPLES = int(os.environ.get("PAPERSIFT_FUZZ_EXAMPLES", "12"))
@@ -146,7 +145,7 @@ def _send(
 
 
 def test_no_route_answers_5xx_to_any_parameter(ctx: AppContext) -> None:
-    app = build_app(ctx)
+    app = create_app(ctx)
     operations, components = _operations()
     seen: Counter[tuple[str, str]] = Counter()
     failures: list[str] = []
