@@ -31,6 +31,9 @@ SHARED_COLLECTIONS = (
     "scifact",
 )
 
+# a real PostgreSQL server (`postgres`) and the SQLite/PostgreSQL-parametrised `database_url` fixture
+pytest_plugins = ["tests.postgres"]
+
 
 def require(condition: bool, why: str, *, module: bool = False) -> None:
     """Stop this test (or, with `module=True`, the whole module at import) unless `condition` holds.

@@ -1,10 +1,10 @@
-"""Catalog store on a real SQLite database: idempotency, versions, merging, change log."""
+"""Catalog store on real SQLite and PostgreSQL databases: idempotency, versions, merging, change log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +13,8 @@ from papersift.paper import Paper, Popularity, Version, make_paper
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    cat = Catalog.open(f"sqlite:///{tmp_path / 'c.db'}")
+def catalog(database_url: str) -> Iterator[Catalog]:
+    cat = Catalog.open(database_url)
     yield cat
     cat.close()
 

@@ -11,7 +11,8 @@ from tests.community.factories import make_context
 
 
 @pytest.fixture
-def ctx(home: Path) -> Iterator[AppContext]:
+def ctx(home: Path, database_url: str) -> Iterator[AppContext]:
+    """A demo home whose catalog is on SQLite, then on PostgreSQL (`database_url` is parametrised)."""
     context = make_context(home)
     yield context
     context.close()

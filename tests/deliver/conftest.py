@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 from starlette.routing import Match
 
 from papersift.community.accounts import Accounts, User
+from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.deliver.service import Delivery
 from papersift.encoder.embed import Encoder, load_encoder
@@ -16,6 +18,7 @@ from papersift.index.indexer import run_indexer
 from papersift.web.app import create_app
 from tests.community.factories import make_context
 from tests.deliver.fixtures import SmtpServer, corpus, free_port, run_server
+from tests.postgres import BACKENDS, PostgresServer
 
 PASSWORD = "correct horse battery"
 
@@ -25,19 +28,41 @@ def encoder() -> Encoder:
     return load_encoder("minilm-int8", threads=1)
 
 
-@pytest.fixture(scope="session")
-def indexed_template(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
-    """One indexed home built per session; each test gets a copy (indexing is the slow part)."""
+@pytest.fixture(scope="session", params=BACKENDS)
+def indexed_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+) -> tuple[Path, str | None]:
+    """One indexed home built per session and catalog backend; each test gets a copy (indexing is
+    the slow part). On PostgreSQL the catalog is a template database that each test clones."""
     home = tmp_path_factory.mktemp("deliver-template")
-    ctx = make_context(home, corpus())
+    template = None
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        template = f"deliver_template_{os.getpid()}"
+        settings = load_settings(home).model_copy(update={"database_url": server.create_database(template)})
+        ctx = AppContext(settings)
+        ctx.catalog.upsert(corpus())
+    else:
+        ctx = make_context(home, corpus())
     run_indexer(ctx.catalog, ctx.indexes, encoder)
     ctx.close()
-    return home
+    return home, template
 
 
 @pytest.fixture
-def ctx(home: Path, indexed_template: Path, encoder: Encoder) -> Iterator[AppContext]:
-    shutil.copytree(indexed_template, home, dirs_exist_ok=True)
+def ctx(
+    request: pytest.FixtureRequest,
+    home: Path,
+    indexed_template: tuple[Path, str | None],
+    encoder: Encoder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[AppContext]:
+    """A copy of the indexed home; its catalog on SQLite, then on PostgreSQL (a clone of the template)."""
+    template_home, template_db = indexed_template
+    shutil.copytree(template_home, home, dirs_exist_ok=True)
+    if template_db is not None:
+        server = request.getfixturevalue("postgres")
+        monkeypatch.setenv("PAPERSIFT_DATABASE_URL", server.create_database(template=template_db))
     context = make_context(home, [])
     context.__dict__["encoder"] = encoder  # share the loaded model (AppContext caches it here)
     yield context
