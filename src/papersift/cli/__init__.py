@@ -70,6 +70,8 @@ def _register() -> None:
         demo_cmds,
         digest_cmds,
         impact_cmds,
+
+        ops_cmds,
         search_cmds,
         web_cmds,
     )
