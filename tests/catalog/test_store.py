@@ -26,7 +26,7 @@ def arxiv(pid: str = "2401.00001", version: int = 1, title: str = "Attention ple
         abstract=kw.pop("abstract", "An abstract."),
         arxiv_id=f"{pid}v{version}",
         authors=["Ada Lovelace", "Alan Turing"],
-        categories=["cs.CL", "cs.AI"],
+        categories=kw.pop("categories", ["cs.CL", "cs.AI"]),
         versions=[Version(v, date(2024, 1, v)) for v in range(1, version + 1)],
         **kw,
     )
@@ -124,3 +124,12 @@ def test_roundtrip_through_database_is_lossless(catalog: Catalog) -> None:
     )
     catalog.upsert([p])
     assert catalog.get(p.id) == replace(p)
+
+
+def test_long_category_and_doi_are_stored(catalog: Catalog) -> None:
+    """Real arXiv listings carry MSC class strings among the categories; PostgreSQL enforced 32 characters."""
+    msc = "68T45 (Primary) 68T10, 68T07 (Secondary)"
+    doi = "10.1000/" + "x" * 300
+    catalog.upsert([arxiv(categories=["cs.CV", msc], doi=doi)])
+    stored = catalog.get("2401.00001")
+    assert stored is not None and msc in stored.categories and stored.doi == doi

@@ -25,13 +25,13 @@ papers = sa.Table(
     sa.Column("abstract", sa.Text, nullable=False, default=""),
     sa.Column("authors", sa.JSON, nullable=False),
     sa.Column("categories", sa.JSON, nullable=False),
-    sa.Column("primary_category", sa.String(32), index=True),
+    sa.Column("primary_category", sa.Text, index=True),  # Text: real listings hold longer class strings (0004)
     sa.Column("submitted", sa.Date, index=True),
     sa.Column("updated", sa.Date),
     sa.Column("announced", sa.Date, index=True),
     sa.Column("latest_version", sa.Integer),
     sa.Column("versions", sa.JSON, nullable=False),
-    sa.Column("doi", sa.String(256), index=True),
+    sa.Column("doi", sa.Text, index=True),
     sa.Column("journal_ref", sa.Text),
     sa.Column("comments", sa.Text),
     sa.Column("license", sa.Text),
@@ -56,7 +56,7 @@ paper_categories = sa.Table(
     "paper_categories",
     metadata,
     sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("category", sa.String(32), primary_key=True, index=True),
+    sa.Column("category", sa.Text, primary_key=True, index=True),
 )
 
 checkpoints = sa.Table(
