@@ -1,7 +1,9 @@
-"""Operations commands: move the catalog to a database server (`catalog copy`)."""
+"""Operations commands: move the catalog to a database server (`catalog copy`), back up and restore a home."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -12,6 +14,7 @@ from papersift.catalog.copy import CopyError, copy_database
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
 from papersift.context import AppContext
+from papersift.ops.backup import BackupError, backup, restore
 
 catalog_app = typer.Typer(help="Whole-database operations on the catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -59,6 +62,57 @@ def copy_cmd(
     err.print(
         f"copied to {_safe(to)}; row counts verified. Point the home at it with "
         f"database_url = {_safe(to)!r} in papersift.toml (or PAPERSIFT_DATABASE_URL).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("backup")
+def backup_cmd(
+    ctx: typer.Context,
+    dest: Annotated[Path, typer.Argument(metavar="DEST", help="A new (or empty) directory for the backup.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the backup manifest as JSON.")] = False,
+) -> None:
+    """Consistent online snapshot of the home (catalog, index generations, secret key) while it runs."""
+    app_ctx: AppContext = ctx.obj
+    s = app_ctx.settings
+    if s.backend != "embedded":
+        err.print("note: the Milvus collection is not in the backup; `papersift index` rebuilds it after a restore")
+    try:
+        manifest = backup(app_ctx.catalog, s.home, s.index_dir, dest)
+    except BackupError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json(asdict(manifest))
+        return
+    err.print(
+        f"backed up {manifest.papers:,} papers (change log at {manifest.max_seq:,}), vector generation "
+        f"{manifest.vector_generation}, lexical index {'yes' if manifest.lexical else 'no'}, files "
+        f"{', '.join(manifest.files) or '-'} to {dest}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    ctx: typer.Context,
+    src: Annotated[Path, typer.Argument(metavar="SRC", help="A directory made by `papersift backup`.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the restored backup's manifest as JSON.")] = False,
+) -> None:
+    """Restore a backup into an empty home (then run `papersift index` to catch the indexes up)."""
+    app_ctx: AppContext = ctx.obj
+    s = app_ctx.settings
+    try:
+        manifest = restore(src, s.home, s.index_dir, s.resolved_database_url)
+    except BackupError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json(asdict(manifest))
+        return
+    err.print(
+        f"restored {manifest.papers:,} papers (change log at {manifest.max_seq:,}) from {src} into {s.home}; "
+        "run `papersift index` to bring the indexes up to date",
         highlight=False,
         soft_wrap=True,
     )

@@ -1,0 +1,1 @@
+"""Operating a home: consistent backups and restores, health checks (`doctor`), metrics."""
