@@ -116,3 +116,30 @@ def restore_cmd(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("doctor")
+def doctor_cmd(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check the home (schema, indexes vs catalog, vectors, model, disk, permissions); exit 1 on a failure."""
+    from papersift.catalog.store import create_engine_for
+    from papersift.ops.doctor import run_checks
+
+    s = ctx.obj.settings
+    engine = create_engine_for(s.resolved_database_url)  # never migrates: doctor only looks
+    try:
+        checks = run_checks(engine, s.home, s.index_dir, embedded=s.backend == "embedded")
+    finally:
+        engine.dispose()
+    if json_out:
+        print_json([asdict(c) for c in checks])
+    else:
+        table = Table("check", "status", "found", "what to do")
+        styles = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+        for c in checks:
+            table.add_row(c.name, f"[{styles[c.status]}]{c.status}[/]", c.found, c.fix)
+        err.print(table)
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
