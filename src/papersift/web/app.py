@@ -29,6 +29,7 @@ from papersift.web import (
     api_collections,
     collection_pages,
     digest_pages,
+    ops_routes,
     pages,
     search_pages,
     syndication_routes,
@@ -39,6 +40,7 @@ from papersift.web.templating import make_templates
 
 STATIC = Path(__file__).with_name("static")
 ROUTERS = (
+    ops_routes,
     api,
     api_collections,
     account,
@@ -173,6 +175,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(HeadersMiddleware)
     settings = ctx.settings
     app.add_middleware(LimitsMiddleware, max_body=settings.max_request_body, max_upload=settings.max_upload_body)
+    app.state.metrics = ops_routes.Metrics(ctx)
+    app.add_middleware(ops_routes.MetricsMiddleware, metrics=app.state.metrics)  # outermost: times everything
     return app
 
 
