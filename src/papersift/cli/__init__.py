@@ -55,6 +55,8 @@ def configure_logging(verbose: int) -> None:
 def run() -> None:
     """The console entry point: `app`, with backend errors raised deep inside a command (an
     unreachable Milvus, say) reported as one line and exit code 2 instead of a traceback."""
+    import sqlalchemy as sa
+
     from papersift.index.milvus.store import MilvusBackendError  # no pymilvus import
 
     try:
@@ -62,6 +64,38 @@ def run() -> None:
     except MilvusBackendError as exc:
         err.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
         raise SystemExit(2) from None
+    except (OSError, ValueError, sa.exc.OperationalError) as exc:  # tantivy reports I/O errors as ValueError
+        what = _out_of_space(exc)
+        if what is None:
+            raise
+        err.print(
+            f"error: {what} ({str(exc).splitlines()[0]}). Nothing half-written was kept (each batch and each "
+            "index generation is all-or-nothing): free space and run the same command again.",
+            style="bold red",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
+
+
+def _out_of_space(exc: BaseException) -> str | None:
+    """What to call a storage failure anywhere in the exception chain, or None for other errors:
+    ENOSPC/EDQUOT from Python, SQLite's "database or disk is full", or tantivy's killed index writer
+    (its worker threads hide the io::Error; a full disk is by far the usual cause)."""
+    import errno
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen)
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "the disk is full"
+        if "database or disk is full" in text or "No space left on device" in text:
+            return "the disk is full"
+        if "index writer was killed" in text:
+            return "the index writer stopped on an I/O error (most likely a full disk)"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _register() -> None:

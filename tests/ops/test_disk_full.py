@@ -1,0 +1,42 @@
+"""A full disk under `ingest`: one clear line and exit 1, whole batches kept, and a re-run after
+freeing space completes (drills/disk_full.py does the same at scale and for `index`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ops.test_backup import cli
+
+
+@pytest.fixture
+def small_volume(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs (root only: mounting needs it; CI runs as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a size-limited tmpfs needs root")
+    mnt = tmp_path / "volume"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_ingest_on_a_full_disk(small_volume: Path, shared_data: Path) -> None:
+    kaggle = shared_data / "arxiv-kaggle-sample" / "arxiv-metadata-oai-snapshot.sample.json"
+    home = small_volume / "home"
+    assert cli(home, "stats", "--json").returncode == 0  # an empty catalog exists
+    ballast = small_volume / "ballast"
+    stat = os.statvfs(small_volume)
+    ballast.write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 48 * 1024))
+    full = cli(home, "ingest", "arxiv-kaggle", str(kaggle))
+    assert full.returncode == 1 and "Traceback" not in full.stderr
+    assert "error: the disk is full" in full.stderr and "run the same command again" in full.stderr
+    assert cli(home, "stats", "--json").returncode == 0
+    ballast.unlink()
+    again = cli(home, "ingest", "arxiv-kaggle", str(kaggle), "--json")
+    assert again.returncode == 0, again.stderr
+    assert '"papers": 168' in cli(home, "stats", "--json").stdout
