@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def indexed_template(
     template = None
     if request.param == "postgresql":
         server: PostgresServer = request.getfixturevalue("postgres")
-        template = f"deliver_template_{os.getpid()}"
+        template = f"deliver_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"  # conftests re-export this fixture
         settings = load_settings(home).model_copy(update={"database_url": server.create_database(template)})
         ctx = AppContext(settings)
         ctx.catalog.upsert(corpus())
