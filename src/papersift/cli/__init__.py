@@ -104,7 +104,6 @@ def _register() -> None:
         demo_cmds,
         digest_cmds,
         impact_cmds,
-
         ops_cmds,
         search_cmds,
         web_cmds,
