@@ -25,7 +25,7 @@ papers = sa.Table(
     sa.Column("abstract", sa.Text, nullable=False, default=""),
     sa.Column("authors", sa.JSON, nullable=False),
     sa.Column("categories", sa.JSON, nullable=False),
-    sa.Column("primary_category", sa.Text, index=True),  # Text: real listings hold longer class strings (0004)
+    sa.Column("primary_category", sa.Text, index=True),  # Text: real listings hold longer class strings (0005)
     sa.Column("submitted", sa.Date, index=True),
     sa.Column("updated", sa.Date),
     sa.Column("announced", sa.Date, index=True),

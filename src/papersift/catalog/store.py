@@ -261,7 +261,7 @@ class Catalog:
         Two ingests may run at once (a nightly harvest and a manual import; several processes on
         PostgreSQL). Each transaction reads the papers it merges and `max(seq)` only after taking the
         lock, so no merge is lost and change-log numbers are handed out in commit order: an indexer
-        that has read up to `seq` N can never later see a smaller number commit (D3, D22).
+        that has read up to `seq` N can never later see a smaller number commit (D3, D23).
         SQLite: `BEGIN IMMEDIATE` (the database write lock, waiting up to busy_timeout); PostgreSQL:
         a transaction-scoped advisory lock. Other dialects keep the single-writer assumption."""
         with self.engine.begin() as conn:

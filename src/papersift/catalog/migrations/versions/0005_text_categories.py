@@ -6,15 +6,15 @@ Real arXiv listings put MSC/ACM classes among the categories ("68T45 (Primary) 6
 (found by benchmarks/ingest_postgres.py). SQLite is left as it is: its column types do not limit
 lengths, and rewriting the table would change nothing.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
