@@ -24,6 +24,7 @@ from papersift.encoder.embed import Encoder, encoder_dim, load_encoder
 from papersift.index.backends import open_indexes
 from papersift.index.indexer import index_lexical
 from papersift.index.protocols import IndexStore
+from papersift.search.related import RelatedService
 from papersift.search.service import SearchService
 
 if TYPE_CHECKING:
@@ -86,6 +87,10 @@ class AppContext:
         from papersift.discover.impact_service import ImpactService  # scikit-learn: only when used
 
         return ImpactService(self.catalog, self.settings.home)
+
+    @cached_property
+    def related(self) -> RelatedService:
+        return RelatedService(self.search)
 
     def opened(self, name: str) -> bool:
         """Whether the lazily opened piece `name` ("catalog", "indexes", ...) has been opened."""

@@ -14,6 +14,7 @@ ACCOUNT_DIGEST = "/account/digest"  # digest settings page
 DIGEST_UNSUBSCRIBE = "/digest/unsubscribe"  # the human confirmation page
 DIGEST_ONE_CLICK = "/api/digest/unsubscribe"  # RFC 8058 POST target (no cookies, so no CSRF form)
 FEEDS = "/feeds"
+RELATED = "/related"  # related work for a draft (page); the API is POST /api/related
 
 
 def paper_url(paper_id: str) -> str:

@@ -118,6 +118,10 @@ class SearchService:
             return rrf([lex, den], k=self.rrf_k)[:depth], total
         return convex(lex, den, self.alpha)[:depth], total
 
+    def nearest(self, vector: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
+        """The `depth` papers closest to `vector` among those `parsed`'s filters allow (exact)."""
+        return self._dense(vector, parsed, depth)
+
     def _dense(self, query: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
         """Exact filtered nearest neighbours.
 

@@ -31,6 +31,7 @@ from papersift.web import (
     digest_pages,
     ops_routes,
     pages,
+    related,
     search_pages,
     syndication_routes,
 )
@@ -47,6 +48,7 @@ ROUTERS = (
     collection_pages,
     actions,
     search_pages,
+    related,
     syndication_routes,
     digest_pages,
     pages,
