@@ -127,9 +127,9 @@ def bib_task(
         members = rng.sample(by_cat[cat], size)
         hidden, refs = members[: size // 5], members[size // 5 :]
         parsed = parse_bibtex(bibtex(refs))
-        result = ctx.related.related(citations=parsed.papers, limit=max(ks) + len(refs))
+        result = ctx.related.related(citations=parsed.papers, limit=max(ks), hide_cited=True)
         assert len(result.cited) == len(refs), "every reference is in the catalog"
-        fresh = [h.paper.id for h in result.hits if not h.cited]
+        fresh = [h.paper.id for h in result.hits]
         hidden_ids = {p.id for p in hidden}
         pool = len(by_cat[cat]) - len(refs)
         row: dict[str, object] = {"category": cat, "papers of category": len(by_cat[cat])}

@@ -105,6 +105,7 @@ def _register() -> None:
         digest_cmds,
         impact_cmds,
         ops_cmds,
+        mcp_server,
         related_cmds,
         search_cmds,
         web_cmds,
