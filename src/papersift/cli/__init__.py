@@ -109,6 +109,7 @@ def _register() -> None:
         related_cmds,
         search_cmds,
         web_cmds,
+        webhook_cmds,
     )
 
 

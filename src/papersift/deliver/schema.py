@@ -81,3 +81,27 @@ digest_items = sa.Table(
     sa.Column("section", sa.String(20), nullable=False),
 )
 sa.Index("ix_digest_items_paper_id", digest_items.c.paper_id)
+
+# Webhook channels for digests (migration 0004): see deliver/webhooks.py.
+webhooks = sa.Table(
+    "digest_webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, _owner(), nullable=False, index=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # slack | discord | json
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret", sa.String(64), nullable=False),  # HMAC key: must stay readable to sign with
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("webhook_id", sa.Integer, sa.ForeignKey("digest_webhooks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),  # pending | sent | failed | rejected
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("claimed_until", sa.DateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", sa.DateTime),
+)

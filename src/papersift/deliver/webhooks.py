@@ -1,0 +1,283 @@
+"""Digest delivery to webhooks: Slack incoming webhooks, Discord webhooks, and a generic JSON
+POST signed with HMAC-SHA256.
+
+Webhooks are another channel for the digests the ledger already holds (`digests` +
+`digest_items`): nothing is composed twice. Each (digest, webhook) pair has one row in
+`webhook_deliveries`, created before the first POST, with the ledger's life cycle: a claim
+(a lease, so a crashed run delays a delivery but never loses it), `attempts` committed before
+each POST, then `sent`, `failed` (retried by the next run) or `rejected` (a 4xx other than
+408/429: the receiver refused it for good). Within a run a failed POST is retried with
+exponential backoff. Only digests recorded after the webhook was added are sent to it.
+
+The generic JSON POST carries `X-Papersift-Timestamp` and `X-Papersift-Signature:
+sha256=HMAC(secret, "<timestamp>.<body>")`, so a receiver can check origin and freshness, and
+`X-Papersift-Delivery` (stable across retries) to drop the one duplicate a crash between the
+receiver's 2xx and our commit could cause. The HMAC secret has to be stored readable to sign
+with; it is shown once when the webhook is added. Webhooks are added by the operator (CLI), and
+plain http is accepted for loopback receivers only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from papersift.catalog import Catalog
+from papersift.catalog.schema import inserted_id
+from papersift.community.accounts import utcnow
+from papersift.deliver.ledger import CLAIM_LEASE, UNFINISHED
+from papersift.deliver.schema import digest_items, digests, webhook_deliveries, webhooks
+from papersift.urls import paper_url
+
+log = logging.getLogger(__name__)
+Kind = Literal["slack", "discord", "json"]
+KINDS: tuple[Kind, ...] = ("slack", "discord", "json")
+RETRY_ATTEMPTS = 3
+RETRY_BACKOFF_S = 5.0  # doubled after each failed attempt
+TIMEOUT_S = 15.0
+MAX_LINES = 30  # papers listed in a chat message (Slack/Discord limit message sizes)
+
+
+class WebhookError(ValueError):
+    """A webhook that cannot be added (bad URL or kind)."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: int
+    user_id: int
+    kind: Kind
+    url: str
+    secret: str
+    created_at: datetime
+
+
+@dataclass
+class WebhookOutcome:
+    webhook_id: int
+    digest_id: int
+    status: str  # sent | failed | rejected | being sent by another run
+    attempts: int = 0
+    error: str | None = None
+
+
+def check_url(url: str) -> str:
+    """https, or http to a loopback address (a local receiver); nothing else."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookError(f"not an http(s) URL: {url[:80]!r}")
+    if parts.scheme == "http":
+        host = parts.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise WebhookError("webhook URLs must use https (plain http only to a loopback receiver)")
+    return url.strip()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class WebhookStore:
+    """The `webhooks` and `webhook_deliveries` tables."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def add(self, user_id: int, kind: str, url: str) -> Webhook:
+        if kind not in KINDS:
+            raise WebhookError(f"kind must be one of {', '.join(KINDS)}")
+        row = {"user_id": user_id, "kind": kind, "url": check_url(url), "secret": secrets.token_hex(32)}
+        with self.engine.begin() as conn:
+            wid = inserted_id(conn.execute(webhooks.insert().values(**row, created_at=utcnow())))
+        return self._get(wid)
+
+    def _get(self, wid: int) -> Webhook:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(webhooks).where(webhooks.c.id == wid)).one()
+        return Webhook(r.id, r.user_id, r.kind, r.url, r.secret, r.created_at)
+
+    def remove(self, user_id: int, wid: int) -> bool:
+        with self.engine.begin() as conn:
+            done = conn.execute(webhooks.delete().where(webhooks.c.id == wid, webhooks.c.user_id == user_id))
+        return done.rowcount > 0
+
+    def of_user(self, user_id: int) -> list[Webhook]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(webhooks).where(webhooks.c.user_id == user_id).order_by(webhooks.c.id))
+            return [Webhook(r.id, r.user_id, r.kind, r.url, r.secret, r.created_at) for r in rows]
+
+    def all(self) -> list[Webhook]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(webhooks).order_by(webhooks.c.id))
+            return [Webhook(r.id, r.user_id, r.kind, r.url, r.secret, r.created_at) for r in rows]
+
+    def due(self, hook: Webhook) -> list[int]:
+        """Digests of the hook's user recorded since it was added and not yet delivered to it."""
+        done = sa.select(webhook_deliveries.c.digest_id).where(
+            webhook_deliveries.c.webhook_id == hook.id, webhook_deliveries.c.status.not_in(UNFINISHED)
+        )
+        q = (
+            sa.select(digests.c.id)
+            .where(digests.c.user_id == hook.user_id, digests.c.created_at >= hook.created_at)
+            .where(digests.c.id.not_in(done))
+            .order_by(digests.c.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
+    def claim(self, hook_id: int, digest_id: int, lease: timedelta = CLAIM_LEASE) -> bool:
+        """Create the delivery row if needed and take it; False when finished or held by another run."""
+        key = (webhook_deliveries.c.webhook_id == hook_id) & (webhook_deliveries.c.digest_id == digest_id)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    webhook_deliveries.insert().values(
+                        webhook_id=hook_id, digest_id=digest_id, status="pending", attempts=0
+                    )
+                )
+        except IntegrityError:
+            pass  # another run (or an earlier one) created it
+        now = utcnow()
+        free = sa.or_(webhook_deliveries.c.claimed_until.is_(None), webhook_deliveries.c.claimed_until < now)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                webhook_deliveries.update()
+                .where(key & webhook_deliveries.c.status.in_(UNFINISHED) & free)
+                .values(claimed_until=now + lease)
+            )
+        return done.rowcount == 1
+
+    def update(self, hook_id: int, digest_id: int, **values: Any) -> None:
+        key = (webhook_deliveries.c.webhook_id == hook_id) & (webhook_deliveries.c.digest_id == digest_id)
+        with self.engine.begin() as conn:
+            conn.execute(webhook_deliveries.update().where(key).values(values))
+
+    def attempts(self, hook_id: int, digest_id: int) -> int:
+        key = (webhook_deliveries.c.webhook_id == hook_id) & (webhook_deliveries.c.digest_id == digest_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(webhook_deliveries.c.attempts).where(key)).scalar_one())
+
+
+def payload(catalog: Catalog, engine: Engine, digest_id: int, base_url: str) -> dict[str, Any]:
+    """The digest as data: subject, period and its papers by section (from the ledger)."""
+    with engine.connect() as conn:
+        d = conn.execute(sa.select(digests).where(digests.c.id == digest_id)).one()
+        items = conn.execute(
+            sa.select(digest_items.c.paper_id, digest_items.c.section).where(digest_items.c.digest_id == digest_id)
+        ).all()
+    papers = catalog.get_many(pid for pid, _ in items)
+    root = base_url.rstrip("/")
+    return {
+        "digest_id": d.id,
+        "period": d.period,
+        "since": d.since.isoformat(),
+        "until": d.until.isoformat(),
+        "subject": d.subject,
+        "papers": [
+            {"id": pid, "title": papers[pid].title, "section": section, "url": root + paper_url(pid)}
+            for pid, section in sorted(items, key=lambda it: (it[1], it[0]))
+            if pid in papers
+        ],
+    }
+
+
+def _chat_lines(data: dict[str, Any]) -> list[str]:
+    lines = [f"• {p['title']} — {p['url']}" for p in data["papers"][:MAX_LINES]]
+    if len(data["papers"]) > MAX_LINES:
+        lines.append(f"… and {len(data['papers']) - MAX_LINES} more")
+    return lines
+
+
+def render(hook: Webhook, data: dict[str, Any], now: float) -> tuple[bytes, dict[str, str]]:
+    """Body and headers for one hook kind (Slack: `text`; Discord: `content` up to 2,000 characters)."""
+    headers = {"content-type": "application/json", "x-papersift-delivery": f"{data['digest_id']}-{hook.id}"}
+    if hook.kind == "slack":
+        body: dict[str, Any] = {"text": "\n".join([f"*{data['subject']}*", *_chat_lines(data)])}
+    elif hook.kind == "discord":
+        text = "\n".join([f"**{data['subject']}**", *_chat_lines(data)])
+        body = {"content": text if len(text) <= 2000 else text[:1999] + "…", "allowed_mentions": {"parse": []}}
+    else:
+        body = data
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    if hook.kind == "json":
+        stamp = str(int(now))
+        headers |= {"x-papersift-timestamp": stamp, "x-papersift-signature": sign(hook.secret, stamp, raw)}
+    return raw, headers
+
+
+@dataclass
+class WebhookRun:
+    catalog: Catalog
+    store: WebhookStore
+    base_url: str
+    attempts: int = RETRY_ATTEMPTS
+    backoff: float = RETRY_BACKOFF_S
+    sleep: Callable[[float], None] = time.sleep
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=TIMEOUT_S, follow_redirects=False))
+
+    def run(self, user_id: int | None = None) -> list[WebhookOutcome]:
+        """Deliver every due digest to every webhook (of one user, when given)."""
+        outcomes = []
+        try:
+            for hook in self.store.all():
+                if user_id is None or hook.user_id == user_id:
+                    outcomes += [self.deliver(hook, did) for did in self.store.due(hook)]
+        finally:
+            self.client.close()
+        return outcomes
+
+    def deliver(self, hook: Webhook, digest_id: int) -> WebhookOutcome:
+        out = WebhookOutcome(hook.id, digest_id, "sent")
+        if not self.store.claim(hook.id, digest_id):
+            out.status = "being sent by another run"
+            return out
+        data = payload(self.catalog, self.store.engine, digest_id, self.base_url)
+        wait = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            self.store.update(hook.id, digest_id, attempts=webhook_deliveries.c.attempts + 1)
+            body, headers = render(hook, data, time.time())
+            error, permanent = self._post(hook.url, body, headers)
+            if error is None:
+                done = {"status": "sent", "sent_at": utcnow(), "last_error": None, "claimed_until": None}
+                self.store.update(hook.id, digest_id, **done)
+                out.attempts = self.store.attempts(hook.id, digest_id)
+                return out
+            log.warning("webhook %s, digest %s, attempt %s: %s", hook.id, digest_id, attempt, error)
+            if permanent or attempt == self.attempts:
+                out.status, out.error = ("rejected" if permanent else "failed"), error
+                self.store.update(hook.id, digest_id, status=out.status, last_error=error[:2000], claimed_until=None)
+                out.attempts = self.store.attempts(hook.id, digest_id)
+                return out
+            self.sleep(wait)
+            wait *= 2
+        raise AssertionError("unreachable")
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[str | None, bool]:
+        """(error, permanent) of one POST; (None, False) on a 2xx."""
+        try:
+            r = self.client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}", False
+        if r.is_success:
+            return None, False
+        permanent = 400 <= r.status_code < 500 and r.status_code not in (408, 429)
+        return f"HTTP {r.status_code}: {r.text[:200]}", permanent
