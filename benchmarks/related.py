@@ -35,7 +35,7 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.index.indexer import run_indexer
 from papersift.paper import Paper, make_paper
-from papersift.search.references import parse_bibtex
+from papersift.search.references import parse_references
 
 DATA = Path(os.environ.get("PAPERSIFT_SHARED_DATA", "/work/shared/data")) / "arxiv-daily-cs" / "corpus.jsonl.gz"
 HOME = Path(os.environ.get("PAPERSIFT_BENCH_HOME", "/tmp/papersift-related-bench"))
@@ -126,7 +126,7 @@ def bib_task(
         cat = eligible[i % len(eligible)]
         members = rng.sample(by_cat[cat], size)
         hidden, refs = members[: size // 5], members[size // 5 :]
-        parsed = parse_bibtex(bibtex(refs))
+        parsed = parse_references(bibtex(refs))
         result = ctx.related.related(citations=parsed.papers, limit=max(ks), hide_cited=True)
         assert len(result.cited) == len(refs), "every reference is in the catalog"
         fresh = [h.paper.id for h in result.hits]

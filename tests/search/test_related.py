@@ -24,7 +24,7 @@ from papersift.context import AppContext
 from papersift.index.indexer import run_indexer
 from papersift.paper import Paper, make_paper
 from papersift.query.types import Filters, QueryError
-from papersift.search.references import parse_bibtex
+from papersift.search.references import parse_references
 from papersift.search.related import MAX_TEXT_CHARS, MIN_PASSAGE_WORDS, PASSAGE_WORDS, split_passages
 from papersift.web.app import create_app
 from tests.test_cli_catalog import cli
@@ -132,7 +132,7 @@ def test_bib_entries_are_matched_by_id_and_title_and_marked_cited(ctx: AppContex
         "@article{c, title={A paper nobody has ingested}, year={1999}}\n"
         "@article{broken, title={no closing brace\n"
     )
-    refs = parse_bibtex(bib)
+    refs = parse_references(bib)
     assert len(refs.papers) == 3
     result = ctx.related.related(draft.abstract, refs.papers, limit=50)
     assert {p.id for p in result.cited} == {by_id.id, by_title.id}
@@ -145,7 +145,7 @@ def test_bib_entries_are_matched_by_id_and_title_and_marked_cited(ctx: AppContex
 
 def test_references_alone_find_papers_near_them(ctx: AppContext, arxiv: list[Paper]) -> None:
     seed = arxiv[7]
-    refs = parse_bibtex(f"@misc{{s, title={{{seed.title}}}, eprint={{{seed.id}}}}}")
+    refs = parse_references(f"@misc{{s, title={{{seed.title}}}, eprint={{{seed.id}}}}}")
     result = ctx.related.related("", refs.papers, limit=10, hide_cited=True)
     assert result.hits and not result.passages
     nearest = ctx.search.similar(seed.id, limit=3)
@@ -171,7 +171,7 @@ def test_input_limits_are_clear_errors(ctx: AppContext) -> None:
     with pytest.raises(QueryError, match="nothing to go on"):
         ctx.related.related("   \n\n ")
     with pytest.raises(QueryError, match="limit"):
-        parse_bibtex("x" * 1_000_001)
+        parse_references("x" * 1_000_001)
 
 
 # --- the surfaces -------------------------------------------------------------------------------

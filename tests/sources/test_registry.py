@@ -22,6 +22,8 @@ def test_registered_formats() -> None:
         "jsonl",
         "csv",
         "bibtex",
+        "ris",
+        "csl-json",
     }
     for name in REGISTRY:
         assert list(inspect.signature(get_source(name)).parameters) == ["location", "ctx"]

@@ -121,6 +121,13 @@ def test_collections_api_lifecycle_and_privacy(client: TestClient) -> None:
     assert bib.headers["content-type"].startswith("application/x-bibtex") and "eprint = {hep-th/9901001}" in bib.text
     lines = client.get(f"/api/collections/{cid}/export?format=jsonl").text.splitlines()
     assert json.loads(lines[0])["id"] == "hep-th/9901001"
+    ris = client.get(f"/api/collections/{cid}/export?format=ris")
+    assert ris.headers["content-type"].startswith("application/x-research-info-systems")
+    assert "AN  - arXiv:hep-th/9901001" in ris.text
+    assert 'filename="Favourites.ris"' in ris.headers["content-disposition"]
+    csl = client.get(f"/api/collections/{cid}/export?format=csl-json")
+    assert csl.headers["content-type"].startswith("application/vnd.citationstyles.csl+json")
+    assert [item["number"] for item in csl.json()] == ["arXiv:hep-th/9901001"]
     assert client.get(f"/api/collections/{cid}/export?format=pdf").status_code == 422
     removed = client.delete(f"/api/collections/{cid}/papers/hep-th/9901001", headers=ada)
     assert removed.json()["papers"] == []

@@ -29,7 +29,7 @@ from papersift.context import AppContext
 from papersift.deliver.service import Delivery
 from papersift.paper import Paper
 from papersift.query.types import Filters, QueryError
-from papersift.search.references import parse_bibtex
+from papersift.search.references import parse_references
 from papersift.search.types import MODES
 from papersift.urls import paper_url
 
@@ -127,7 +127,7 @@ def build_server(ctx: AppContext, token: str | None) -> MCPServer:
         """Related work for a draft (up to 20,000 characters) and/or its references as BibTeX:
         ranked papers with the reason (closest passage, similarity, shared terms), cited ones marked."""
         try:
-            refs = parse_bibtex(bib)
+            refs = parse_references(bib)
             result = ctx.related.related(
                 text, refs.papers, _filters(categories, date_from, date_to), limit=limit, hide_cited=hide_cited
             )

@@ -12,7 +12,7 @@ import typer
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
 from papersift.query.types import Filters, QueryError
-from papersift.search.references import MAX_BIB_BYTES, parse_bibtex
+from papersift.search.references import MAX_BIB_BYTES, parse_references
 from papersift.search.related import MAX_TEXT_CHARS
 
 
@@ -40,7 +40,9 @@ def related_cmd(
     draft: Annotated[
         Path | None, typer.Argument(metavar="FILE|-", help="The draft: a text file, or - for stdin.")
     ] = None,
-    bib: Annotated[Path | None, typer.Option("--bib", help="Your references (.bib): matched and marked cited.")] = None,
+    bib: Annotated[
+        Path | None, typer.Option("--bib", help="Your references (BibTeX, RIS or CSL-JSON): marked cited.")
+    ] = None,
     category: Annotated[list[str] | None, typer.Option("--category", help="Only this category (repeatable).")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="Only papers from this date (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Only papers up to this date (YYYY-MM-DD).")] = None,
@@ -54,7 +56,7 @@ def related_cmd(
     # a multi-byte character takes up to 4 bytes; the character cap is checked by the service
     text = _read(draft, "draft", 4 * MAX_TEXT_CHARS) if draft is not None else ""
     try:
-        refs = parse_bibtex(_read(bib, "bibliography", MAX_BIB_BYTES)) if bib is not None else None
+        refs = parse_references(_read(bib, "bibliography", MAX_BIB_BYTES)) if bib is not None else None
         filters = Filters(
             categories=tuple(category or ()), date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to")
         )

@@ -1,20 +1,22 @@
-"""A reference list handed to related-work search: a .bib file's text turned into Papers.
+"""A reference list handed to related-work search: BibTeX, RIS or CSL-JSON text turned into Papers.
 
-Parsing is the `bibtex` source's (bibtexparser, one block at a time; broken entries are counted
-and skipped, the good ones kept). The source reads files, so the text goes through a private
-temporary file. Input size is bounded by MAX_BIB_BYTES: a request cannot make us parse more.
+The format is recognised from the text (a JSON array/object: CSL-JSON; a `TY  - ` line: RIS;
+else BibTeX) and parsed by that source (broken entries are counted and skipped, the good ones
+kept). Sources read files, so the text goes through a private temporary file. Input size is
+bounded by MAX_BIB_BYTES: a request cannot make us parse more.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from papersift.paper import Paper
 from papersift.query.types import QueryError
-from papersift.sources import RecordError, SourceContext
-from papersift.sources.bibtex import iter_papers
+from papersift.sources import RecordError, SourceContext, bibtex
+from papersift.sources.references import iter_csl_json, iter_ris
 
 MAX_BIB_BYTES = 1_000_000
 MAX_ENTRIES = 1_000
@@ -27,8 +29,11 @@ class References:
     truncated: bool = False
 
 
-def parse_bibtex(text: str) -> References:
-    """The entries of BibTeX text (at most MAX_ENTRIES); QueryError when it is too large."""
+_RIS_START = re.compile(r"^TY  - ", re.M)
+
+
+def parse_references(text: str) -> References:
+    """The entries of BibTeX, RIS or CSL-JSON text (at most MAX_ENTRIES); QueryError when too large."""
     data = text.encode("utf-8", "replace")
     if len(data) > MAX_BIB_BYTES:
         raise QueryError(f"the reference list is {len(data):,} bytes; the limit is {MAX_BIB_BYTES:,}")
@@ -36,9 +41,15 @@ def parse_bibtex(text: str) -> References:
     if not text.strip():
         return refs
     with tempfile.TemporaryDirectory(prefix="papersift-bib-") as tmp:
-        path = Path(tmp) / "references.bib"
+        if text.lstrip()[:1] in ("[", "{"):
+            suffix, read = ".json", iter_csl_json
+        elif _RIS_START.search(text):
+            suffix, read = ".ris", iter_ris
+        else:
+            suffix, read = ".bib", bibtex.iter_papers
+        path = Path(tmp) / f"references{suffix}"
         path.write_bytes(data)
-        for item in iter_papers(str(path), SourceContext()):
+        for item in read(str(path), SourceContext()):
             if isinstance(item, RecordError):
                 refs.broken += 1
             elif isinstance(item, Paper):

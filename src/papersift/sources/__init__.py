@@ -19,6 +19,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "jsonl": ("jsonl", "JSON lines: papersift exports (lossless), BEIR-style or mapped records"),
     "csv": ("csv_source", "CSV/TSV with a header row; columns named or mapped with map="),
     "bibtex": ("bibtex", "BibTeX .bib files; arXiv ids from eprint fields"),
+    "ris": ("ris", "RIS .ris files (Zotero, EndNote, Mendeley exports)"),
+    "csl-json": ("csl_json", 'CSL-JSON arrays (Zotero "Export → CSL JSON", citation.js)'),
 }
 
 __all__ = [

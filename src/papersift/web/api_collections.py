@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -21,6 +19,7 @@ from papersift.web.schemas import (
 )
 from papersift.web.views import (
     CollectionId,
+    ExportFormat,
     collection_papers,
     export_response,
     get_paper,
@@ -105,8 +104,6 @@ def remove_paper(web: WebDep, user: SignedIn, paper_id: str, collection_id: Coll
     "/{collection_id}/export",
     responses={200: {"content": {"application/x-bibtex": {}, "application/jsonl": {}}}},
 )
-def export(
-    web: WebDep, user: MaybeUser, collection_id: CollectionId, format: Literal["bibtex", "jsonl"] = "bibtex"
-) -> Response:
+def export(web: WebDep, user: MaybeUser, collection_id: CollectionId, format: ExportFormat = "bibtex") -> Response:
     """Download as BibTeX or JSON Lines (one papersift record per line)."""
     return export_response(web, visible_collection(web, user, collection_id), format)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,6 +11,7 @@ from papersift.community import User, UserError
 from papersift.web.deps import MaybeUser, SignedIn, Web, WebDep, current_user, render
 from papersift.web.views import (
     CollectionId,
+    ExportFormat,
     collection_papers,
     export_response,
     owned_collection,
@@ -111,7 +112,5 @@ def remove(
 
 
 @router.get("/{collection_id}/export")
-def export(
-    web: WebDep, user: MaybeUser, collection_id: CollectionId, format: Literal["bibtex", "jsonl"] = "bibtex"
-) -> Response:
+def export(web: WebDep, user: MaybeUser, collection_id: CollectionId, format: ExportFormat = "bibtex") -> Response:
     return export_response(web, visible_collection(web, user, collection_id), format)

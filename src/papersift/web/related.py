@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from papersift.query.types import Filters, QueryError
-from papersift.search.references import MAX_BIB_BYTES, References, parse_bibtex
+from papersift.search.references import MAX_BIB_BYTES, References, parse_references
 from papersift.search.related import MAX_LIMIT, MAX_TEXT_CHARS, RelatedResult
 from papersift.urls import RELATED
 from papersift.web.deps import Problem, WebDep, current_user, render
@@ -73,7 +73,7 @@ class RelatedOut(BaseModel):
 
 
 def _run(web: WebDep, text: str, bib: str, filters: Filters, limit: int, hide_cited: bool) -> RelatedResult:
-    refs = parse_bibtex(bib) if bib.strip() else References()
+    refs = parse_references(bib) if bib.strip() else References()
     result = web.ctx.related.related(text, refs.papers, filters=filters, limit=limit, hide_cited=hide_cited)
     if refs.broken:
         result.notices.append(f"{refs.broken} broken BibTeX entr{'y' if refs.broken == 1 else 'ies'} skipped")

@@ -17,6 +17,7 @@ from papersift.community.export import to_bibtex, to_jsonl
 from papersift.community.listings import Feed, FeedSort, Listing, Period, parse_period
 from papersift.paper import Paper
 from papersift.query.types import Filters
+from papersift.sources.references import to_csl_json, to_ris
 from papersift.web.deps import Problem, Web
 
 MAX_ID = 200
@@ -110,13 +111,20 @@ def collection_papers(web: Web, collection: Collection) -> list[Paper]:
     return [found[pid] for pid in ids if pid in found]
 
 
-EXPORTS = {"bibtex": ("bib", "application/x-bibtex"), "jsonl": ("jsonl", "application/jsonl")}
+EXPORTS = {
+    "bibtex": ("bib", "application/x-bibtex"),
+    "jsonl": ("jsonl", "application/jsonl"),
+    "ris": ("ris", "application/x-research-info-systems"),
+    "csl-json": ("json", "application/vnd.citationstyles.csl+json"),
+}
+ExportFormat = Literal["bibtex", "jsonl", "ris", "csl-json"]
 
 
 def export_response(web: Web, collection: Collection, fmt: str) -> Response:
-    """The collection as a BibTeX or JSON Lines download."""
+    """The collection as a BibTeX, JSON Lines, RIS or CSL-JSON download."""
     papers = collection_papers(web, collection)
-    body = to_bibtex(papers) if fmt == "bibtex" else to_jsonl(papers)
+    writers = {"bibtex": to_bibtex, "jsonl": to_jsonl, "ris": to_ris, "csl-json": to_csl_json}
+    body = writers[fmt](papers)
     ext, media = EXPORTS[fmt]
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", collection.name).strip("-") or f"collection-{collection.id}"
     return Response(
