@@ -275,3 +275,24 @@ def test_search(server: str, page: Page) -> None:
     page.screenshot(path=SHOTS / "search.png")
     page.locator("#results .card-title a").first.click()
     expect(page.locator(".similar-list li").first).to_be_visible(timeout=20_000)
+
+
+def test_related_work_for_a_pasted_draft(server: tuple[str, bool], page: Page) -> None:
+    base, searchable = server
+    if not searchable:
+        pytest.skip("`papersift index` failed on this machine, so there is no index to search")
+    first, second = httpx.get(base + "/api/search", params={"q": "language model", "per_page": 2}).json()["results"]
+    draft, cited = first["paper"], second["paper"]
+    page.goto(base + "/")
+    page.get_by_role("link", name="Related work").click()
+    page.get_by_label("Draft text").fill(f"{draft['abstract']}\n\nOur method differs: <script>alert(3)</script>")
+    page.get_by_label("References (BibTeX, optional)").fill(
+        f"@article{{c, title={{{cited['title']}}}, eprint={{{cited['id']}}}}}"
+    )
+    page.get_by_role("button", name="Find related work").click()
+    first_hit = page.locator(".related-list li").first
+    expect(first_hit.get_by_role("link")).to_have_text(draft["title"])
+    expect(first_hit).to_contain_text("similarity")
+    expect(page.get_by_text("1 of your references found in the catalog", exact=False)).to_be_visible()
+    expect(page.locator("#related-text")).to_have_value(re.compile(r"<script>alert\(3\)</script>"))  # text, not markup
+    page.screenshot(path=SHOTS / "related.png", full_page=True)
