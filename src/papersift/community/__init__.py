@@ -14,6 +14,7 @@ from papersift.catalog import Catalog
 from papersift.community.accounts import Accounts, ApiToken, RateLimited, User, UserError
 from papersift.community.collections import Collection, Collections
 from papersift.community.listings import Listings
+from papersift.community.reading import Reading
 from papersift.community.secret import load_or_create_secret
 from papersift.community.trending import PriorSource
 from papersift.community.votes import Votes
@@ -40,4 +41,5 @@ class Community:
         self.accounts = Accounts(catalog.engine)
         self.votes = Votes(catalog.engine)
         self.collections = Collections(catalog.engine)
+        self.reading = Reading(catalog.engine)
         self.listings = Listings(catalog, priors)

@@ -102,3 +102,15 @@ library_entries = sa.Table(
     sa.Column("vector", sa.LargeBinary),
     sa.UniqueConstraint("collection_id", "key", name="uq_library_entries_collection_key"),
 )
+
+# A user's own marks on a paper (migration 0007): seen, place in the reading queue, private note.
+reading_marks = sa.Table(
+    "reading_marks",
+    metadata,
+    sa.Column("user_id", sa.Integer, _fk("users.id"), primary_key=True),
+    sa.Column("paper_id", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.DateTime),  # null: not marked seen
+    sa.Column("queue_pos", sa.Float),  # null: not queued; ordered ascending
+    sa.Column("note", sa.Text),  # Markdown source, private to the user
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

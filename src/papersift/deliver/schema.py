@@ -82,7 +82,7 @@ digest_items = sa.Table(
 )
 sa.Index("ix_digest_items_paper_id", digest_items.c.paper_id)
 
-# Webhook channels for digests (migration 0004): see deliver/webhooks.py.
+# Webhook channels for digests (migration 0006): see deliver/webhooks.py.
 webhooks = sa.Table(
     "digest_webhooks",
     metadata,

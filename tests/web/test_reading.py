@@ -1,0 +1,99 @@
+"""Seen marks, the reading queue and private notes: the service, safe Markdown, the JSON API."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papersift.community.reading import render_note
+from tests.web.conftest import sign_up
+
+ATTACKS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "[x](vbscript:msgbox(1)) [y](data:text/html;base64,PHNjcmlwdD4=)",
+    "![pixel](https://tracker.example/p.gif)",
+    '<a href="javascript:alert(1)">raw</a>',
+    "<iframe src=//evil></iframe>",
+]
+ALLOWED_TAGS = {"p", "em", "strong", "code", "pre", "a", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4"}
+ALLOWED_TAGS |= {"h5", "h6", "hr", "br"}
+
+
+def _tags(html: str) -> set[str]:
+    return {t.lower() for t in re.findall(r"</?([a-zA-Z0-9]+)", html)}
+
+
+def test_markdown_renders_and_attacks_stay_text() -> None:
+    html = render_note("# Idea\n\nUse **this** with `code` and [the paper](https://arxiv.org/abs/2405.00001).")
+    assert "<h1>Idea</h1>" in html and "<strong>this</strong>" in html and "<code>code</code>" in html
+    assert '<a rel="nofollow noopener noreferrer" href="https://arxiv.org/abs/2405.00001">' in html
+    for attack in ATTACKS:
+        out = render_note(attack)
+        assert _tags(out) <= ALLOWED_TAGS, (attack, out)
+        assert not re.search(r'href="(?:javascript|vbscript|data):', out, re.I), (attack, out)
+        assert "<img" not in out and "<script" not in out and "<iframe" not in out
+
+
+@given(st.text(max_size=300))
+def test_no_text_produces_unsafe_html(text: str) -> None:
+    out = render_note(text)
+    assert _tags(out) <= ALLOWED_TAGS
+    for attrs in re.findall(r"<[a-zA-Z0-9]+(\s[^>]*)?>", out):  # only these attributes, never on*= handlers
+        assert re.fullmatch(r'(\s+(rel|href|class|start)="[^"]*")*', attrs), out
+    assert not re.search(r'href="\s*(?:javascript|vbscript|data):', out, re.I)
+
+
+def _bearer(client: TestClient, email: str) -> dict[str, str]:
+    accounts = client.app.state.web.community.accounts  # type: ignore[attr-defined]
+    user = accounts.create_user(email, "correct horse battery")
+    _, secret = accounts.create_token(user, "t")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_queue_seen_and_notes_through_the_api(client: TestClient) -> None:
+    ada, bob = _bearer(client, "ada@example.org"), _bearer(client, "bob@example.org")
+    assert client.get("/api/reading").status_code == 401
+    for pid in ("2405.00001", "2405.00002", "2405.00003"):
+        assert client.post("/api/reading/queue", json={"paper_id": pid}, headers=ada).status_code == 200
+    moved = client.post("/api/reading/queue", json={"paper_id": "2405.00003v1", "position": 0}, headers=ada).json()
+    assert [q["id"] for q in moved["queue"]] == ["2405.00003", "2405.00001", "2405.00002"]
+    assert client.post("/api/reading/queue", json={"paper_id": "nope"}, headers=ada).status_code == 404
+    left = client.delete("/api/reading/queue/2405.00001", headers=ada).json()
+    assert [q["id"] for q in left["queue"]] == ["2405.00003", "2405.00002"]
+    assert client.put("/api/reading/seen/2405.00002", headers=ada).json() == {"paper_id": "2405.00002", "seen": True}
+    listing = client.get("/api/reading", headers=ada).json()
+    assert listing["seen"] == 1 and [q["seen"] for q in listing["queue"]] == [False, True]
+    assert client.delete("/api/reading/seen/2405.00002", headers=ada).json()["seen"] is False
+    note = client.put(
+        "/api/reading/notes/2405.00002", json={"text": "**Key** idea <script>alert(1)</script>"}, headers=ada
+    ).json()
+    assert (
+        "<strong>Key</strong>" in note["html"] and "<script>" not in note["html"] and "&lt;script&gt;" in note["html"]
+    )
+    assert client.get("/api/reading/notes/2405.00002", headers=ada).json()["text"].startswith("**Key**")
+    # another user sees none of it
+    assert client.get("/api/reading/notes/2405.00002", headers=bob).json()["text"] == ""
+    assert client.get("/api/reading", headers=bob).json() == {"queue": [], "seen": 0}
+    too_long = client.put("/api/reading/notes/2405.00002", json={"text": "x" * 20_001}, headers=ada)
+    assert too_long.status_code == 422
+    cleared = client.put("/api/reading/notes/2405.00002", json={"text": "  "}, headers=ada).json()
+    assert (
+        cleared["text"] == ""
+        and client.app.state.web.community.reading.notes(  # type: ignore[attr-defined]
+            client.app.state.web.community.accounts.get_user("ada@example.org")  # type: ignore[attr-defined]
+        )
+        == {}
+    )
+
+
+def test_session_writes_need_the_csrf_header(client: TestClient) -> None:
+    token = sign_up(client)
+    assert client.put("/api/reading/seen/2405.00001").status_code == 403  # cookie alone: refused
+    ok = client.put("/api/reading/seen/2405.00001", headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200 and ok.json()["seen"] is True
