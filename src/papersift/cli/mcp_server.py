@@ -112,7 +112,9 @@ def build_server(ctx: AppContext, token: str | None) -> MCPServer:
             hits = ctx.search.similar(paper_id, limit)
         except KeyError:
             raise ToolError(f"no paper with id {paper_id!r}") from None
-        return {"results": [_paper(ctx, h.paper, score=round(h.score, 4), reason=h.reason) for h in hits]}
+        return {
+            "results": [_paper(ctx, h.paper, score=round(h.score, 4), measure=h.measure, reason=h.reason) for h in hits]
+        }
 
     @server.tool()
     def related(
