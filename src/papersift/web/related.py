@@ -109,7 +109,7 @@ def related_page(
     date_to: Annotated[str, Form(alias="to", max_length=10)] = "",
     hide_cited: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
-    filters = make_filters([category], [], parse_day(date_from, "from"), parse_day(date_to, "to"))
+    filters = make_filters([category], [], parse_day(date_from, "from"), parse_day(date_to, "to"), limit=1)
     state = _state(text=text, bib=bib, category=category, date_from=date_from, date_to=date_to, hide_cited=hide_cited)
     try:
         result = _run(web, text, bib, filters, 30, hide_cited)
