@@ -24,6 +24,7 @@ from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse, plain_query
 from papersift.query.types import Filters, QueryError
+from papersift.search.answer import Answer, Coverage, among, constrained, impute_missing
 from papersift.search.fusion import convex, rrf
 from papersift.search.types import (
     MAX_PAGE,
@@ -90,33 +91,54 @@ class SearchService:
                 self._cache.popitem(last=False)
         return vec
 
-    def ranked(self, parsed: ParsedQuery, mode: Mode, depth: int | None = None) -> list[tuple[str, float]]:
-        """Ranked (id, score) candidates for a parsed query, filters applied exactly."""
-        return self._rank(parsed, mode, depth or self.depth, counted=False)[0]
+    def coverage(self) -> Coverage:
+        """How much of the indexed catalog the meaning index covers."""
+        return Coverage(len(self.store.vectors), self.store.lexical.doc_count())
 
-    def _rank(
-        self, parsed: ParsedQuery, mode: Mode, depth: int, counted: bool
-    ) -> tuple[list[tuple[str, float]], int | None]:
-        """`ranked`, plus the lexical match count when `counted` and the lexical pass ran."""
-        lex: list[tuple[str, float]] = []
-        den: list[tuple[str, float]] = []
-        total = None
-        if mode in ("lexical", "hybrid") or parsed.text is None:
-            if counted:
-                lex, total = self.store.lexical.search_counted(parsed, limit=depth)
-            else:
-                lex = self.store.lexical.search(parsed, limit=depth)
-        if mode in ("dense", "hybrid") and parsed.text is not None and len(self.store.vectors):
-            dense_text = parsed.dense_text()
-            if dense_text:
-                den = self._dense(self.embed_query(dense_text), parsed, depth)
+    def ranked(self, parsed: ParsedQuery, mode: Mode, depth: int | None = None) -> list[tuple[str, float]]:
+        """Ranked (id, score) candidates for a parsed query, filters and required words applied exactly."""
+        depth = depth or self.depth
+        lex = self.store.lexical.search(parsed, limit=depth) if mode != "dense" or parsed.text is None else []
+        den = self._meaning(parsed, depth) if mode != "lexical" else []
         if mode == "lexical" or not den:
-            return lex, total
+            return lex
         if mode == "dense":
-            return den, total
+            return den
+        return self._fuse(lex, den, self.coverage())[:depth]
+
+    def _meaning(self, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
+        """Nearest papers by embedding among those the filters and the query's required part allow."""
+        if parsed.text is None or not len(self.store.vectors):
+            return []
+        text = parsed.dense_text()
+        return self._dense(self.embed_query(text), constrained(parsed), depth) if text else []
+
+    def _fuse(
+        self, lex: list[tuple[str, float]], den: list[tuple[str, float]], coverage: Coverage
+    ) -> list[tuple[str, float]]:
+        """Hybrid list; keyword hits without a vector (a partly built index) keep their keyword rank."""
+        if coverage.partial:
+            ids = [pid for pid, _ in lex]
+            den = impute_missing(lex, den, set(ids) - self.store.vectors.have(ids))
         if self.fusion == "rrf":
-            return rrf([lex, den], k=self.rrf_k)[:depth], total
-        return convex(lex, den, self.alpha)[:depth], total
+            return rrf([lex, den], k=self.rrf_k)
+        return convex(lex, den, self.alpha)
+
+    def _meaning_total(self, parsed: ParsedQuery, coverage: Coverage) -> int:
+        """How many papers meaning search ranks for this query: those with a vector that the
+        filters and the required words allow (it has no other notion of "matching")."""
+        allowed = constrained(parsed).filters
+        if allowed is None:
+            return coverage.with_vectors
+        if not coverage.partial:
+            return self.store.lexical.count(ParsedQuery(None, allowed))
+        return len(self.store.vectors.have(self.store.lexical.filter_ids(allowed) or set()))
+
+    def _keyword_members(self, parsed: ParsedQuery, ids: list[str]) -> set[str]:
+        """The subset of `ids` that match the query's words and filters (keyword search would list them)."""
+        if not ids:
+            return set()
+        return {pid for pid, _ in self.store.lexical.search(among(parsed, ids), limit=len(ids))}
 
     def _dense(self, query: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
         """Exact filtered nearest neighbours.
@@ -169,16 +191,18 @@ class SearchService:
         parsed = parse(query, allow_empty=True).with_filters(filters or Filters())
         if parsed.is_empty:
             raise QueryError("empty query: type some words, or a filter such as cat:cs.CL")
-        notices: list[str] = []
-        if mode != "lexical" and parsed.text is not None and not len(self.store.vectors):
-            notices.append("semantic index not built yet: showing keyword results (run `papersift index`)")
         browse = parsed.text is None
+        coverage = self.coverage()
+        notices: list[str] = []
+        ranking: Mode = mode
+        if mode != "lexical" and not browse and not coverage.with_vectors:
+            notices.append("semantic index not built yet: showing keyword results (run `papersift index`)")
+            ranking = "lexical"
+        elif not browse and (note := coverage.notice(mode)):
+            notices.append(note)
         depth = max(self.depth, page * per_page)
-        total: int | None
-        if browse and sort != "trending":  # a listing: newest first, straight from the index
-            candidates, total = self.store.lexical.search_counted(parsed, limit=depth, sort="date")
-        else:
-            candidates, total = self._rank(parsed, mode, BROWSE_DEPTH if browse else depth, counted=True)
+        answer = self._answer(parsed, ranking, sort, depth, coverage)
+        candidates, total = answer.candidates, answer.total
         ids = [pid for pid, _ in candidates]
         scores = dict(candidates)
         if sort == "date" and not browse:
@@ -196,19 +220,15 @@ class SearchService:
             for pid in page_ids
             if pid in papers
         ]
-        # lexical, hybrid and browse totals count the papers matching the words/filters; a dense
-        # list has no natural end, so its total is the ranked candidates shown
-        if total is None:
-            total = self.store.lexical.count(parsed) if mode != "dense" or browse else len(ids)
         # Facets over every match are exact but cost a pass over all of them: at 1M papers an
         # ordinary query matches ~40% of the corpus (~20 ms idle), and counts over "papers with
         # any of these words" say little. Past FACET_ALL_MAX matches, count the ranked candidates.
-        facets, among = {}, None
-        ranked_list = mode == "dense" and not browse  # its "matches" are the candidates themselves
+        facets, facets_among = {}, None
+        ranked_list = answer.kind == "nearest"  # no match set to count: count the ranked candidates
         if hits and total <= FACET_ALL_MAX and not ranked_list:
             facets = {"categories": self.store.lexical.facets(parsed)}
         elif hits:
-            facets, among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
+            facets, facets_among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
         return SearchPage(
             hits=hits,
             total=max(total, len(ids)),
@@ -218,8 +238,42 @@ class SearchService:
             query=query,
             facets=facets,
             notices=notices,
-            facets_among=among,
+            facets_among=facets_among,
+            kind=answer.kind,
+            keyword_matches=answer.keyword_matches,
+            coverage=coverage,
         )
+
+    def _answer(self, parsed: ParsedQuery, mode: Mode, sort: Sort, depth: int, coverage: Coverage) -> Answer:
+        """The candidates in rank order and the true size of the answer (see `search.answer`).
+
+        - a listing (filters, no words): every paper the filters allow;
+        - keyword: the papers matching the words and filters;
+        - meaning: every paper with a vector that the filters and required words allow, nearest first;
+        - hybrid: the keyword matches plus the `self.depth` nearest allowed papers by meaning, so
+          a query no paper's words match has no hybrid answer either (the page offers meaning).
+        """
+        lexical = self.store.lexical
+        if parsed.text is None:
+            if sort != "trending":  # newest first, straight from the index
+                hits, total = lexical.search_counted(parsed, limit=depth, sort="date")
+            else:
+                hits, total = lexical.search_counted(parsed, limit=BROWSE_DEPTH)
+            return Answer(hits, total)
+        if mode == "lexical":
+            return Answer(*lexical.search_counted(parsed, limit=depth))
+        if mode == "dense":
+            return Answer(self._meaning(parsed, depth), self._meaning_total(parsed, coverage), kind="nearest")
+        lex, matches = lexical.search_counted(parsed, limit=depth)
+        if not matches:
+            return Answer([], 0, keyword_matches=0)
+        den = self._meaning(parsed, self.depth)
+        if not den:
+            return Answer(lex, matches, keyword_matches=matches)
+        seen = {pid for pid, _ in lex}
+        outside = [pid for pid, _ in den if pid not in seen]
+        extra = len(outside) - len(self._keyword_members(parsed, outside))
+        return Answer(self._fuse(lex, den, coverage), matches + extra, keyword_matches=matches)
 
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.
