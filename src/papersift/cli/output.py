@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 err = Console(stderr=True)
+out = Console(soft_wrap=False)  # results and tables: stdout, so they can be piped and grepped
 
 
 def print_json(data: Any) -> None:

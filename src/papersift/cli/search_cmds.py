@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from papersift.cli import app
-from papersift.cli.output import err, fail, print_json
+from papersift.cli.output import err, fail, out, print_json
 from papersift.config import Settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import CollectionError, evaluate, load_collection
@@ -127,12 +127,27 @@ def search_cmd(
         fail(f"bad query: {exc}", code=2)
     for notice in page.notices:
         err.print(notice, style="yellow", highlight=False)
+    if page.offer_meaning:
+        err.print(
+            "no paper contains any of these words; --mode dense lists the closest papers by meaning", highlight=False
+        )
+    coverage = page.coverage
     if json_out:
         print_json(
             {
                 "query": query,
                 "mode": mode,
                 "total": page.total,
+                "kind": page.kind,
+                "keyword_matches": page.keyword_matches,
+                "coverage": coverage
+                and {
+                    "with_vectors": coverage.with_vectors,
+                    "papers": coverage.papers,
+                    "percent": round(coverage.percent, 1),
+                    "partial": coverage.partial,
+                },
+                "notices": page.notices,
                 "results": [
                     {
                         "id": h.paper.id,
@@ -148,11 +163,18 @@ def search_cmd(
             }
         )
         return
-    table = Table("#", "id", "title", "score", title=f"{page.total:,} results ({mode})")
+    if page.kind == "nearest":
+        title = f"{page.total:,} papers ranked by closeness of meaning"
+    else:
+        title = f"{page.total:,} results ({mode})"
+        if page.keyword_matches is not None and page.keyword_matches < page.total:
+            title += (
+                f": {page.keyword_matches:,} match the words, {page.total - page.keyword_matches:,} close in meaning"
+            )
+    table = Table("#", "id", "title", "score", title=title)
     for i, hit in enumerate(page.hits, 1):
         table.add_row(str(i), hit.paper.id, hit.paper.title, f"{hit.score:.3f}")
-    typer.echo("\n".join(f"{i}. [{h.paper.id}] {h.paper.title}" for i, h in enumerate(page.hits, 1)))
-    err.print(table)
+    out.print(table)
 
 
 @app.command("similar")

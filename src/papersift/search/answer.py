@@ -45,12 +45,13 @@ def required_filter(node: q.Node | None) -> q.Node | None:
     """What every result must satisfy in every mode, as a filter AST; None when nothing is required.
 
     A lone plain word is not required (meaning search exists to find papers that use other
-    words); a phrase, `+x`, `-x` and `a AND b` are. Alternatives (`"a b" OR "c d"`, or several
-    optional phrases) are required only when every alternative is itself required.
+    words); a phrase, a field-restricted word (`ti:x`), `+x`, `-x` and `a AND b` are.
+    Alternatives (`"a b" OR "c d"`, or several optional phrases) are required only when every
+    alternative is itself required.
     """
-    if node is None or isinstance(node, q.Term):
+    if node is None or isinstance(node, q.Term) and node.field is None:
         return None
-    if isinstance(node, q.Phrase):
+    if isinstance(node, (q.Term, q.Phrase)):
         return node
     if isinstance(node, (q.Required, q.And)):
         return match_filter(node)

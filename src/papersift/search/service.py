@@ -270,10 +270,14 @@ class SearchService:
         den = self._meaning(parsed, self.depth)
         if not den:
             return Answer(lex, matches, keyword_matches=matches)
-        seen = {pid for pid, _ in lex}
-        outside = [pid for pid, _ in den if pid not in seen]
+        # Fuse a fixed-size head so that page N sees the same order as page 1; deeper keyword
+        # matches follow in keyword order (score 0: past the fused head).
+        head = self._fuse(lex[: self.depth], den, coverage)
+        placed = {pid for pid, _ in head}
+        tail = [(pid, 0.0) for pid, _ in lex[self.depth :] if pid not in placed]
+        outside = [pid for pid, _ in den if pid not in {p for p, _ in lex}]
         extra = len(outside) - len(self._keyword_members(parsed, outside))
-        return Answer(self._fuse(lex, den, coverage), matches + extra, keyword_matches=matches)
+        return Answer(head + tail, matches + extra, keyword_matches=matches)
 
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.
