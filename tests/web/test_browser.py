@@ -275,3 +275,24 @@ def test_search(server: str, page: Page) -> None:
     page.screenshot(path=SHOTS / "search.png")
     page.locator("#results .card-title a").first.click()
     expect(page.locator(".similar-list li").first).to_be_visible(timeout=20_000)
+
+
+def test_search_says_only_what_is_true(server: tuple[str, bool], page: Page) -> None:
+    """Gibberish has no hybrid results and an explicit meaning-only offer; a phrase holds in hybrid."""
+    base, searchable = server
+    if not searchable:
+        pytest.skip("`papersift index` failed on this machine, so there is no index to search")
+    page.goto(base + "/search?q=zzzxqv+qqqwz&mode=hybrid")
+    expect(page.locator("#no-results")).to_contain_text("No paper contains any of these words")
+    expect(page.locator("#results .cards li")).to_have_count(0)
+    page.screenshot(path=SHOTS / "search-gibberish.png")
+    page.locator("#offer-meaning").click()
+    page.wait_for_url("**mode=dense**")
+    expect(page.locator("#result-count")).to_contain_text("ranked by closeness of meaning")
+    expect(page.locator("#results .cards li").first).to_be_visible()
+    page.goto(base + "/search?q=%22mixture+of+experts%22&mode=hybrid")
+    cards = page.locator("#results .cards li")
+    expect(cards.first).to_be_visible()
+    for text in cards.all_inner_texts():
+        assert "mixture" in text.lower() and "expert" in text.lower(), text
+    page.screenshot(path=SHOTS / "search-phrase.png")
