@@ -6,6 +6,7 @@ indexed with `index --lexical-only`). Used for docs/screenshots/search-*-{before
 """
 
 import sys
+
 from playwright.sync_api import sync_playwright
 
 demo, partial, out, tag = sys.argv[1:5]
