@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -46,6 +47,13 @@ def ingest_cmd(
         since_date = date.fromisoformat(since) if since else None
     except ValueError:
         fail(f"--since expects YYYY-MM-DD, got {since!r}", code=2)
+    missing = [loc for loc in locations if "://" not in loc and not Path(loc).expanduser().exists()]
+    if missing:
+        fail(
+            f"{missing[0]}: no such file or directory"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            code=2,
+        )
     source_ctx = SourceContext(since=since_date, options=_parse_options(option))
     with Progress(
         SpinnerColumn(),
