@@ -5,18 +5,18 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
-from papersift.context import AppContext
-from papersift.ingest import IngestReport, ingest
-from papersift.paper import Paper
-from papersift.sources import REGISTRY, SourceContext, SourceError
+
+if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services
+    from papersift.context import AppContext
+    from papersift.ingest import IngestReport
+    from papersift.paper import Paper
 
 
 def _parse_options(values: list[str]) -> dict[str, str]:
@@ -27,6 +27,19 @@ def _parse_options(values: list[str]) -> dict[str, str]:
             fail(f"--option expects KEY=VALUE, got {v!r}", code=2)
         options[key.strip()] = value.strip()
     return options
+
+
+@app.command("init")
+def init_cmd(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Create a papersift home (the data directory) with an empty catalog; safe to re-run."""
+    app_ctx: AppContext = ctx.obj
+    existed = app_ctx.settings.home.is_dir()
+    catalog = app_ctx.catalog  # creates the directory and the database schema
+    home = str(app_ctx.settings.home)
+    if json_out:
+        print_json({"home": home, "created": not existed, "papers": catalog.count()})
+        return
+    err.print(f"papersift home {'ready' if existed else 'created'} at {home}", highlight=False)
 
 
 @app.command("ingest")
@@ -40,6 +53,11 @@ def ingest_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
 ) -> None:
     """Ingest paper metadata into the catalog (idempotent, resumable)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from papersift.ingest import ingest
+    from papersift.sources import REGISTRY, SourceContext, SourceError
+
     app_ctx: AppContext = ctx.obj
     if fmt not in REGISTRY:
         fail(f"unknown format {fmt!r}; known formats: {', '.join(sorted(REGISTRY))}", code=2)
@@ -100,6 +118,8 @@ def _print_report(report: IngestReport, json_out: bool) -> None:
 @app.command("formats")
 def formats_cmd() -> None:
     """List the ingestible source formats."""
+    from papersift.sources import REGISTRY
+
     table = Table("format", "description")
     for name, (_, description) in sorted(REGISTRY.items()):
         table.add_row(name, description)

@@ -6,24 +6,19 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from papersift.cli import app
 from papersift.cli.output import err, fail, out, print_json
-from papersift.config import Settings
-from papersift.context import AppContext
-from papersift.evaluate.beir import CollectionError, evaluate, load_collection
-from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, run_indexer_ray
-from papersift.index.indexer import run_indexer
-from papersift.ingest import ingest
-from papersift.query.syntax import plain_query
-from papersift.query.types import QueryError
-from papersift.search.types import MODES
-from papersift.sources import SourceContext
+
+# The services are imported inside the commands: `papersift --help` must not load them (issue 12).
+if TYPE_CHECKING:
+    from papersift.config import Settings
+    from papersift.context import AppContext
+    from papersift.index.distributed import RayOptions
 
 model_app = typer.Typer(help="The bundled sentence-embedding model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -48,6 +43,11 @@ def run_index(
 
     With `ray`, the dense pass runs on a Ray Data worker pool (`papersift index --workers N`).
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+    from papersift.index.distributed import run_indexer_ray
+    from papersift.index.indexer import run_indexer
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -96,6 +96,8 @@ def index_cmd(
     The dense pass embeds in this process, or with --workers N / --engine ray on a Ray Data
     worker pool (local, or a cluster with --ray-address; see docs/distributed.md).
     """
+    from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray
+
     engine = engine or ("ray" if workers > 1 or ray_address else "local")
     if engine not in ("local", "ray"):
         fail(f"unknown engine {engine!r}; use local or ray", code=2)
@@ -121,6 +123,8 @@ def search_cmd(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the catalog."""
+    from papersift.query.types import QueryError
+
     try:
         page = ctx.obj.search.search(query, mode=mode, sort=sort, per_page=limit)
     except QueryError as exc:
@@ -235,6 +239,13 @@ def eval_cmd(
     Uses a throwaway home unless --home / PAPERSIFT_HOME is given (then the corpus is
     ingested and indexed there once, and re-runs reuse it).
     """
+    from papersift.context import AppContext
+    from papersift.evaluate.beir import CollectionError, evaluate, load_collection
+    from papersift.ingest import ingest
+    from papersift.query.syntax import plain_query
+    from papersift.search.types import MODES
+    from papersift.sources import SourceContext
+
     if mode not in MODES:
         fail(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", code=2)
     try:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
-from papersift.community import UserError
-from papersift.community.accounts import Accounts
-from papersift.context import AppContext
+
+if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services
+    from papersift.community.accounts import Accounts
+    from papersift.context import AppContext
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 def _accounts(ctx: typer.Context) -> Accounts:
+    from papersift.community.accounts import Accounts
+
     app_ctx: AppContext = ctx.obj
     return Accounts(app_ctx.catalog.engine)
 
@@ -70,6 +71,8 @@ def create_user(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    from papersift.community import UserError
+
     try:
         user = _accounts(ctx).create_user(email, password)
     except UserError as exc:
@@ -82,6 +85,9 @@ def list_users(
     ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """List accounts."""
+    from rich.console import Console
+    from rich.table import Table
+
     users = _accounts(ctx).list_users()
     if json_out:
         print_json(
