@@ -7,6 +7,7 @@ registers its commands on `app`.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,14 +35,8 @@ def main(
     config: Annotated[Path | None, typer.Option(help="Config TOML (default <home>/papersift.toml).")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log detail (-vv: debug).")] = 0,
 ) -> None:
-    from papersift.config import ConfigError, load_settings  # here, not at import: `--help` stays fast
-
     configure_logging(verbose)
-    try:
-        settings = load_settings(home, config)
-    except ConfigError as exc:
-        fail(str(exc), code=2)
-    lazy = LazyContext(settings, creates_home=ctx.invoked_subcommand in CREATE_HOME)
+    lazy = LazyContext(home, config, creates_home=ctx.invoked_subcommand in CREATE_HOME)
     ctx.obj = lazy
     ctx.call_on_close(lazy.close)
 
@@ -50,15 +45,25 @@ CREATE_HOME = {"init", "ingest", "demo", "eval", "model"}  # commands that may s
 
 
 class LazyContext:
-    """The AppContext, built when a command first uses it. `papersift CMD --help` runs the
-    group callback too, and importing the services (SQLAlchemy, numpy, ...) there would make
-    every help screen slow. Building it is also where a missing home is caught: only commands
-    that fill a home may create it; the others would silently answer from an empty one."""
+    """The settings and the AppContext, loaded when a command first uses them. `papersift CMD
+    --help` runs the group callback too, and importing pydantic settings and the services
+    (SQLAlchemy, numpy, ...) there would make every help screen slow. Building the context is
+    also where a missing home is caught: only commands that fill a home may create it; the
+    others would silently answer from an empty one."""
 
-    def __init__(self, settings: Settings, creates_home: bool):
-        self.settings = settings
+    def __init__(self, home: Path | None, config: Path | None, creates_home: bool):
+        self._home, self._config = home, config
         self._creates_home = creates_home
         self._ctx: AppContext | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        from papersift.config import ConfigError, load_settings
+
+        try:
+            return load_settings(self._home, self._config)
+        except ConfigError as exc:
+            fail(str(exc), code=2)
 
     def get(self) -> AppContext:
         if self._ctx is None:
