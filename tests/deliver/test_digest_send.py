@@ -115,6 +115,10 @@ def test_digest_is_received_with_both_parts_and_expected_papers(
     assert 'href="http://127.0.0.1:8000/papers/2506.00004"' in html and "Trending today</h2>" in html
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(r"<http://127\.0\.0\.1:8000/api/digest/unsubscribe\?token=[\w.-]+>", msg["List-Unsubscribe"])
+    # as received, the header is the raw RFC 2369/8058 form, not RFC 2047-encoded (issue 12)
+    assert re.search(
+        rb"\r?\nList-Unsubscribe: <http://127\.0\.0\.1:8000/api/digest/unsubscribe\?token=[\w.-]+>\r?\n", smtp.raw[0]
+    )
 
     # re-running sends nothing
     again = send(home, smtp.port)

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
 from typing import Protocol
 
 from papersift.community import Community, User, UserError
@@ -31,7 +30,7 @@ from papersift.deliver.mail import (
     TransientMailError,
     send_with_retry,
 )
-from papersift.deliver.render import build_message
+from papersift.deliver.render import MAIL_POLICY, build_message
 from papersift.deliver.store import SECTIONS, DeliveryStore, Subscription
 from papersift.deliver.tokens import read_unsubscribe_token
 from papersift.discover.feedback import Feedback
@@ -211,7 +210,7 @@ def _send_user(
 def _deliver(
     ledger: DigestLedger, record: DigestRecord, connection: Callable[[], Mailer], opts: SendOptions, papers: int = 0
 ) -> Outcome:
-    message = email.message_from_string(record.message, policy=policy.default)
+    message = email.message_from_string(record.message, policy=MAIL_POLICY)  # keeps List-Unsubscribe raw
     outcome = Outcome(record.recipient, record.period, "sent", record.subject, papers)
     if not ledger.claim(record.id):
         outcome.status = "being sent by another run"
