@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from papersift.cli import app
-from papersift.cli.output import err, fail, print_json
+from papersift.cli.output import err, fail, out, print_json
 
 if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services
     from papersift.context import AppContext
@@ -116,14 +116,17 @@ def _print_report(report: IngestReport, json_out: bool) -> None:
 
 
 @app.command("formats")
-def formats_cmd() -> None:
+def formats_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the ingestible source formats."""
     from papersift.sources import REGISTRY
 
+    if json_out:
+        print_json([{"format": name, "description": d} for name, (_, d) in sorted(REGISTRY.items())])
+        return
     table = Table("format", "description")
     for name, (_, description) in sorted(REGISTRY.items()):
         table.add_row(name, description)
-    err.print(table)
+    out.print(table)
 
 
 @app.command("stats")
@@ -133,12 +136,12 @@ def stats_cmd(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json
     if json_out:
         print_json(stats)
         return
-    print(f"papers: {stats['papers']:,}")
+    out.print(f"papers: {stats['papers']:,}", highlight=False)
     for title, key in (("source", "by_source"), ("primary category", "by_category"), ("year", "by_year")):
         table = Table(title, "papers")
         for name, n in list(stats[key].items())[:25]:
             table.add_row(str(name), f"{n:,}")
-        err.print(table)
+        out.print(table)
 
 
 @app.command("show")
