@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -44,6 +45,11 @@ def serve(
     os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)
     if app_ctx.settings.config_file is not None:
         os.environ["PAPERSIFT_CONFIG"] = str(app_ctx.settings.config_file.resolve())
+    if "base_url" not in app_ctx.settings.model_fields_set:
+        # links in feeds, digests and unsubscribe mails must point where the site is served
+        derived = derived_base_url(host, port)
+        os.environ["PAPERSIFT_BASE_URL"] = app_ctx.settings.base_url = derived
+        err.print(f"papersift: links use {derived} (from --host/--port; set base_url to change it)", highlight=False)
     err.print(f"papersift: serving {app_ctx.settings.home} on http://{host}:{port}/ ({workers} worker(s))")
     uvicorn.run(
         "papersift.web.app:app_from_env",
@@ -56,6 +62,12 @@ def serve(
         forwarded_allow_ips=app_ctx.settings.trusted_proxies,
         server_header=False,
     )
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The site's URL from the address it listens on; all interfaces means this machine's name."""
+    name = socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
 
 
 @users_app.command("create")
