@@ -126,3 +126,13 @@ def test_required_part_of_a_query() -> None:
     assert required("+diffusion model") == "diffusion"
     assert required("a AND (b OR c)") == "a AND (b OR c)"
     assert required("ti:diffusion") == "ti:diffusion"
+
+
+def test_similar_says_which_score_scale_it_uses(partial_ctx: AppContext) -> None:
+    without_vector = partial_ctx.search.similar(UNEMBEDDED[0].id, limit=3)
+    assert without_vector and all(h.measure == "bm25" for h in without_vector)
+    assert without_vector[0].reason.startswith("keyword score ")
+    embedded = next(pid for pid, _ in partial_ctx.search.ranked(parse("video"), "dense", depth=1))
+    with_vector = partial_ctx.search.similar(embedded, limit=3)
+    assert all(h.measure == "cosine" and -1 <= h.score <= 1.0001 for h in with_vector)
+    assert with_vector[0].reason.startswith("similarity 0.")

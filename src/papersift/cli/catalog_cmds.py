@@ -161,16 +161,25 @@ def show_cmd(
 
 
 def _print_paper(p: Paper) -> None:
-    print(p.title)
-    print(", ".join(p.authors))
-    print(f"id: {p.id}   categories: {' '.join(p.categories)}   submitted: {p.submitted}   updated: {p.updated}")
+    """The paper as text: empty fields are left out, its links (arXiv, PDF, code...) listed."""
+    lines = [p.title]
+    if p.authors:
+        lines.append(", ".join(p.authors))
+    facts = [f"id: {p.id}"]
+    if p.categories:
+        facts.append(f"categories: {' '.join(p.categories)}")
+    facts += [f"{label}: {day}" for label, day in (("submitted", p.submitted), ("updated", p.updated)) if day]
+    lines.append("   ".join(facts))
     if p.versions:
-        print("versions: " + ", ".join(f"v{v.version} ({v.date or '?'})" for v in p.versions))
+        lines.append("versions: " + ", ".join(f"v{v.version} ({v.date or '?'})" for v in p.versions))
     for label, value in (("doi", p.doi), ("journal", p.journal_ref), ("comments", p.comments)):
         if value:
-            print(f"{label}: {value}")
-    print()
-    print(p.abstract)
+            lines.append(f"{label}: {value}")
+    names = {"abs": "arXiv", "pdf": "PDF"}
+    lines += [f"{names.get(name, name)}: {url}" for name, url in p.links.items() if url]
+    if p.abstract:
+        lines += ["", p.abstract]
+    out.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("export")
