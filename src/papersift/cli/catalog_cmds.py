@@ -185,14 +185,20 @@ def _print_paper(p: Paper) -> None:
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (lossless, re-ingestible) or bibtex.")] = "jsonl",
 ) -> None:
-    """Write the whole catalog to stdout (re-ingestible with `ingest jsonl`)."""
+    """Write the whole catalog to stdout (jsonl is re-ingestible with `ingest jsonl`)."""
     import json
 
-    if fmt != "jsonl":
-        fail(f"unsupported export format {fmt!r} (supported: jsonl)", code=2)
+    if fmt not in ("jsonl", "bibtex"):
+        fail(f"unsupported export format {fmt!r} (supported: jsonl, bibtex)", code=2)
     out = sys.stdout
+    if fmt == "bibtex":
+        from papersift.community.export import iter_bibtex
+
+        for piece in iter_bibtex(ctx.obj.catalog.iter_all()):
+            out.write(piece)
+        return
     for paper in ctx.obj.catalog.iter_all():
         out.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
 
