@@ -103,6 +103,7 @@ class Outcome:
     papers: int = 0
     attempts: int = 0
     error: str | None = None
+    paper_ids: list[str] = field(default_factory=list)  # what the digest lists (empty for a resend)
 
 
 @dataclass
@@ -200,11 +201,16 @@ def _send_user(
         return
     message = delivery.message(digest, opts.now, opts.mail_from)
     if opts.dry_run:
-        report.outcomes.append(Outcome(user.email, window.period, "would send", digest.subject, digest.size))
+        ids = [pid for pid, _ in digest.items()]
+        report.outcomes.append(
+            Outcome(user.email, window.period, "would send", digest.subject, digest.size, paper_ids=ids)
+        )
         return
     record, created = record_digest(ledger, user, window, digest, message)
     if created:
-        report.outcomes.append(_deliver(ledger, record, connection, opts, digest.size))
+        outcome = _deliver(ledger, record, connection, opts, digest.size)
+        outcome.paper_ids = [pid for pid, _ in digest.items()]
+        report.outcomes.append(outcome)
 
 
 def _deliver(
