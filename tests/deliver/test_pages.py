@@ -46,7 +46,10 @@ def test_pages_need_sign_in(client: TestClient) -> None:
 def test_settings_forms(client: TestClient, ctx: AppContext) -> None:
     token = sign_up(client)
     page = client.get("/account/digest")
-    assert page.status_code == 200 and "You receive no digest." in page.text
+    # no mail server: the page must not claim digests are emailed (issue 12)
+    assert page.status_code == 200 and "no mail server configured" in page.text and "You receive" not in page.text
+    ctx.settings.smtp_host = "127.0.0.1"
+    assert "You receive no digest." in client.get("/account/digest").text
     r = client.post(
         "/account/digest", data={"csrf_token": token, "frequency": "weekly", "section": ["trending", "searches"]}
     )

@@ -58,6 +58,7 @@ def _settings_page(web: Web, request: Request, user: User, status: int = 200, **
         sections=SECTIONS,
         section_labels=SECTION_LABELS,
         modes=MODES,
+        mail_configured=bool(web.ctx.settings.smtp_host),
         **values,
     )
 
