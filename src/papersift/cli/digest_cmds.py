@@ -237,7 +237,10 @@ def preview(
         user = delivery.user(email)
     except UserError as exc:
         fail(str(exc), code=2)
-    digest = delivery.preview(user, _now(now))
+    when = _now(now) if now else delivery.preview_time(datetime.now(UTC))
+    if not now and when.date() < datetime.now(UTC).date():
+        err.print(f"the catalog's newest papers are from {when.date()}: previewing as of that day", highlight=False)
+    digest = delivery.preview(user, when)
     settings = delivery.ctx.settings
     _, page = unsubscribe_links(settings.base_url, delivery.community.secret, user.id, user.email)
     text, body = render_parts(digest, settings.base_url, page)

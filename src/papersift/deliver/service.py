@@ -13,7 +13,8 @@ import email
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from datetime import time as clock
 from typing import Protocol
 
 from papersift.community import Community, User, UserError
@@ -73,6 +74,15 @@ class Delivery:
         """The digest this user would get if `digest send` ran at `now` (nothing is recorded)."""
         sub = self.store.subscription(user) or Subscription(user.id, "daily", SECTIONS, (), False, now)
         return self.composer.compose(user, sub, window_for(sub.frequency, self.ledger.last_window(user.id), now))
+
+    def preview_time(self, now: datetime) -> datetime:
+        """When a preview should be composed: `now`, or the end of the catalog's newest listing
+        day when the data stops before today (the demo corpus, an archive), so a preview shows
+        what a digest looks like instead of "nothing new"."""
+        newest = self.ctx.catalog.newest_date()
+        if newest is None or newest >= now.date():
+            return now
+        return datetime.combine(newest, clock(23, 59), tzinfo=UTC)
 
     def message(self, digest: Digest, now: datetime, mail_from: str | None = None) -> email.message.EmailMessage:
         s = self.ctx.settings
