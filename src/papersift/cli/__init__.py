@@ -41,7 +41,7 @@ def main(
     ctx.call_on_close(lazy.close)
 
 
-CREATE_HOME = {"init", "ingest", "demo", "eval", "model"}  # commands that may start a new home
+CREATE_HOME = {"init", "ingest", "demo", "eval", "model", "restore"}  # commands that may start a new home
 
 
 class LazyContext:
