@@ -5,17 +5,19 @@ Why tantivy: measured on this machine it builds 1M abstracts in ~33 s and answer
 commit served) and its segments live on disk, so the web process and the indexer share the files.
 
 Fields: `id` (raw), `title`/`abstract` (tantivy's `en_stem`: simple tokenizer, lower-case, English
-Snowball stemmer), `text` (title twice and abstract again as one field, indexed only, for ranking), `authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf"
-matches "Scholkopf"; values do not phrase-match across authors), `cat` (lower-cased, exact) and
-`cat_facet` (as spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and
-`year`. Query text is analysed by `analysis.analyze()`, identical to the index analysers.
+Snowball stemmer), `text` (title twice plus abstract as one field, indexed only, for ranking),
+`authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf" matches "Scholkopf";
+values do not phrase-match across authors), `cat` (lower-cased, exact) and `cat_facet` (as
+spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and `year`. Query
+text is analysed by `analysis.analyze()`, identical to the index analysers.
 
-Bare words are scored by BM25 over `text` (BM25F-style: title x2 + abstract as one field) plus `authors`; a
-word that analyses to several tokens ("state-of-the-art", "3:1") becomes a phrase. One combined
-field instead of a title score plus an abstract score: summing two per-field BM25s saturates a word's
-weight twice and normalises by two lengths, which cost 0.02 nDCG@10 on SciFact against a plain
-single-field BM25 (docs/DECISIONS.md D20). `ti:`/`abs:` words and snippets use their own fields. Filters (see `papersift.query.syntax`) are
-compiled with exact boolean logic into zero-scoring clauses, so they never change BM25 scores.
+Bare words are scored by BM25 over `text` plus `authors`; a word that analyses to several tokens
+("state-of-the-art", "3:1") becomes a phrase. One BM25F-style field (the title counted
+TITLE_WEIGHT times, then the abstract) instead of a title score plus an abstract score: summing
+two per-field BM25s saturates a word's weight twice and normalises by two lengths, which cost
+0.028 nDCG@10 on SciFact against one field (docs/DECISIONS.md D20). `ti:`/`abs:` words and
+snippets use their own fields. Filters (see `papersift.query.syntax`) are compiled with exact
+boolean logic into zero-scoring clauses, so they never change BM25 scores.
 One writer per directory (tantivy's lock): readers never take it; writers take it on first write.
 """
 
