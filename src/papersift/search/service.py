@@ -4,7 +4,9 @@ Every mode shares the same parsed query and the same exact filters:
 - lexical: BM25 over title (boosted), abstract, authors in tantivy;
 - dense: cosine between the query embedding and paper embeddings, restricted exactly to the
   papers the filters allow;
-- hybrid: both lists fused (see `fusion.py`; default chosen by measurement).
+- hybrid: both lists fused (see `fusion.py`; default chosen by measurement), then the dense
+  side searched again from a query moved toward the top fused papers (`feedback.py`) and fused
+  once more.
 Sorting by date or trending re-orders the relevant candidates (the fused top `depth`), or all
 matches when the query has filters but no text (category/author listings).
 """
@@ -24,6 +26,7 @@ from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse, plain_query
 from papersift.query.types import Filters, QueryError
+from papersift.search.feedback import FEEDBACK_DOCS, rocchio
 from papersift.search.fusion import convex, rrf
 from papersift.search.types import (
     MAX_PAGE,
@@ -56,6 +59,7 @@ class SearchService:
         alpha: float = 0.5,
         rrf_k: float = 60.0,
         depth: int = 100,
+        feedback_docs: int = FEEDBACK_DOCS,
         trending: TrendingScores | None = None,
     ):
         self.catalog = catalog
@@ -63,6 +67,7 @@ class SearchService:
         self._encoder_factory = encoder
         self._encoder: Encoder | None = None
         self.fusion, self.alpha, self.rrf_k, self.depth = fusion, alpha, rrf_k, depth
+        self.feedback_docs = feedback_docs  # 0: no pseudo-relevance feedback
         self.trending = trending
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -106,17 +111,28 @@ class SearchService:
                 lex, total = self.store.lexical.search_counted(parsed, limit=depth)
             else:
                 lex = self.store.lexical.search(parsed, limit=depth)
+        query: np.ndarray | None = None
         if mode in ("dense", "hybrid") and parsed.text is not None and len(self.store.vectors):
             dense_text = parsed.dense_text()
             if dense_text:
-                den = self._dense(self.embed_query(dense_text), parsed, depth)
-        if mode == "lexical" or not den:
+                query = self.embed_query(dense_text)
+                den = self._dense(query, parsed, depth)
+        if mode == "lexical" or not den or query is None:
             return lex, total
         if mode == "dense":
             return den, total
+        fused = self._fuse(lex, den, depth)
+        if self.feedback_docs > 0:
+            vectors = self.store.vectors
+            top = [v for pid, _ in fused[: self.feedback_docs] if (v := vectors.get(pid)) is not None]
+            if top:
+                fused = self._fuse(lex, self._dense(rocchio(query, top), parsed, depth), depth)
+        return fused, total
+
+    def _fuse(self, lex: list[tuple[str, float]], den: list[tuple[str, float]], depth: int) -> list[tuple[str, float]]:
         if self.fusion == "rrf":
-            return rrf([lex, den], k=self.rrf_k)[:depth], total
-        return convex(lex, den, self.alpha)[:depth], total
+            return rrf([lex, den], k=self.rrf_k)[:depth]
+        return convex(lex, den, self.alpha)[:depth]
 
     def _dense(self, query: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
         """Exact filtered nearest neighbours.

@@ -109,6 +109,9 @@ class TantivyIndex:
     def __init__(self, index: tantivy.Index, path: Path, heap_size: int, threads: int):
         self._index, self.path, self._heap, self._threads = index, path, heap_size, threads
         self._writer: tantivy.IndexWriter | None = None
+        # where bare words are scored; benchmarks/relevance.py sets TEXT_FIELDS to measure the
+        # pre-D20 per-field sum on the same index
+        self.ranked_fields = RANKED_FIELDS
         index.register_tokenizer(NAME_TOKENIZER, NAME)
 
     @classmethod
@@ -184,8 +187,8 @@ class TantivyIndex:
         A bare word is scored in `text` and `authors` (plus `title` again, weighted `boost - 1`,
         when `boost` > 1: `text` already scores the title once); `shown` compiles it over title,
         abstract and authors instead, the fields snippets are cut from."""
-        names: tuple[str, ...] = (node.field,) if node.field else TEXT_FIELDS if shown else RANKED_FIELDS
-        extra_title = not node.field and not shown and boost > 1.0
+        names: tuple[str, ...] = (node.field,) if node.field else TEXT_FIELDS if shown else self.ranked_fields
+        extra_title = not node.field and not shown and boost > 1.0 and "text" in names
         if extra_title:
             names = (*names, "title")
         parts = []
