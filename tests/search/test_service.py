@@ -16,6 +16,7 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.index.indexer import run_indexer
 from papersift.paper import Paper, make_paper
+from papersift.query.syntax import parse
 from papersift.query.types import Filters, QueryError
 from papersift.search.feedback import FEEDBACK_DOCS
 
