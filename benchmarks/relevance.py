@@ -11,10 +11,10 @@ only; the held-out 30% is not here, so these figures are what we tuned on.
 
 Besides the three modes, an ablation: each row turns one adopted lever off (or swaps the fusion)
 with everything else at its default, so "hybrid (default)" minus a row is what that lever buys:
-  - BM25F field (D23): bare words scored by one title x2 + abstract field; off = the per-field
+  - BM25F field (D25): bare words scored by one title x2 + abstract field; off = the per-field
     BM25 sum of title, abstract and authors (the same index, other query);
-  - query as typed (D24): the dense side embeds the query text as written; off = the word list;
-  - dense feedback (D25): Rocchio from the top 3 fused papers; off = one dense pass.
+  - query as typed (D26): the dense side embeds the query text as written; off = the word list;
+  - dense feedback (D27): Rocchio from the top 3 fused papers; off = one dense pass.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def main() -> int:
             "(the ones tuned on). Latency includes query embedding (cached per distinct "
             "query text); it is not a latency benchmark (see search_latency.md). Rows after the "
             "first three are the ablation described in the script's docstring and in "
-            f"docs/DECISIONS.md D23-D25.\n\n{table}\n"
+            f"docs/DECISIONS.md D25-D27.\n\n{table}\n"
         )
     return 0
 

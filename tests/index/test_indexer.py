@@ -144,7 +144,7 @@ def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, EmbeddedStore], tm
 def test_a_lexical_index_of_an_older_schema_is_rebuilt_and_vectors_kept(
     setup: tuple[Catalog, EmbeddedStore], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """An index written before the combined `text` field (docs/DECISIONS.md D23) is moved aside
+    """An index written before the combined `text` field (docs/DECISIONS.md D25) is moved aside
     and rebuilt from the catalog; the vectors, which did not change, are not re-embedded."""
     import shutil
 
@@ -154,7 +154,7 @@ def test_a_lexical_index_of_an_older_schema_is_rebuilt_and_vectors_kept(
     catalog.upsert([paper(i) for i in range(1, 6)])
     run_indexer(catalog, store, HashEncoder())
     store.lexical.close()
-    old = tantivy.SchemaBuilder()  # the pre-D23 layout: no `text` field
+    old = tantivy.SchemaBuilder()  # the pre-D25 layout: no `text` field
     old.add_text_field("id", stored=True, tokenizer_name="raw")
     for name in ("title", "abstract"):
         old.add_text_field(name, stored=True, tokenizer_name="en_stem")

@@ -193,7 +193,7 @@ class ParsedQuery:
     `prose`: the query as typed, when it is plain words rather than query language (no fields,
     quotes, operators or filters); the dense side embeds it as is. MiniLM was trained on
     sentences: "role of IL-6?" embeds better than the word list "role of IL 6" (0.434 vs 0.421
-    dense nDCG@10 on CISI, docs/DECISIONS.md D24). Not part of equality: it is how the query
+    dense nDCG@10 on CISI, docs/DECISIONS.md D26). Not part of equality: it is how the query
     was written, not what it means.
     """
 

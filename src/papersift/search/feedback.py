@@ -6,7 +6,7 @@ side is searched again with q'. A three-word query is a thin description of what
 wants; the best few papers of the first ranking, which both retrievers agree on, are a richer
 one in the same vector space. Feeding back from the *fused* list matters: the lexical side's
 exact-word matches pull the dense query toward the right topic, which dense-only feedback cannot
-do. Measured on five collections (docs/DECISIONS.md D25): from 3 papers with weight 1 it helped
+do. Measured on five collections (docs/DECISIONS.md D27): from 3 papers with weight 1 it helped
 everywhere; RM3 (lexical expansion terms from the same papers) was rejected (SciFact -0.02).
 """
 

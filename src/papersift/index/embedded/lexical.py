@@ -15,7 +15,7 @@ Bare words are scored by BM25 over `text` plus `authors`; a word that analyses t
 ("state-of-the-art", "3:1") becomes a phrase. One BM25F-style field (the title counted
 TITLE_WEIGHT times, then the abstract) instead of a title score plus an abstract score: summing
 two per-field BM25s saturates a word's weight twice and normalises by two lengths, which cost
-0.028 nDCG@10 on SciFact against one field (docs/DECISIONS.md D23). `ti:`/`abs:` words and
+0.028 nDCG@10 on SciFact against one field (docs/DECISIONS.md D25). `ti:`/`abs:` words and
 snippets use their own fields. Filters (see `papersift.query.syntax`) are compiled with exact
 boolean logic into zero-scoring clauses, so they never change BM25 scores.
 One writer per directory (tantivy's lock): readers never take it; writers take it on first write.
@@ -45,8 +45,8 @@ NAME_TOKENIZER = "papersift_name"
 TEXT_FIELDS = ("title", "abstract", "authors")  # where bare words match, as shown (snippets)
 RANKED_FIELDS = ("text", "authors")  # where bare words are scored: the same matches, one BM25 for both texts
 _AUTHOR_GAP = 10  # extra positions between two authors' names
-TITLE_WEIGHT = 2  # BM25F weight of the title inside `text` (measured against 1 on five collections, D23)
-TITLE_BOOST = 1.0  # measured: title x2 cost nDCG@10 on SciFact and NFCorpus (docs/DECISIONS.md D8, D23)
+TITLE_WEIGHT = 2  # BM25F weight of the title inside `text` (measured against 1 on five collections, D25)
+TITLE_BOOST = 1.0  # measured: title x2 cost nDCG@10 on SciFact and NFCorpus (docs/DECISIONS.md D8, D25)
 _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
 
 
@@ -110,7 +110,7 @@ class TantivyIndex:
         self._index, self.path, self._heap, self._threads = index, path, heap_size, threads
         self._writer: tantivy.IndexWriter | None = None
         # where bare words are scored; benchmarks/relevance.py sets TEXT_FIELDS to measure the
-        # pre-D23 per-field sum on the same index
+        # pre-D25 per-field sum on the same index
         self.ranked_fields = RANKED_FIELDS
         index.register_tokenizer(NAME_TOKENIZER, NAME)
 

@@ -7,7 +7,7 @@ category or date natively and combine BM25 with vectors in one collection:
     text           title and abstract stems + `au_`-prefixed author words: what bare words match
     title_toks, abstract_toks   stems per field (BM25 inputs; `ti:`/`abs:` and phrase checks)
     ranked_toks    title stems twice + abstract stems: the BM25F-style field bare words are
-                   scored on, as in the embedded index (docs/DECISIONS.md D23)
+                   scored on, as in the embedded index (docs/DECISIONS.md D25)
     author_toks    folded author words (BM25 input; `au:` filters)
     *_sparse       the three BM25 functions' outputs (SPARSE_INVERTED_INDEX, metric BM25)
     title, abstract, authors    as written, for snippets and key terms
