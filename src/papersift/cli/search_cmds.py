@@ -264,8 +264,13 @@ def eval_cmd(
                 [str(collection.corpus)],
                 SourceContext(options={"collection": collection.name}),
             )
-            if not report.ok:
+            # documents with neither title nor text are rejected by ingest as expected; any other
+            # rejection means the corpus was not read as it is
+            skipped = len(collection.empty_documents)
+            if report.failed_locations or report.rejected != skipped:
                 fail(f"corpus could not be read cleanly: {report.errors[:3]}")
+            if skipped and not json_out:
+                err.print(f"skipped {skipped} empty document(s) (no title, no text): {collection.empty_documents[:5]}")
             run_index(app_ctx, lexical_only=mode == "lexical", quiet=json_out)
             service = app_ctx.search
             prefix = f"{collection.name}:"
@@ -280,7 +285,11 @@ def eval_cmd(
             if throwaway and app_ctx.opened("indexes"):
                 app_ctx.indexes.drop()  # e.g. the temporary collection on a Milvus server
             app_ctx.close()
-    out = {**result.to_dict(), "backend": app_ctx.settings.backend}
+    out = {
+        **result.to_dict(),
+        "empty_documents_skipped": len(collection.empty_documents),
+        "backend": app_ctx.settings.backend,
+    }
     if json_out:
         print_json(out)
         return

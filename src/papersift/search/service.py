@@ -4,7 +4,9 @@ Every mode shares the same parsed query and the same exact filters:
 - lexical: BM25 over title (boosted), abstract, authors in tantivy;
 - dense: cosine between the query embedding and paper embeddings, restricted exactly to the
   papers the filters allow;
-- hybrid: both lists fused (see `fusion.py`; default chosen by measurement).
+- hybrid: both lists fused (see `fusion.py`; default chosen by measurement), then the dense
+  side searched again from a query moved toward the top fused papers (`feedback.py`) and fused
+  once more.
 Sorting by date or trending re-orders the relevant candidates (the fused top `depth`), or all
 matches when the query has filters but no text (category/author listings).
 """
@@ -25,6 +27,7 @@ from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse, plain_query
 from papersift.query.types import Filters, QueryError
 from papersift.search.answer import Answer, Coverage, among, constrained, impute_missing
+from papersift.search.feedback import FEEDBACK_DOCS, rocchio
 from papersift.search.fusion import convex, rrf
 from papersift.search.types import (
     MAX_PAGE,
@@ -57,6 +60,7 @@ class SearchService:
         alpha: float = 0.5,
         rrf_k: float = 60.0,
         depth: int = 100,
+        feedback_docs: int = FEEDBACK_DOCS,
         trending: TrendingScores | None = None,
     ):
         self.catalog = catalog
@@ -64,6 +68,7 @@ class SearchService:
         self._encoder_factory = encoder
         self._encoder: Encoder | None = None
         self.fusion, self.alpha, self.rrf_k, self.depth = fusion, alpha, rrf_k, depth
+        self.feedback_docs = feedback_docs  # 0: no pseudo-relevance feedback
         self.trending = trending
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -104,14 +109,41 @@ class SearchService:
             return lex
         if mode == "dense":
             return den
-        return self._fuse(lex, den, self.coverage())[:depth]
+        return self._hybrid(lex, den, parsed, depth, self.coverage())[:depth]
 
-    def _meaning(self, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
-        """Nearest papers by embedding among those the filters and the query's required part allow."""
+    def _meaning(self, parsed: ParsedQuery, depth: int, query: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Nearest papers by embedding (of the query's words, or `query` when given) among those
+        the filters and the query's required part allow."""
         if parsed.text is None or not len(self.store.vectors):
             return []
+        if query is None:
+            text = parsed.dense_text()
+            if not text:
+                return []
+            query = self.embed_query(text)
+        return self._dense(query, constrained(parsed), depth)
+
+    def _hybrid(
+        self,
+        lex: list[tuple[str, float]],
+        den: list[tuple[str, float]],
+        parsed: ParsedQuery,
+        depth: int,
+        coverage: Coverage,
+    ) -> list[tuple[str, float]]:
+        """The fused list, after one round of dense pseudo-relevance feedback (D27): the query
+        vector moves toward the top fused papers, meaning is searched again under the same
+        constraints, and the lists are fused again."""
+        fused = self._fuse(lex, den, coverage)
         text = parsed.dense_text()
-        return self._dense(self.embed_query(text), constrained(parsed), depth) if text else []
+        if self.feedback_docs <= 0 or not text:
+            return fused
+        vectors = self.store.vectors
+        top = [v for pid, _ in fused[: self.feedback_docs] if (v := vectors.get(pid)) is not None]
+        if not top:
+            return fused
+        again = self._meaning(parsed, depth, rocchio(self.embed_query(text), top))
+        return self._fuse(lex, again, coverage)
 
     def _fuse(
         self, lex: list[tuple[str, float]], den: list[tuple[str, float]], coverage: Coverage
@@ -272,7 +304,7 @@ class SearchService:
             return Answer(lex, matches, keyword_matches=matches)
         # Fuse a fixed-size head so that page N sees the same order as page 1; deeper keyword
         # matches follow in keyword order (score 0: past the fused head).
-        head = self._fuse(lex[: self.depth], den, coverage)
+        head = self._hybrid(lex[: self.depth], den, parsed, self.depth, coverage)
         placed = {pid for pid, _ in head}
         tail = [(pid, 0.0) for pid, _ in lex[self.depth :] if pid not in placed]
         outside = [pid for pid, _ in den if pid not in {p for p, _ in lex}]
