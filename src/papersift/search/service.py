@@ -109,7 +109,7 @@ class SearchService:
             return lex
         if mode == "dense":
             return den
-        return self._hybrid(lex, den, parsed, depth, self.coverage())[:depth]
+        return self._hybrid(lex, den, parsed, depth, self.coverage())[0][:depth]
 
     def _meaning(self, parsed: ParsedQuery, depth: int, query: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Nearest papers by embedding (of the query's words, or `query` when given) among those
@@ -130,20 +130,20 @@ class SearchService:
         parsed: ParsedQuery,
         depth: int,
         coverage: Coverage,
-    ) -> list[tuple[str, float]]:
-        """The fused list, after one round of dense pseudo-relevance feedback (D27): the query
-        vector moves toward the top fused papers, meaning is searched again under the same
-        constraints, and the lists are fused again."""
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(fused list, the meaning list it fused) after one round of dense pseudo-relevance
+        feedback (D27): the query vector moves toward the top fused papers, meaning is searched
+        again under the same constraints, and the lists are fused again."""
         fused = self._fuse(lex, den, coverage)
         text = parsed.dense_text()
         if self.feedback_docs <= 0 or not text:
-            return fused
+            return fused, den
         vectors = self.store.vectors
         top = [v for pid, _ in fused[: self.feedback_docs] if (v := vectors.get(pid)) is not None]
         if not top:
-            return fused
+            return fused, den
         again = self._meaning(parsed, depth, rocchio(self.embed_query(text), top))
-        return self._fuse(lex, again, coverage)
+        return self._fuse(lex, again, coverage), again
 
     def _fuse(
         self, lex: list[tuple[str, float]], den: list[tuple[str, float]], coverage: Coverage
@@ -304,7 +304,7 @@ class SearchService:
             return Answer(lex, matches, keyword_matches=matches)
         # Fuse a fixed-size head so that page N sees the same order as page 1; deeper keyword
         # matches follow in keyword order (score 0: past the fused head).
-        head = self._hybrid(lex[: self.depth], den, parsed, self.depth, coverage)
+        head, den = self._hybrid(lex[: self.depth], den, parsed, self.depth, coverage)
         placed = {pid for pid, _ in head}
         tail = [(pid, 0.0) for pid, _ in lex[self.depth :] if pid not in placed]
         outside = [pid for pid, _ in den if pid not in {p for p, _ in lex}]
