@@ -8,11 +8,19 @@ collection in ../shared/data, plus the fusion variants the hybrid default was ch
 Each collection is ingested and indexed once into its own home under --homes (embedding is
 the slow part: ~45 docs/s), and later runs reuse it. Queries are the shared test queries
 only; the held-out 30% is not here, so these figures are what we tuned on.
+
+Besides the three modes, an ablation: each row turns one adopted lever off (or swaps the fusion)
+with everything else at its default, so "hybrid (default)" minus a row is what that lever buys:
+  - BM25F field (D25): bare words scored by one title x2 + abstract field; off = the per-field
+    BM25 sum of title, abstract and authors (the same index, other query);
+  - query as typed (D26): the dense side embeds the query text as written; off = the word list;
+  - dense feedback (D27): Rocchio from the top 3 fused papers; off = one dense pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -20,21 +28,36 @@ from pathlib import Path
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import evaluate, load_collection
+from papersift.index.embedded.lexical import TEXT_FIELDS
 from papersift.index.indexer import run_indexer
 from papersift.ingest import ingest
-from papersift.query.syntax import plain_query
+from papersift.query.syntax import ParsedQuery, plain_query
 from papersift.sources import SourceContext
 
 COLLECTIONS = ["scifact", "nfcorpus-preprocessed", "cacm", "cisi", "cranfield"]
-VARIANTS = [  # (label, mode, fusion, alpha)
-    ("lexical", "lexical", None, None),
-    ("dense", "dense", None, None),
-    ("hybrid (default)", "hybrid", None, None),
-    ("hybrid rrf k=60", "hybrid", "rrf", None),
-    ("hybrid convex a=0.3", "hybrid", "convex", 0.3),
-    ("hybrid convex a=0.5", "hybrid", "convex", 0.5),
-    ("hybrid convex a=0.7", "hybrid", "convex", 0.7),
+# (label, mode, changes from the defaults)
+VARIANTS: list[tuple[str, str, dict[str, object]]] = [
+    ("lexical", "lexical", {}),
+    ("dense", "dense", {}),
+    ("hybrid (default)", "hybrid", {}),
+    ("lexical, BM25F field off (per-field sum)", "lexical", {"per_field": True}),
+    ("hybrid, BM25F field off (per-field sum)", "hybrid", {"per_field": True}),
+    ("hybrid, query as typed off (word list embedded)", "hybrid", {"word_list": True}),
+    ("hybrid, dense feedback off", "hybrid", {"feedback_docs": 0}),
+    (
+        "hybrid, all three off (the pre-issue-14 ranking)",
+        "hybrid",
+        {"per_field": True, "word_list": True, "feedback_docs": 0},
+    ),
+    ("hybrid rrf k=60", "hybrid", {"fusion": "rrf"}),
+    ("hybrid convex a=0.3", "hybrid", {"alpha": 0.3}),
+    ("hybrid convex a=0.7", "hybrid", {"alpha": 0.7}),
 ]
+
+
+def query_of(text: str, word_list: bool) -> ParsedQuery:
+    parsed = plain_query(text)
+    return dataclasses.replace(parsed, prose=None) if word_list else parsed
 
 
 def prepare(root: Path, home: Path) -> tuple[AppContext, object]:
@@ -70,14 +93,18 @@ def main() -> int:
             continue
         ctx, collection = prepare(root, args.homes / name)
         service = ctx.search
-        default_fusion, default_alpha = service.fusion, service.alpha
+        lexical = ctx.indexes.lexical
+        defaults = (service.fusion, service.alpha, service.feedback_docs, lexical.ranked_fields)  # type: ignore[attr-defined]
         prefix = f"{collection.name}:"
-        for label, mode, fusion, alpha in VARIANTS:
-            service.fusion = fusion or default_fusion
-            service.alpha = alpha if alpha is not None else default_alpha
+        for label, mode, changes in VARIANTS:
+            service.fusion = str(changes.get("fusion", defaults[0]))
+            service.alpha = float(changes.get("alpha", defaults[1]))  # type: ignore[arg-type]
+            service.feedback_docs = int(changes.get("feedback_docs", defaults[2]))  # type: ignore[call-overload]
+            lexical.ranked_fields = TEXT_FIELDS if changes.get("per_field") else defaults[3]  # type: ignore[attr-defined]
+            words = bool(changes.get("word_list"))
             result = evaluate(
                 collection,
-                lambda t, m=mode, s=service: s.ranked(plain_query(t), m, depth=100),
+                lambda t, m=mode, s=service, w=words: s.ranked(query_of(t, w), m, depth=100),
                 lambda pid, p=prefix: pid[len(p) :] if pid.startswith(p) else pid,
                 mode,
                 time.perf_counter,
@@ -96,7 +123,9 @@ def main() -> int:
             "# Relevance report\n\nCommand: `.venv/bin/python benchmarks/relevance.py "
             "--out benchmarks/results/relevance.md`\n\nMeasured on the shared test queries "
             "(the ones tuned on). Latency includes query embedding (cached per distinct "
-            f"query text).\n\n{table}\n"
+            "query text); it is not a latency benchmark (see search_latency.md). Rows after the "
+            "first three are the ablation described in the script's docstring and in "
+            f"docs/DECISIONS.md D25-D27.\n\n{table}\n"
         )
     return 0
 

@@ -146,8 +146,8 @@ README_FORMATS = {"arxiv-oai", "arxiv-kaggle", "arxiv-abs", "arxiv-daily", "hf-d
 
 def test_formats_lists_every_documented_format(tmp_path: Path) -> None:
     proc = cli(tmp_path, "formats")
-    listed = {m for m in re.findall(r"^│ ([a-z][a-z-]+) +│", proc.stderr, re.M)}
-    assert listed == README_FORMATS, proc.stderr
+    listed = {m for m in re.findall(r"^│ ([a-z][a-z-]+) +│", proc.stdout, re.M)}  # tables go to stdout
+    assert listed == README_FORMATS, proc.stdout
 
 
 def test_option_key_value_reaches_the_source(tmp_path: Path) -> None:

@@ -113,3 +113,28 @@ def test_search_sort_orders_by_date_and_rejects_unknown_sorts(home: Path) -> Non
     assert [r["id"] for r in by_date] != [r["id"] for r in by_score]  # the order really changed
     bad = cli(home, *args, "--sort", "random", check=False)
     assert bad.returncode == 2 and "unknown sort 'random'" in bad.stderr
+
+
+def test_eval_counts_and_skips_empty_documents(tmp_path: Path) -> None:
+    """A standard collection is taken as it is: documents with neither title nor text (Cranfield
+    has two) are counted, skipped and reported, and the evaluation succeeds."""
+    beir = tmp_path / "tiny"
+    (beir / "qrels").mkdir(parents=True)
+    docs = [
+        {"_id": "1", "title": "wing slipstream lift", "text": "lift increase of a wing in a propeller slipstream"},
+        {"_id": "2", "title": "", "text": ""},
+        {"_id": "3", "title": "boundary layer", "text": "laminar boundary layer on a flat plate"},
+    ]
+    (beir / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "propeller slipstream"}) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\t1\t1\n")
+    proc = cli(tmp_path / "home", "eval", str(beir), "--mode", "lexical", "--json")
+    out = json.loads(proc.stdout)
+    assert out["empty_documents_skipped"] == 1 and out["queries"] == 1 and out["ndcg@10"] == 1.0
+    proc = cli(tmp_path / "home2", "eval", str(beir), "--mode", "lexical")
+    assert proc.returncode == 0 and "skipped 1 empty document" in proc.stderr
+
+
+def test_eval_takes_cranfield_as_it_is(tmp_path: Path, shared_data: Path) -> None:
+    out = json.loads(cli(tmp_path, "eval", str(shared_data / "cranfield"), "--mode", "lexical", "--json").stdout)
+    assert out["empty_documents_skipped"] == 2 and out["queries"] > 100 and 0.2 < out["ndcg@10"] < 1

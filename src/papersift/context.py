@@ -62,10 +62,11 @@ class AppContext:
         store = open_indexes(self.settings, self.encoder_name, encoder_dim(self.encoder_name))
         if store.repaired:
             done, _ = index_lexical(self.catalog, store)
+            vectors_lost = store.state.dense_seq == 0 and self.catalog.count() > 0
             log.warning(
-                "rebuilt the lexical index from the catalog (%s papers); "
-                "run `papersift index` to re-embed papers for semantic search",
+                "rebuilt the lexical index from the catalog (%s papers)%s",
                 f"{done:,}",
+                "; run `papersift index` to re-embed papers for semantic search" if vectors_lost else "",
             )
         return store
 

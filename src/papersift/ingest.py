@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from papersift.catalog import Catalog, UpsertResult
 from papersift.paper import Paper
-from papersift.sources import Checkpoint, RecordError, SourceContext, SourceError, get_source
+from papersift.sources import Checkpoint, Item, RecordError, SourceContext, SourceError, get_source
+from papersift.sources.sniff import SNIFF_RECORDS, guess_formats
 
 MAX_REPORTED_ERRORS = 50
+WRONG_FORMAT_SHARE = 0.8  # this share of a file's first records rejected: it is in another format
 
 
 @dataclass
@@ -71,21 +73,78 @@ def ingest(
         if on_progress:
             on_progress(report)
 
+    def handle(item: Item) -> None:
+        if isinstance(item, Paper):
+            report.records += 1
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+        elif isinstance(item, RecordError):
+            report.reject(str(item))
+        elif isinstance(item, Checkpoint):
+            flush((item.key, item.value))
+
     for location in locations:
+        sniff = _Sniff(location, fmt)
         try:
             for item in iter_papers(location, ctx):
-                if isinstance(item, Paper):
-                    report.records += 1
-                    batch.append(item)
-                    if len(batch) >= batch_size:
-                        flush()
-                elif isinstance(item, RecordError):
-                    report.reject(str(item))
-                elif isinstance(item, Checkpoint):
-                    flush((item.key, item.value))
+                if sniff.deciding:
+                    if sniff.hold(item):  # decided: the file is in this format
+                        for held in sniff.release():
+                            handle(held)
+                    continue
+                handle(item)
+            if sniff.deciding:
+                sniff.end()
+                for held in sniff.release():
+                    handle(held)
         except SourceError as exc:
             report.failed_locations.append(location)
-            report.reject(f"{location}: {exc}")
+            message = str(exc)
+            report.reject(message if message.startswith(location) else f"{location}: {message}")
         finally:
             flush()  # good records read before a failure are kept
     return report
+
+
+class WrongFormatError(SourceError):
+    """Most of a file's first records fail to read in the format asked for."""
+
+
+class _Sniff:
+    """Holds a location's first SNIFF_RECORDS items back until they show the file is in the
+    format asked for. When most fail, nothing of the file is written and the run says which
+    formats the file does look like."""
+
+    def __init__(self, location: str, fmt: str):
+        self.location, self.fmt = location, fmt
+        self.items: list[Item] = []
+        self.papers = self.errors = 0
+        self.deciding = True
+
+    def hold(self, item: Item) -> bool:
+        """Hold one item; True once enough were seen to decide (WrongFormatError if they fail)."""
+        self.items.append(item)
+        self.papers += isinstance(item, Paper)
+        self.errors += isinstance(item, RecordError)
+        if self.papers + self.errors >= SNIFF_RECORDS or isinstance(item, Checkpoint):
+            self.end()
+            return True
+        return False
+
+    def end(self) -> None:
+        """Decide on what was held; raises WrongFormatError when most of it failed."""
+        self.deciding = False
+        if self.errors < 2 or self.errors < WRONG_FORMAT_SHARE * (self.errors + self.papers):
+            return  # a few damaged records in a file of the right format: reported one by one
+        first = next(str(i) for i in self.items if isinstance(i, RecordError))
+        guesses = guess_formats(self.location, self.fmt)
+        hint = f"; did you mean {' or '.join(guesses)}?" if guesses else "; see `papersift formats`"
+        raise WrongFormatError(
+            f"{self.location} does not look like {self.fmt}: {self.errors} of its first "
+            f"{self.papers + self.errors} records were rejected (first: {first}){hint} Nothing was written."
+        )
+
+    def release(self) -> list[Item]:
+        items, self.items = self.items, []
+        return items

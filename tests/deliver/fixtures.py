@@ -135,6 +135,7 @@ class SmtpServer:
     port: int
     plan: list[str] = field(default_factory=list)
     received: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # the DATA exactly as it arrived
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     data_calls: int = 0
 
@@ -147,6 +148,7 @@ class SmtpServer:
         if step != "ok":
             return step
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.raw.append(envelope.original_content)
         self.received.append(message_from_bytes(envelope.original_content, policy=policy.default))
         return "250 OK"
 

@@ -102,6 +102,8 @@ def test_digest_is_received_with_both_parts_and_expected_papers(
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     got = listed(msg)
+    # --json reports the papers the digest listed (issue 12)
+    assert sorted(json.loads(r.stdout)["digests"][0]["paper_ids"]) == sorted(i for ids in got.values() for i in ids)
     got["New recommendations"].sort()  # their order is the model's business
     assert got == {
         'New for your saved search “"language models"”': ["2506.00013", "2506.00014", "2506.00012"],
@@ -115,6 +117,10 @@ def test_digest_is_received_with_both_parts_and_expected_papers(
     assert 'href="http://127.0.0.1:8000/papers/2506.00004"' in html and "Trending today</h2>" in html
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(r"<http://127\.0\.0\.1:8000/api/digest/unsubscribe\?token=[\w.-]+>", msg["List-Unsubscribe"])
+    # as received, the header is the raw RFC 2369/8058 form, not RFC 2047-encoded (issue 12)
+    assert re.search(
+        rb"\r?\nList-Unsubscribe: <http://127\.0\.0\.1:8000/api/digest/unsubscribe\?token=[\w.-]+>\r?\n", smtp.raw[0]
+    )
 
     # re-running sends nothing
     again = send(home, smtp.port)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from papersift.context import AppContext
 from papersift.deliver.service import Delivery
 from papersift.deliver.tokens import unsubscribe_token
+from papersift.paper import nice_date
 from tests.deliver.conftest import delivery_app
 from tests.web.conftest import csrf, sign_up
 
@@ -46,7 +47,10 @@ def test_pages_need_sign_in(client: TestClient) -> None:
 def test_settings_forms(client: TestClient, ctx: AppContext) -> None:
     token = sign_up(client)
     page = client.get("/account/digest")
-    assert page.status_code == 200 and "You receive no digest." in page.text
+    # no mail server: the page must not claim digests are emailed (issue 12)
+    assert page.status_code == 200 and "no mail server configured" in page.text and "You receive" not in page.text
+    ctx.settings.smtp_host = "127.0.0.1"
+    assert "You receive no digest." in client.get("/account/digest").text
     r = client.post(
         "/account/digest", data={"csrf_token": token, "frequency": "weekly", "section": ["trending", "searches"]}
     )
@@ -94,9 +98,14 @@ def test_preview_and_recommendations_with_not_interested(client: TestClient, ctx
         == 404
     )
     assert client.get("/recommendations?collection=999").status_code == 404
+    # the clock is past the catalog's newest papers (June 2025): the preview is composed as of
+    # the newest listing day and says so, instead of an empty "nothing new" (issue 12)
     client.app.state.web.clock = lambda: datetime(2026, 1, 1, tzinfo=UTC)  # type: ignore[attr-defined]
-    empty = client.get("/account/digest/preview")  # no paper in the window 31 Dec - 1 Jan
-    assert empty.status_code == 200 and "no digest would be sent" in empty.text and "digest-section" not in empty.text
+    preview = client.get("/account/digest/preview")
+    assert preview.status_code == 200 and "Your next digest" in preview.text
+    newest = ctx.catalog.newest_date()
+    assert newest is not None and f"newest papers are from {nice_date(newest)}" in preview.text
+    assert "no digest would be sent" not in preview.text
 
 
 def test_unsubscribe_page_and_one_click(client: TestClient, ctx: AppContext) -> None:

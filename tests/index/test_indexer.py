@@ -139,3 +139,31 @@ def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, EmbeddedStore], tm
     [(pid, score)] = other.vectors.search(new, 1)
     assert pid == "2401.00003" and score == pytest.approx(1.0, abs=1e-2)  # the new model's vector, not the old
     assert float(other.vectors.get("2401.00003") @ old) < 0.5
+
+
+def test_a_lexical_index_of_an_older_schema_is_rebuilt_and_vectors_kept(
+    setup: tuple[Catalog, EmbeddedStore], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An index written before the combined `text` field (docs/DECISIONS.md D25) is moved aside
+    and rebuilt from the catalog; the vectors, which did not change, are not re-embedded."""
+    import shutil
+
+    import tantivy
+
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 6)])
+    run_indexer(catalog, store, HashEncoder())
+    store.lexical.close()
+    old = tantivy.SchemaBuilder()  # the pre-D25 layout: no `text` field
+    old.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in ("title", "abstract"):
+        old.add_text_field(name, stored=True, tokenizer_name="en_stem")
+    shutil.rmtree(tmp_path / "index" / "lexical")
+    (tmp_path / "index" / "lexical").mkdir()
+    tantivy.Index(old.build(), path=str(tmp_path / "index" / "lexical"))
+    reopened = EmbeddedStore(tmp_path / "index", "hash-test", 384)
+    assert any("another schema" in m for m in caplog.messages)
+    assert reopened.state.lexical_seq == 0 and reopened.state.dense_seq > 0 and len(reopened.vectors) == 5
+    report = run_indexer(catalog, reopened, HashEncoder())
+    assert report.dense_indexed == 0 and reopened.lexical.doc_count() == 5
+    assert [pid for pid, _ in reopened.lexical.search(parse("surface codes"), 10)] != []

@@ -28,7 +28,7 @@ def small_volume(tmp_path: Path) -> Iterator[Path]:
 def test_ingest_on_a_full_disk(small_volume: Path, shared_data: Path) -> None:
     kaggle = shared_data / "arxiv-kaggle-sample" / "arxiv-metadata-oai-snapshot.sample.json"
     home = small_volume / "home"
-    assert cli(home, "stats", "--json").returncode == 0  # an empty catalog exists
+    assert cli(home, "init", "--json").returncode == 0  # an empty catalog exists (`init`: issue 12)
     ballast = small_volume / "ballast"
     stat = os.statvfs(small_volume)
     ballast.write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 48 * 1024))

@@ -25,6 +25,7 @@ from papersift.query.syntax import (
     Term,
     parse,
     parse_tree,
+    plain_query,
 )
 from papersift.query.types import Filters, QueryError
 
@@ -375,3 +376,15 @@ def test_split_is_stable_and_dense_text_is_positive_text(node) -> None:
     assert set(pq.dense_text().split()) <= positive
     for part in (pq.text, pq.filters):  # the split loses nothing
         assert part is None or all(t in {x for x, _ in _texts(node)} for t, _ in _texts(part))
+
+
+def test_plain_words_are_embedded_as_typed_query_language_is_not() -> None:
+    """The dense side embeds prose as written (punctuation carries meaning for MiniLM); once
+    the query uses the language (fields, phrases, exclusions, filters) it embeds the positive words."""
+    assert parse("what is the role of IL-6?").dense_text() == "what is the role of IL-6?"
+    assert plain_query("The  use of (e.g. group) theory: AND").dense_text() == "The use of (e.g. group) theory: AND"
+    assert parse("graph neural networks cat:cs.LG").dense_text() == "graph neural networks"
+    assert parse('"graph nets" survey').dense_text() == "graph nets survey"
+    assert parse("deep -survey").dense_text() == "deep"
+    assert parse("role of IL-6?") == parse("role  of IL-6?")  # how it was typed is not what it means
+    assert parse("graph nets").with_filters(Filters(categories=["cs.LG"])).dense_text() == "graph nets"

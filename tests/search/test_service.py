@@ -16,7 +16,9 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.index.indexer import run_indexer
 from papersift.paper import Paper, make_paper
+from papersift.query.syntax import parse
 from papersift.query.types import Filters, QueryError
+from papersift.search.feedback import FEEDBACK_DOCS
 
 ARXIV = [
     ("2401.00001", "Graph neural networks for molecular property prediction", "cs.LG", date(2024, 1, 5)),
@@ -150,3 +152,21 @@ def test_similar_papers_with_reasons(ctx: AppContext) -> None:
     assert hits[0].shared_terms
     with pytest.raises(KeyError):
         ctx.search.similar("9999.99999")
+
+
+def test_hybrid_feeds_back_the_top_fused_papers_to_the_dense_side(ctx: AppContext) -> None:
+    """The second dense pass starts from the query moved toward the top fused papers: the
+    obvious papers stay on top, the dense scores (and so the fused ranking) change, and the
+    filters still hold."""
+    service = ctx.search
+    parsed = parse("graph neural networks molecules")
+    with_feedback = service.ranked(parsed, "hybrid")
+    service.feedback_docs = 0
+    try:
+        without = service.ranked(parsed, "hybrid")
+    finally:
+        service.feedback_docs = FEEDBACK_DOCS
+    assert with_feedback[0][0] in {"2401.00001", "2401.00002"} and without[0][0] in {"2401.00001", "2401.00002"}
+    assert with_feedback != without
+    filtered = service.ranked(parse("prediction cat:cs.LG"), "hybrid")
+    assert {pid for pid, _ in filtered} <= {"2401.00001", "2401.00002"}

@@ -57,3 +57,15 @@ def test_non_web_links_are_dropped_at_ingest_and_in_pages(client: TestClient, ct
     page = client.get("/papers/2506.00001").text
     assert ">Code<" not in page and ">Project page<" not in page and f'href="{url}' not in page
     assert web_link("https://github.com/example/x") == "https://github.com/example/x"
+
+
+def test_a_nul_character_is_refused_not_a_500(client: TestClient) -> None:
+    """Found by the route fuzz once it ran on PostgreSQL, whose text columns cannot hold NUL:
+    a vote on `/api/papers/%00/vote`, a collection named "\\x00" and feedback on paper "\\x00"
+    were 500s there (SQLite stores the character)."""
+    token = sign_up(client)
+    assert client.post("/api/papers/%00/vote", headers={"X-CSRF-Token": token}).status_code in (404, 422)
+    r = client.post("/collections", data={"csrf_token": token, "name": "\x00", "description": "", "public": "true"})
+    assert r.status_code in (303, 422)
+    r = client.post("/recommendations/feedback", data={"csrf_token": token, "paper_id": "\x00", "action": "undo"})
+    assert r.status_code in (303, 404, 422)

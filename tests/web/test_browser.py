@@ -294,3 +294,28 @@ def test_related_work_for_a_pasted_draft(server: str, page: Page) -> None:
     expect(page.get_by_text("1 of your references found in the catalog", exact=False)).to_be_visible()
     expect(page.locator("#related-text")).to_have_value(re.compile(r"<script>alert\(3\)</script>"))  # text, not markup
     page.screenshot(path=SHOTS / "related.png", full_page=True)
+
+
+def test_search_says_only_what_is_true(server: str, page: Page) -> None:
+    """Gibberish has no hybrid results and an explicit meaning-only offer; a phrase holds in hybrid."""
+    base = server
+    page.goto(base + "/search?q=zzzxqv+qqqwz&mode=hybrid")
+    expect(page.locator("#no-results")).to_contain_text("No paper contains any of these words")
+    expect(page.locator("#results .cards li")).to_have_count(0)
+    page.screenshot(path=SHOTS / "search-gibberish.png")
+    page.locator("#offer-meaning").click()
+    page.wait_for_url("**mode=dense**")
+    expect(page.locator("#result-count")).to_contain_text("ranked by closeness of meaning")
+    expect(page.locator("#results .cards li").first).to_be_visible()
+    page.goto(base + "/search?q=%22mixture+of+experts%22&mode=hybrid")
+    cards = page.locator("#results .cards li")
+    expect(cards.first).to_be_visible()
+    # every card is a paper that keyword search finds for the phrase (snippets are cut, so the
+    # rendered text alone cannot show the phrase)
+    keyword = httpx.get(base + "/api/search", params={"q": '"mixture of experts"', "mode": "lexical", "per_page": 100})
+    phrase_ids = {r["paper"]["id"] for r in keyword.json()["results"]}
+    shown = page.locator("#results .cards li h2.card-title a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert shown and all(href.removeprefix("/papers/") in phrase_ids for href in shown), shown
+    page.screenshot(path=SHOTS / "search-phrase.png")

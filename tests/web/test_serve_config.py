@@ -27,6 +27,7 @@ def _free_port() -> int:
 
 def test_serve_uses_the_config_file_given_on_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    home.mkdir()  # serving a home that does not exist is an error (issue 12)
     config = tmp_path / "elsewhere.toml"  # not <home>/papersift.toml: only --config names it
     config.write_text(f'base_url = "{BASE_URL}"\n', "utf-8")
     port = _free_port()

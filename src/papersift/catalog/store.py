@@ -411,6 +411,14 @@ class Catalog:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).where(papers.c.deleted.is_(False))).scalar() or 0
 
+    def newest_date(self) -> date | None:
+        """The latest listing date (announcement or submission) in the catalog; None if undated/empty."""
+        live = papers.c.deleted.is_(False)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(sa.func.max(papers.c.announced), sa.func.max(papers.c.submitted)).where(live))
+            days = [d for d in row.one() if d is not None]
+        return max((d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days), default=None)
+
     def stats(self) -> dict[str, Any]:
         """Counts by source, primary category and submission year."""
         live = papers.c.deleted.is_(False)

@@ -7,14 +7,17 @@ registers its commands on `app`.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from papersift.cli.output import err, fail
-from papersift.config import ConfigError, load_settings
-from papersift.context import AppContext
+
+if TYPE_CHECKING:
+    from papersift.config import Settings
+    from papersift.context import AppContext
 
 app = typer.Typer(
     name="papersift",
@@ -33,13 +36,51 @@ def main(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log detail (-vv: debug).")] = 0,
 ) -> None:
     configure_logging(verbose)
-    try:
-        settings = load_settings(home, config)
-    except ConfigError as exc:
-        fail(str(exc), code=2)
-    app_ctx = AppContext(settings)
-    ctx.obj = app_ctx
-    ctx.call_on_close(app_ctx.close)
+    lazy = LazyContext(home, config, creates_home=ctx.invoked_subcommand in CREATE_HOME)
+    ctx.obj = lazy
+    ctx.call_on_close(lazy.close)
+
+
+CREATE_HOME = {"init", "ingest", "demo", "eval", "model", "restore"}  # commands that may start a new home
+
+
+class LazyContext:
+    """The settings and the AppContext, loaded when a command first uses them. `papersift CMD
+    --help` runs the group callback too, and importing pydantic settings and the services
+    (SQLAlchemy, numpy, ...) there would make every help screen slow. Building the context is
+    also where a missing home is caught: only commands that fill a home may create it; the
+    others would silently answer from an empty one."""
+
+    def __init__(self, home: Path | None, config: Path | None, creates_home: bool):
+        self._home, self._config = home, config
+        self._creates_home = creates_home
+        self._ctx: AppContext | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        from papersift.config import ConfigError, load_settings
+
+        try:
+            return load_settings(self._home, self._config)
+        except ConfigError as exc:
+            fail(str(exc), code=2)
+
+    def get(self) -> AppContext:
+        if self._ctx is None:
+            from papersift.context import AppContext
+
+            home = self.settings.home
+            if not self._creates_home and not home.is_dir() and self.settings.database_url is None:
+                fail(f"no papersift home at {home}; create it with `papersift init` or pass --home", code=2)
+            self._ctx = AppContext(self.settings)
+        return self._ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.close()
 
 
 def configure_logging(verbose: int) -> None:
@@ -55,17 +96,19 @@ def configure_logging(verbose: int) -> None:
 def run() -> None:
     """The console entry point: `app`, with backend errors raised deep inside a command (an
     unreachable Milvus, say) reported as one line and exit code 2 instead of a traceback."""
-    import sqlalchemy as sa
-
-    from papersift.index.milvus.store import MilvusBackendError  # no pymilvus import
-
     try:
         app()
-    except MilvusBackendError as exc:
-        err.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
-        raise SystemExit(2) from None
-    except (OSError, ValueError, sa.exc.OperationalError) as exc:  # tantivy reports I/O errors as ValueError
-        what = _out_of_space(exc)
+    except Exception as exc:
+        # imported only on failure: these load tantivy, numpy and SQLAlchemy, too slow for `--help`
+        import sqlalchemy as sa
+
+        from papersift.index.milvus.store import MilvusBackendError  # no pymilvus import
+
+        if isinstance(exc, MilvusBackendError):
+            err.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+            raise SystemExit(2) from None
+        # tantivy reports I/O errors as ValueError
+        what = _out_of_space(exc) if isinstance(exc, (OSError, ValueError, sa.exc.OperationalError)) else None
         if what is None:
             raise
         err.print(

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from papersift.cli import app
-from papersift.cli.output import err, fail, print_json
-from papersift.context import AppContext
-from papersift.ingest import IngestReport, ingest
-from papersift.paper import Paper
-from papersift.sources import REGISTRY, SourceContext, SourceError
+from papersift.cli.output import err, fail, out, print_json
+
+if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services
+    from papersift.context import AppContext
+    from papersift.ingest import IngestReport
+    from papersift.paper import Paper
 
 
 def _parse_options(values: list[str]) -> dict[str, str]:
@@ -26,6 +27,19 @@ def _parse_options(values: list[str]) -> dict[str, str]:
             fail(f"--option expects KEY=VALUE, got {v!r}", code=2)
         options[key.strip()] = value.strip()
     return options
+
+
+@app.command("init")
+def init_cmd(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Create a papersift home (the data directory) with an empty catalog; safe to re-run."""
+    app_ctx: AppContext = ctx.obj
+    existed = app_ctx.settings.home.is_dir()
+    catalog = app_ctx.catalog  # creates the directory and the database schema
+    home = str(app_ctx.settings.home)
+    if json_out:
+        print_json({"home": home, "created": not existed, "papers": catalog.count()})
+        return
+    err.print(f"papersift home {'ready' if existed else 'created'} at {home}", highlight=False)
 
 
 @app.command("ingest")
@@ -39,6 +53,11 @@ def ingest_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
 ) -> None:
     """Ingest paper metadata into the catalog (idempotent, resumable)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from papersift.ingest import ingest
+    from papersift.sources import REGISTRY, SourceContext, SourceError
+
     app_ctx: AppContext = ctx.obj
     if fmt not in REGISTRY:
         fail(f"unknown format {fmt!r}; known formats: {', '.join(sorted(REGISTRY))}", code=2)
@@ -46,6 +65,13 @@ def ingest_cmd(
         since_date = date.fromisoformat(since) if since else None
     except ValueError:
         fail(f"--since expects YYYY-MM-DD, got {since!r}", code=2)
+    missing = [loc for loc in locations if "://" not in loc and not Path(loc).expanduser().exists()]
+    if missing:
+        fail(
+            f"{missing[0]}: no such file or directory"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            code=2,
+        )
     source_ctx = SourceContext(since=since_date, options=_parse_options(option))
     with Progress(
         SpinnerColumn(),
@@ -90,12 +116,17 @@ def _print_report(report: IngestReport, json_out: bool) -> None:
 
 
 @app.command("formats")
-def formats_cmd() -> None:
+def formats_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the ingestible source formats."""
+    from papersift.sources import REGISTRY
+
+    if json_out:
+        print_json([{"format": name, "description": d} for name, (_, d) in sorted(REGISTRY.items())])
+        return
     table = Table("format", "description")
     for name, (_, description) in sorted(REGISTRY.items()):
         table.add_row(name, description)
-    err.print(table)
+    out.print(table)
 
 
 @app.command("stats")
@@ -105,12 +136,12 @@ def stats_cmd(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json
     if json_out:
         print_json(stats)
         return
-    print(f"papers: {stats['papers']:,}")
+    out.print(f"papers: {stats['papers']:,}", highlight=False)
     for title, key in (("source", "by_source"), ("primary category", "by_category"), ("year", "by_year")):
         table = Table(title, "papers")
         for name, n in list(stats[key].items())[:25]:
             table.add_row(str(name), f"{n:,}")
-        err.print(table)
+        out.print(table)
 
 
 @app.command("show")
@@ -130,29 +161,44 @@ def show_cmd(
 
 
 def _print_paper(p: Paper) -> None:
-    print(p.title)
-    print(", ".join(p.authors))
-    print(f"id: {p.id}   categories: {' '.join(p.categories)}   submitted: {p.submitted}   updated: {p.updated}")
+    """The paper as text: empty fields are left out, its links (arXiv, PDF, code...) listed."""
+    lines = [p.title]
+    if p.authors:
+        lines.append(", ".join(p.authors))
+    facts = [f"id: {p.id}"]
+    if p.categories:
+        facts.append(f"categories: {' '.join(p.categories)}")
+    facts += [f"{label}: {day}" for label, day in (("submitted", p.submitted), ("updated", p.updated)) if day]
+    lines.append("   ".join(facts))
     if p.versions:
-        print("versions: " + ", ".join(f"v{v.version} ({v.date or '?'})" for v in p.versions))
+        lines.append("versions: " + ", ".join(f"v{v.version} ({v.date or '?'})" for v in p.versions))
     for label, value in (("doi", p.doi), ("journal", p.journal_ref), ("comments", p.comments)):
         if value:
-            print(f"{label}: {value}")
-    print()
-    print(p.abstract)
+            lines.append(f"{label}: {value}")
+    names = {"abs": "arXiv", "pdf": "PDF"}
+    lines += [f"{names.get(name, name)}: {url}" for name, url in p.links.items() if url]
+    if p.abstract:
+        lines += ["", p.abstract]
+    out.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (lossless, re-ingestible) or bibtex.")] = "jsonl",
 ) -> None:
-    """Write the whole catalog to stdout (re-ingestible with `ingest jsonl`)."""
+    """Write the whole catalog to stdout (jsonl is re-ingestible with `ingest jsonl`)."""
     import json
 
-    if fmt != "jsonl":
-        fail(f"unsupported export format {fmt!r} (supported: jsonl)", code=2)
+    if fmt not in ("jsonl", "bibtex"):
+        fail(f"unsupported export format {fmt!r} (supported: jsonl, bibtex)", code=2)
     out = sys.stdout
+    if fmt == "bibtex":
+        from papersift.community.export import iter_bibtex
+
+        for piece in iter_bibtex(ctx.obj.catalog.iter_all()):
+            out.write(piece)
+        return
     for paper in ctx.obj.catalog.iter_all():
         out.write(json.dumps(paper.to_dict(), ensure_ascii=False) + "\n")
 

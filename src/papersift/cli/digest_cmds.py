@@ -9,20 +9,17 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
-from papersift.community import UserError
-from papersift.deliver.mail import RETRY_ATTEMPTS, RETRY_BACKOFF_S, Mailer, MailError, SmtpConfig
-from papersift.deliver.render import render_parts, unsubscribe_links
-from papersift.deliver.service import Delivery, SendOptions, send_digests
-from papersift.discover.library import import_bibtex
-from papersift.sources import SourceError
+
+# The services are imported inside the commands: `papersift --help` must not load them (issue 12).
+if TYPE_CHECKING:
+    from papersift.deliver.mail import SmtpConfig
+    from papersift.deliver.service import Delivery
 
 digest_app = typer.Typer(help="Email digests: subscribe users, preview and send.", no_args_is_help=True)
 recommend_app = typer.Typer(help="Personal recommendations and seed libraries.", no_args_is_help=True)
@@ -56,6 +53,8 @@ CaFile = Annotated[
 
 
 def _delivery(ctx: typer.Context) -> Delivery:
+    from papersift.deliver.service import Delivery
+
     return Delivery(ctx.obj)
 
 
@@ -79,6 +78,8 @@ def _smtp(
     mail_from: str | None,
     cafile: Path | None,
 ) -> SmtpConfig:
+    from papersift.deliver.mail import SmtpConfig
+
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     return SmtpConfig.from_settings(
         ctx.obj.settings,
@@ -112,6 +113,8 @@ def subscribe(
     json_out: JsonOpt = False,
 ) -> None:
     """Subscribe a user to email digests (re-running replaces the settings, keeps saved searches)."""
+    from papersift.community import UserError
+
     delivery = _delivery(ctx)
     try:
         user = delivery.user(email)
@@ -141,6 +144,8 @@ def subscribe(
 @digest_app.command("unsubscribe")
 def unsubscribe(ctx: typer.Context, email: EmailArg) -> None:
     """Stop a user's digests (their saved searches and follows are kept)."""
+    from papersift.community import UserError
+
     delivery = _delivery(ctx)
     try:
         user = delivery.user(email)
@@ -164,13 +169,23 @@ def send(
     smtp_password_stdin: SmtpPasswordStdin = False,
     mail_from: MailFrom = None,
     smtp_cafile: CaFile = None,
-    attempts: Annotated[int, typer.Option(min=1, max=10, help="SMTP attempts per digest.")] = RETRY_ATTEMPTS,
+    attempts: Annotated[
+        int | None, typer.Option(min=1, max=10, help="SMTP attempts per digest (default: the mailer's, 3).")
+    ] = None,
     backoff: Annotated[
-        float, typer.Option(min=0, max=600, help="Seconds before the first retry (doubled after each).")
-    ] = RETRY_BACKOFF_S,
+        float | None,
+        typer.Option(min=0, max=600, help="Seconds before the first retry, doubled after each (default: 2)."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Send due digests (idempotent: re-running never sends a period twice and never skips one)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from papersift.community import UserError
+    from papersift.deliver.mail import RETRY_ATTEMPTS, RETRY_BACKOFF_S, Mailer, MailError
+    from papersift.deliver.service import SendOptions, send_digests
+
     config = _smtp(ctx, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password_stdin, mail_from, smtp_cafile)
     delivery = _delivery(ctx)
     if not dry_run:
@@ -187,8 +202,8 @@ def send(
                 user_email=user,
                 dry_run=dry_run,
                 mail_from=config.mail_from,
-                attempts=attempts,
-                backoff=backoff,
+                attempts=RETRY_ATTEMPTS if attempts is None else attempts,
+                backoff=RETRY_BACKOFF_S if backoff is None else backoff,
             ),
         )
     except UserError as exc:
@@ -214,12 +229,18 @@ def preview(
     html: Annotated[bool, typer.Option("--html", help="Print the HTML part.")] = False,
 ) -> None:
     """Print the digest a user would get now (nothing is recorded or sent)."""
+    from papersift.community import UserError
+    from papersift.deliver.render import render_parts, unsubscribe_links
+
     delivery = _delivery(ctx)
     try:
         user = delivery.user(email)
     except UserError as exc:
         fail(str(exc), code=2)
-    digest = delivery.preview(user, _now(now))
+    when = _now(now) if now else delivery.preview_time(datetime.now(UTC))
+    if not now and when.date() < datetime.now(UTC).date():
+        err.print(f"the catalog's newest papers are from {when.date()}: previewing as of that day", highlight=False)
+    digest = delivery.preview(user, when)
     settings = delivery.ctx.settings
     _, page = unsubscribe_links(settings.base_url, delivery.community.secret, user.id, user.email)
     text, body = render_parts(digest, settings.base_url, page)
@@ -239,6 +260,8 @@ def check_smtp(
     smtp_cafile: CaFile = None,
 ) -> None:
     """Connect, negotiate TLS and log in with the SMTP settings, then quit (sends nothing)."""
+    from papersift.deliver.mail import Mailer, MailError
+
     config = _smtp(ctx, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password_stdin, mail_from, smtp_cafile)
     try:
         Mailer(config).check()
@@ -260,6 +283,8 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """Recommended papers for a user (or one of their collections), each with its reason."""
+    from papersift.community import UserError
+
     delivery = _delivery(ctx)
     try:
         user = delivery.user(email)
@@ -295,6 +320,10 @@ def import_library(
     json_out: JsonOpt = False,
 ) -> None:
     """Import a BibTeX library as a collection that seeds recommendations; broken entries are listed."""
+    from papersift.community import UserError
+    from papersift.discover.library import import_bibtex
+    from papersift.sources import SourceError
+
     delivery = _delivery(ctx)
     try:
         user = delivery.user(email)

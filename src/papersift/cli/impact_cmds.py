@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from papersift.cli import app
 from papersift.cli.catalog_cmds import _parse_options
 from papersift.cli.output import err, fail, print_json
-from papersift.context import AppContext
-from papersift.paper import Paper
-from papersift.sources import REGISTRY, RecordError, SourceContext, SourceError, get_source
+
+if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services (issue 12)
+    from papersift.context import AppContext
 
 impact_app = typer.Typer(help="Predict which new papers will draw attention (the impact prior).", no_args_is_help=True)
 app.add_typer(impact_app, name="impact")
@@ -51,6 +51,9 @@ def score_cmd(
     """Predicted upvotes for the papers of a source file, from what is known at announcement.
 
     Vote and comment counts in the input are never used."""
+    from papersift.paper import Paper
+    from papersift.sources import REGISTRY, RecordError, SourceContext, SourceError, get_source
+
     app_ctx: AppContext = ctx.obj
     if fmt not in REGISTRY:
         fail(f"unknown format {fmt!r}; known formats: {', '.join(sorted(REGISTRY))}", code=2)

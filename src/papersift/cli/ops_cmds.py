@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from papersift.catalog.copy import CopyError, copy_database
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
-from papersift.context import AppContext
-from papersift.ops.backup import BackupError, backup, restore
+
+if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services (issue 12)
+    from papersift.context import AppContext
 
 catalog_app = typer.Typer(help="Whole-database operations on the catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -22,6 +21,8 @@ app.add_typer(catalog_app, name="catalog")
 
 def _safe(url: str) -> str:
     """The URL with any password masked, for messages."""
+    import sqlalchemy as sa
+
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
@@ -35,6 +36,10 @@ def copy_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-table row counts as JSON.")] = False,
 ) -> None:
     """Copy this home's whole database (papers, accounts, digests) to another, checking row counts."""
+    import sqlalchemy as sa
+
+    from papersift.catalog.copy import CopyError, copy_database
+
     app_ctx: AppContext = ctx.obj
     try:
         sa.engine.make_url(to)
@@ -74,6 +79,8 @@ def backup_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the backup manifest as JSON.")] = False,
 ) -> None:
     """Consistent online snapshot of the home (catalog, index generations, secret key) while it runs."""
+    from papersift.ops.backup import BackupError, backup
+
     app_ctx: AppContext = ctx.obj
     s = app_ctx.settings
     if s.backend != "embedded":
@@ -101,6 +108,8 @@ def restore_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the restored backup's manifest as JSON.")] = False,
 ) -> None:
     """Restore a backup into an empty home (then run `papersift index` to catch the indexes up)."""
+    from papersift.ops.backup import BackupError, restore
+
     app_ctx: AppContext = ctx.obj
     s = app_ctx.settings
     try:

@@ -8,8 +8,10 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer._click.globals import get_current_context  # typer (pinned) vendors click; no public accessor
 
 err = Console(stderr=True)
+out = Console(soft_wrap=False)  # results and tables: stdout, so they can be piped and grepped
 
 
 def print_json(data: Any) -> None:
@@ -18,6 +20,12 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a one-line error to stderr and exit non-zero (no stack trace for user errors)."""
+    """Print a one-line error to stderr and exit non-zero (no stack trace for user errors).
+
+    Under `--json` the error is also the one JSON document on stdout, `{"error": ..., "exit_code":
+    ...}`, so a script reading stdout never has to parse stderr to learn what went wrong."""
+    click_ctx = get_current_context(silent=True)
+    if click_ctx is not None and click_ctx.params.get("json_out"):
+        print_json({"error": message, "exit_code": code})
     err.print(f"error: {message}", style="bold red", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)

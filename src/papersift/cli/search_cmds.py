@@ -6,24 +6,19 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from papersift.cli import app
-from papersift.cli.output import err, fail, print_json
-from papersift.config import Settings
-from papersift.context import AppContext
-from papersift.evaluate.beir import CollectionError, evaluate, load_collection
-from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, run_indexer_ray
-from papersift.index.indexer import run_indexer
-from papersift.ingest import ingest
-from papersift.query.syntax import plain_query
-from papersift.query.types import QueryError
-from papersift.search.types import MODES
-from papersift.sources import SourceContext
+from papersift.cli.output import err, fail, out, print_json
+
+# The services are imported inside the commands: `papersift --help` must not load them (issue 12).
+if TYPE_CHECKING:
+    from papersift.config import Settings
+    from papersift.context import AppContext
+    from papersift.index.distributed import RayOptions
 
 model_app = typer.Typer(help="The bundled sentence-embedding model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -48,6 +43,11 @@ def run_index(
 
     With `ray`, the dense pass runs on a Ray Data worker pool (`papersift index --workers N`).
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+    from papersift.index.distributed import run_indexer_ray
+    from papersift.index.indexer import run_indexer
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -96,6 +96,8 @@ def index_cmd(
     The dense pass embeds in this process, or with --workers N / --engine ray on a Ray Data
     worker pool (local, or a cluster with --ray-address; see docs/distributed.md).
     """
+    from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray
+
     engine = engine or ("ray" if workers > 1 or ray_address else "local")
     if engine not in ("local", "ray"):
         fail(f"unknown engine {engine!r}; use local or ray", code=2)
@@ -121,18 +123,35 @@ def search_cmd(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the catalog."""
+    from papersift.query.types import QueryError
+
     try:
         page = ctx.obj.search.search(query, mode=mode, sort=sort, per_page=limit)
     except QueryError as exc:
         fail(f"bad query: {exc}", code=2)
     for notice in page.notices:
         err.print(notice, style="yellow", highlight=False)
+    if page.offer_meaning:
+        err.print(
+            "no paper contains any of these words; --mode dense lists the closest papers by meaning", highlight=False
+        )
+    coverage = page.coverage
     if json_out:
         print_json(
             {
                 "query": query,
                 "mode": mode,
                 "total": page.total,
+                "kind": page.kind,
+                "keyword_matches": page.keyword_matches,
+                "coverage": coverage
+                and {
+                    "with_vectors": coverage.with_vectors,
+                    "papers": coverage.papers,
+                    "percent": round(coverage.percent, 1),
+                    "partial": coverage.partial,
+                },
+                "notices": page.notices,
                 "results": [
                     {
                         "id": h.paper.id,
@@ -148,11 +167,18 @@ def search_cmd(
             }
         )
         return
-    table = Table("#", "id", "title", "score", title=f"{page.total:,} results ({mode})")
+    if page.kind == "nearest":
+        title = f"{page.total:,} papers ranked by closeness of meaning"
+    else:
+        title = f"{page.total:,} results ({mode})"
+        if page.keyword_matches is not None and page.keyword_matches < page.total:
+            title += (
+                f": {page.keyword_matches:,} match the words, {page.total - page.keyword_matches:,} close in meaning"
+            )
+    table = Table("#", "id", "title", "score", title=title)
     for i, hit in enumerate(page.hits, 1):
         table.add_row(str(i), hit.paper.id, hit.paper.title, f"{hit.score:.3f}")
-    typer.echo("\n".join(f"{i}. [{h.paper.id}] {h.paper.title}" for i, h in enumerate(page.hits, 1)))
-    err.print(table)
+    out.print(table)
 
 
 @app.command("similar")
@@ -213,6 +239,13 @@ def eval_cmd(
     Uses a throwaway home unless --home / PAPERSIFT_HOME is given (then the corpus is
     ingested and indexed there once, and re-runs reuse it).
     """
+    from papersift.context import AppContext
+    from papersift.evaluate.beir import CollectionError, evaluate, load_collection
+    from papersift.ingest import ingest
+    from papersift.query.syntax import plain_query
+    from papersift.search.types import MODES
+    from papersift.sources import SourceContext
+
     if mode not in MODES:
         fail(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", code=2)
     try:
@@ -231,8 +264,13 @@ def eval_cmd(
                 [str(collection.corpus)],
                 SourceContext(options={"collection": collection.name}),
             )
-            if not report.ok:
+            # documents with neither title nor text are rejected by ingest as expected; any other
+            # rejection means the corpus was not read as it is
+            skipped = len(collection.empty_documents)
+            if report.failed_locations or report.rejected != skipped:
                 fail(f"corpus could not be read cleanly: {report.errors[:3]}")
+            if skipped and not json_out:
+                err.print(f"skipped {skipped} empty document(s) (no title, no text): {collection.empty_documents[:5]}")
             run_index(app_ctx, lexical_only=mode == "lexical", quiet=json_out)
             service = app_ctx.search
             prefix = f"{collection.name}:"
@@ -247,7 +285,11 @@ def eval_cmd(
             if throwaway and app_ctx.opened("indexes"):
                 app_ctx.indexes.drop()  # e.g. the temporary collection on a Milvus server
             app_ctx.close()
-    out = {**result.to_dict(), "backend": app_ctx.settings.backend}
+    out = {
+        **result.to_dict(),
+        "empty_documents_skipped": len(collection.empty_documents),
+        "backend": app_ctx.settings.backend,
+    }
     if json_out:
         print_json(out)
         return

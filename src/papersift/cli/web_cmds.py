@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
-from papersift.community import UserError
-from papersift.community.accounts import Accounts
-from papersift.context import AppContext
+
+if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services
+    from papersift.community.accounts import Accounts
+    from papersift.context import AppContext
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 def _accounts(ctx: typer.Context) -> Accounts:
+    from papersift.community.accounts import Accounts
+
     app_ctx: AppContext = ctx.obj
     return Accounts(app_ctx.catalog.engine)
 
@@ -43,6 +45,11 @@ def serve(
     os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)
     if app_ctx.settings.config_file is not None:
         os.environ["PAPERSIFT_CONFIG"] = str(app_ctx.settings.config_file.resolve())
+    if "base_url" not in app_ctx.settings.model_fields_set:
+        # links in feeds, digests and unsubscribe mails must point where the site is served
+        derived = derived_base_url(host, port)
+        os.environ["PAPERSIFT_BASE_URL"] = app_ctx.settings.base_url = derived
+        err.print(f"papersift: links use {derived} (from --host/--port; set base_url to change it)", highlight=False)
     err.print(f"papersift: serving {app_ctx.settings.home} on http://{host}:{port}/ ({workers} worker(s))")
     uvicorn.run(
         "papersift.web.app:app_from_env",
@@ -55,6 +62,12 @@ def serve(
         forwarded_allow_ips=app_ctx.settings.trusted_proxies,
         server_header=False,
     )
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The site's URL from the address it listens on; all interfaces means this machine's name."""
+    name = socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
 
 
 @users_app.command("create")
@@ -70,6 +83,8 @@ def create_user(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    from papersift.community import UserError
+
     try:
         user = _accounts(ctx).create_user(email, password)
     except UserError as exc:
@@ -82,6 +97,9 @@ def list_users(
     ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """List accounts."""
+    from rich.console import Console
+    from rich.table import Table
+
     users = _accounts(ctx).list_users()
     if json_out:
         print_json(

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
-from bibtexparser.model import Entry, Field
+from bibtexparser.model import Block, Entry, Field
 
 from papersift.paper import Paper
 
@@ -77,3 +77,16 @@ def to_bibtex(papers: Iterable[Paper]) -> str:
     taken: set[str] = set()
     library = Library([_entry(p, taken) for p in papers])
     return write_string(library)
+
+
+def iter_bibtex(papers: Iterable[Paper], batch: int = 1000) -> Iterator[str]:
+    """`to_bibtex` in pieces, for a whole catalog: citation keys stay unique across the pieces."""
+    taken: set[str] = set()
+    chunk: list[Block] = []
+    for paper in papers:
+        chunk.append(_entry(paper, taken))
+        if len(chunk) >= batch:
+            yield write_string(Library(chunk))
+            chunk = []
+    if chunk:
+        yield write_string(Library(chunk))

@@ -9,6 +9,7 @@ addresses only, so paper titles can never inject headers.
 
 from __future__ import annotations
 
+import email.policy
 import secrets
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -59,6 +60,12 @@ def render_parts(digest: Digest, base_url: str, unsubscribe_page: str) -> tuple[
     return (_ENV.get_template("digest/email.txt").render(values), _ENV.get_template("digest/email.html").render(values))
 
 
+# RFC 5322 allows 998-character lines. At the default 78, the `List-Unsubscribe` URL (one
+# unbreakable token) was RFC 2047-encoded to fold it (`=?utf-8?q?=3Chttp...`), which mail
+# clients do not read as RFC 2369/8058 `<https://...>`, so they offered no one-click unsubscribe.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def build_message(
     digest: Digest, *, mail_from: str, base_url: str, secret: bytes, now: datetime | None = None
 ) -> EmailMessage:
@@ -66,7 +73,7 @@ def build_message(
     one_click, page = unsubscribe_links(base_url, secret, digest.user.id, digest.user.email)
     text, html = render_parts(digest, base_url, page)
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = digest.subject
     msg["From"] = mail_from
     msg["To"] = digest.user.email

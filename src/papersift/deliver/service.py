@@ -13,8 +13,8 @@ import email
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from email import policy
+from datetime import UTC, datetime
+from datetime import time as clock
 from typing import Protocol
 
 from papersift.community import Community, User, UserError
@@ -31,7 +31,7 @@ from papersift.deliver.mail import (
     TransientMailError,
     send_with_retry,
 )
-from papersift.deliver.render import build_message
+from papersift.deliver.render import MAIL_POLICY, build_message
 from papersift.deliver.store import SECTIONS, DeliveryStore, Subscription
 from papersift.deliver.tokens import read_unsubscribe_token
 from papersift.discover.feedback import Feedback
@@ -75,6 +75,15 @@ class Delivery:
         sub = self.store.subscription(user) or Subscription(user.id, "daily", SECTIONS, (), False, now)
         return self.composer.compose(user, sub, window_for(sub.frequency, self.ledger.last_window(user.id), now))
 
+    def preview_time(self, now: datetime) -> datetime:
+        """When a preview should be composed: `now`, or the end of the catalog's newest listing
+        day when the data stops before today (the demo corpus, an archive), so a preview shows
+        what a digest looks like instead of "nothing new"."""
+        newest = self.ctx.catalog.newest_date()
+        if newest is None or newest >= now.date():
+            return now
+        return datetime.combine(newest, clock(23, 59), tzinfo=UTC)
+
     def message(self, digest: Digest, now: datetime, mail_from: str | None = None) -> email.message.EmailMessage:
         s = self.ctx.settings
         return build_message(
@@ -104,6 +113,7 @@ class Outcome:
     papers: int = 0
     attempts: int = 0
     error: str | None = None
+    paper_ids: list[str] = field(default_factory=list)  # what the digest lists (empty for a resend)
 
 
 @dataclass
@@ -201,17 +211,22 @@ def _send_user(
         return
     message = delivery.message(digest, opts.now, opts.mail_from)
     if opts.dry_run:
-        report.outcomes.append(Outcome(user.email, window.period, "would send", digest.subject, digest.size))
+        ids = [pid for pid, _ in digest.items()]
+        report.outcomes.append(
+            Outcome(user.email, window.period, "would send", digest.subject, digest.size, paper_ids=ids)
+        )
         return
     record, created = record_digest(ledger, user, window, digest, message)
     if created:
-        report.outcomes.append(_deliver(ledger, record, connection, opts, digest.size))
+        outcome = _deliver(ledger, record, connection, opts, digest.size)
+        outcome.paper_ids = [pid for pid, _ in digest.items()]
+        report.outcomes.append(outcome)
 
 
 def _deliver(
     ledger: DigestLedger, record: DigestRecord, connection: Callable[[], Mailer], opts: SendOptions, papers: int = 0
 ) -> Outcome:
-    message = email.message_from_string(record.message, policy=policy.default)
+    message = email.message_from_string(record.message, policy=MAIL_POLICY)  # keeps List-Unsubscribe raw
     outcome = Outcome(record.recipient, record.period, "sent", record.subject, papers)
     if not ledger.claim(record.id):
         outcome.status = "being sent by another run"

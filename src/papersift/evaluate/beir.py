@@ -7,10 +7,11 @@ same as trec_eval's), and it starts in ~0.2 s where ranx spends ~8 s JIT-compili
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ir_measures
@@ -29,6 +30,7 @@ class Collection:
     corpus: Path
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    empty_documents: list[str] = field(default_factory=list)  # corpus ids with neither title nor text
 
 
 def _find_corpus(root: Path) -> Path:
@@ -72,6 +74,29 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def empty_documents(corpus: Path) -> list[str]:
+    """Ids of corpus documents with neither a title nor a text (Cranfield in BEIR layout has two).
+
+    Such a document cannot be ingested (a paper needs a title) and can never be retrieved, so
+    evaluation counts and skips it instead of refusing the whole collection. Lines that are not
+    JSON objects are left to the ingester to report.
+    """
+    empty: list[str] = []
+    opener = gzip.open if corpus.suffix == ".gz" else open
+    try:
+        with opener(corpus, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and not any(str(row.get(k) or "").strip() for k in ("title", "text")):
+                    empty.append(str(row.get("_id", "")))
+    except (OSError, EOFError) as exc:
+        raise CollectionError(f"{corpus}: {exc}") from exc
+    return empty
+
+
 def load_collection(root: Path, queries: Path | None = None, qrels: Path | None = None) -> Collection:
     """A BEIR folder; only queries that have relevance judgements are kept."""
     if not root.is_dir():
@@ -81,7 +106,8 @@ def load_collection(root: Path, queries: Path | None = None, qrels: Path | None 
     q = {qid: text for qid, text in q.items() if qid in rels}
     if not q:
         raise CollectionError(f"{root}: no queries with relevance judgements")
-    return Collection(root.name, _find_corpus(root), q, rels)
+    corpus = _find_corpus(root)
+    return Collection(root.name, corpus, q, rels, empty_documents(corpus))
 
 
 def score(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:

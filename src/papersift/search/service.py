@@ -4,7 +4,9 @@ Every mode shares the same parsed query and the same exact filters:
 - lexical: BM25 over title (boosted), abstract, authors in tantivy;
 - dense: cosine between the query embedding and paper embeddings, restricted exactly to the
   papers the filters allow;
-- hybrid: both lists fused (see `fusion.py`; default chosen by measurement).
+- hybrid: both lists fused (see `fusion.py`; default chosen by measurement), then the dense
+  side searched again from a query moved toward the top fused papers (`feedback.py`) and fused
+  once more.
 Sorting by date or trending re-orders the relevant candidates (the fused top `depth`), or all
 matches when the query has filters but no text (category/author listings).
 """
@@ -24,6 +26,8 @@ from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse, plain_query
 from papersift.query.types import Filters, QueryError
+from papersift.search.answer import Answer, Coverage, among, constrained, impute_missing
+from papersift.search.feedback import FEEDBACK_DOCS, rocchio
 from papersift.search.fusion import convex, rrf
 from papersift.search.types import (
     MAX_PAGE,
@@ -56,6 +60,7 @@ class SearchService:
         alpha: float = 0.5,
         rrf_k: float = 60.0,
         depth: int = 100,
+        feedback_docs: int = FEEDBACK_DOCS,
         trending: TrendingScores | None = None,
     ):
         self.catalog = catalog
@@ -63,6 +68,7 @@ class SearchService:
         self._encoder_factory = encoder
         self._encoder: Encoder | None = None
         self.fusion, self.alpha, self.rrf_k, self.depth = fusion, alpha, rrf_k, depth
+        self.feedback_docs = feedback_docs  # 0: no pseudo-relevance feedback
         self.trending = trending
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -90,33 +96,81 @@ class SearchService:
                 self._cache.popitem(last=False)
         return vec
 
-    def ranked(self, parsed: ParsedQuery, mode: Mode, depth: int | None = None) -> list[tuple[str, float]]:
-        """Ranked (id, score) candidates for a parsed query, filters applied exactly."""
-        return self._rank(parsed, mode, depth or self.depth, counted=False)[0]
+    def coverage(self) -> Coverage:
+        """How much of the indexed catalog the meaning index covers."""
+        return Coverage(len(self.store.vectors), self.store.lexical.doc_count())
 
-    def _rank(
-        self, parsed: ParsedQuery, mode: Mode, depth: int, counted: bool
-    ) -> tuple[list[tuple[str, float]], int | None]:
-        """`ranked`, plus the lexical match count when `counted` and the lexical pass ran."""
-        lex: list[tuple[str, float]] = []
-        den: list[tuple[str, float]] = []
-        total = None
-        if mode in ("lexical", "hybrid") or parsed.text is None:
-            if counted:
-                lex, total = self.store.lexical.search_counted(parsed, limit=depth)
-            else:
-                lex = self.store.lexical.search(parsed, limit=depth)
-        if mode in ("dense", "hybrid") and parsed.text is not None and len(self.store.vectors):
-            dense_text = parsed.dense_text()
-            if dense_text:
-                den = self._dense(self.embed_query(dense_text), parsed, depth)
+    def ranked(self, parsed: ParsedQuery, mode: Mode, depth: int | None = None) -> list[tuple[str, float]]:
+        """Ranked (id, score) candidates for a parsed query, filters and required words applied exactly."""
+        depth = depth or self.depth
+        lex = self.store.lexical.search(parsed, limit=depth) if mode != "dense" or parsed.text is None else []
+        den = self._meaning(parsed, depth) if mode != "lexical" else []
         if mode == "lexical" or not den:
-            return lex, total
+            return lex
         if mode == "dense":
-            return den, total
+            return den
+        return self._hybrid(lex, den, parsed, depth, self.coverage())[0][:depth]
+
+    def _meaning(self, parsed: ParsedQuery, depth: int, query: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Nearest papers by embedding (of the query's words, or `query` when given) among those
+        the filters and the query's required part allow."""
+        if parsed.text is None or not len(self.store.vectors):
+            return []
+        if query is None:
+            text = parsed.dense_text()
+            if not text:
+                return []
+            query = self.embed_query(text)
+        return self._dense(query, constrained(parsed), depth)
+
+    def _hybrid(
+        self,
+        lex: list[tuple[str, float]],
+        den: list[tuple[str, float]],
+        parsed: ParsedQuery,
+        depth: int,
+        coverage: Coverage,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(fused list, the meaning list it fused) after one round of dense pseudo-relevance
+        feedback (D27): the query vector moves toward the top fused papers, meaning is searched
+        again under the same constraints, and the lists are fused again."""
+        fused = self._fuse(lex, den, coverage)
+        text = parsed.dense_text()
+        if self.feedback_docs <= 0 or not text:
+            return fused, den
+        vectors = self.store.vectors
+        top = [v for pid, _ in fused[: self.feedback_docs] if (v := vectors.get(pid)) is not None]
+        if not top:
+            return fused, den
+        again = self._meaning(parsed, depth, rocchio(self.embed_query(text), top))
+        return self._fuse(lex, again, coverage), again
+
+    def _fuse(
+        self, lex: list[tuple[str, float]], den: list[tuple[str, float]], coverage: Coverage
+    ) -> list[tuple[str, float]]:
+        """Hybrid list; keyword hits without a vector (a partly built index) keep their keyword rank."""
+        if coverage.partial:
+            ids = [pid for pid, _ in lex]
+            den = impute_missing(lex, den, set(ids) - self.store.vectors.have(ids))
         if self.fusion == "rrf":
-            return rrf([lex, den], k=self.rrf_k)[:depth], total
-        return convex(lex, den, self.alpha)[:depth], total
+            return rrf([lex, den], k=self.rrf_k)
+        return convex(lex, den, self.alpha)
+
+    def _meaning_total(self, parsed: ParsedQuery, coverage: Coverage) -> int:
+        """How many papers meaning search ranks for this query: those with a vector that the
+        filters and the required words allow (it has no other notion of "matching")."""
+        allowed = constrained(parsed).filters
+        if allowed is None:
+            return coverage.with_vectors
+        if not coverage.partial:
+            return self.store.lexical.count(ParsedQuery(None, allowed))
+        return len(self.store.vectors.have(self.store.lexical.filter_ids(allowed) or set()))
+
+    def _keyword_members(self, parsed: ParsedQuery, ids: list[str]) -> set[str]:
+        """The subset of `ids` that match the query's words and filters (keyword search would list them)."""
+        if not ids:
+            return set()
+        return {pid for pid, _ in self.store.lexical.search(among(parsed, ids), limit=len(ids))}
 
     def nearest(self, vector: np.ndarray, parsed: ParsedQuery, depth: int) -> list[tuple[str, float]]:
         """The `depth` papers closest to `vector` among those `parsed`'s filters allow (exact)."""
@@ -173,16 +227,18 @@ class SearchService:
         parsed = parse(query, allow_empty=True).with_filters(filters or Filters())
         if parsed.is_empty:
             raise QueryError("empty query: type some words, or a filter such as cat:cs.CL")
-        notices: list[str] = []
-        if mode != "lexical" and parsed.text is not None and not len(self.store.vectors):
-            notices.append("semantic index not built yet: showing keyword results (run `papersift index`)")
         browse = parsed.text is None
+        coverage = self.coverage()
+        notices: list[str] = []
+        ranking: Mode = mode
+        if mode != "lexical" and not browse and not coverage.with_vectors:
+            notices.append("semantic index not built yet: showing keyword results (run `papersift index`)")
+            ranking = "lexical"
+        elif not browse and (note := coverage.notice(mode)):
+            notices.append(note)
         depth = max(self.depth, page * per_page)
-        total: int | None
-        if browse and sort != "trending":  # a listing: newest first, straight from the index
-            candidates, total = self.store.lexical.search_counted(parsed, limit=depth, sort="date")
-        else:
-            candidates, total = self._rank(parsed, mode, BROWSE_DEPTH if browse else depth, counted=True)
+        answer = self._answer(parsed, ranking, sort, depth, coverage)
+        candidates, total = answer.candidates, answer.total
         ids = [pid for pid, _ in candidates]
         scores = dict(candidates)
         if sort == "date" and not browse:
@@ -200,19 +256,15 @@ class SearchService:
             for pid in page_ids
             if pid in papers
         ]
-        # lexical, hybrid and browse totals count the papers matching the words/filters; a dense
-        # list has no natural end, so its total is the ranked candidates shown
-        if total is None:
-            total = self.store.lexical.count(parsed) if mode != "dense" or browse else len(ids)
         # Facets over every match are exact but cost a pass over all of them: at 1M papers an
         # ordinary query matches ~40% of the corpus (~20 ms idle), and counts over "papers with
         # any of these words" say little. Past FACET_ALL_MAX matches, count the ranked candidates.
-        facets, among = {}, None
-        ranked_list = mode == "dense" and not browse  # its "matches" are the candidates themselves
+        facets, facets_among = {}, None
+        ranked_list = answer.kind == "nearest"  # no match set to count: count the ranked candidates
         if hits and total <= FACET_ALL_MAX and not ranked_list:
             facets = {"categories": self.store.lexical.facets(parsed)}
         elif hits:
-            facets, among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
+            facets, facets_among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
         return SearchPage(
             hits=hits,
             total=max(total, len(ids)),
@@ -222,8 +274,46 @@ class SearchService:
             query=query,
             facets=facets,
             notices=notices,
-            facets_among=among,
+            facets_among=facets_among,
+            kind=answer.kind,
+            keyword_matches=answer.keyword_matches,
+            coverage=coverage,
         )
+
+    def _answer(self, parsed: ParsedQuery, mode: Mode, sort: Sort, depth: int, coverage: Coverage) -> Answer:
+        """The candidates in rank order and the true size of the answer (see `search.answer`).
+
+        - a listing (filters, no words): every paper the filters allow;
+        - keyword: the papers matching the words and filters;
+        - meaning: every paper with a vector that the filters and required words allow, nearest first;
+        - hybrid: the keyword matches plus the `self.depth` nearest allowed papers by meaning, so
+          a query no paper's words match has no hybrid answer either (the page offers meaning).
+        """
+        lexical = self.store.lexical
+        if parsed.text is None:
+            if sort != "trending":  # newest first, straight from the index
+                hits, total = lexical.search_counted(parsed, limit=depth, sort="date")
+            else:
+                hits, total = lexical.search_counted(parsed, limit=BROWSE_DEPTH)
+            return Answer(hits, total)
+        if mode == "lexical":
+            return Answer(*lexical.search_counted(parsed, limit=depth))
+        if mode == "dense":
+            return Answer(self._meaning(parsed, depth), self._meaning_total(parsed, coverage), kind="nearest")
+        lex, matches = lexical.search_counted(parsed, limit=depth)
+        if not matches:
+            return Answer([], 0, keyword_matches=0)
+        den = self._meaning(parsed, self.depth)
+        if not den:
+            return Answer(lex, matches, keyword_matches=matches)
+        # Fuse a fixed-size head so that page N sees the same order as page 1; deeper keyword
+        # matches follow in keyword order (score 0: past the fused head).
+        head, den = self._hybrid(lex[: self.depth], den, parsed, self.depth, coverage)
+        placed = {pid for pid, _ in head}
+        tail = [(pid, 0.0) for pid, _ in lex[self.depth :] if pid not in placed]
+        outside = [pid for pid, _ in den if pid not in {p for p, _ in lex}]
+        extra = len(outside) - len(self._keyword_members(parsed, outside))
+        return Answer(head + tail, matches + extra, keyword_matches=matches)
 
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from papersift.paper import Paper
+from papersift.search.answer import Coverage, Kind
 
 Mode = Literal["lexical", "dense", "hybrid"]
 Sort = Literal["relevance", "date", "trending"]
@@ -35,6 +36,14 @@ class SearchPage:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     facets_among: int | None = None  # None: facets count every match; N: only the top N results
+    kind: Kind = "matches"  # "nearest": meaning search ranks `total` papers; it has no match set
+    keyword_matches: int | None = None  # hybrid: how many of `total` match the words (0: none did)
+    coverage: Coverage | None = None  # how much of the catalog the meaning index covers
+
+    @property
+    def offer_meaning(self) -> bool:
+        """Hybrid found no paper whose words match: the surfaces offer meaning-only results."""
+        return self.keyword_matches == 0
 
     @property
     def pages(self) -> int:

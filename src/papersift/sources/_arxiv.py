@@ -68,3 +68,12 @@ def versions(pairs: Iterable[tuple[str | int, str | None]]) -> list[Version]:
         Version(version_number(label), parse_date(_SIZE_SUFFIX.sub("", text) if text else None))
         for label, text in pairs
     ]
+
+
+def require_arxiv_id(value: object, field: str = "id") -> str:
+    """The record's arXiv id; InvalidRecord when it has none. An arXiv format's record without one
+    is not an arXiv record (e.g. a BEIR file ingested as arxiv-kaggle), and inventing a
+    title-hash id for it would quietly fill the catalog with undated, unlinked duplicates."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRecord(f"no arXiv id (field {field!r}): not an arXiv metadata record")
+    return value

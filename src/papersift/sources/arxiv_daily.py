@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from papersift.paper import InvalidRecord, Paper, make_paper, parse_date
+from papersift.sources._arxiv import require_arxiv_id
 from papersift.sources._common import clean, convert, finish, iter_json_lines, text_list
 from papersift.sources._files import file_date
 from papersift.sources.base import Item, RecordError, SourceContext, SourceError
@@ -25,7 +26,7 @@ def to_paper(record: dict[str, Any], announced: date | None) -> Paper:
     """One crawl line -> Paper; `announced` is the listing day of its file."""
     return make_paper(
         source=SOURCE,
-        arxiv_id=record.get("id"),
+        arxiv_id=require_arxiv_id(record.get("id")),
         title=record.get("title"),
         abstract=record.get("summary"),
         authors=text_list(record.get("authors"), ","),

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from papersift.paper import Paper, make_paper
-from papersift.sources._arxiv import person, split_authors, versions
+from papersift.sources._arxiv import person, require_arxiv_id, split_authors, versions
 from papersift.sources._common import clean, convert, finish, iter_json_lines, text_list
 from papersift.sources.base import Item, RecordError, SourceContext
 
@@ -33,7 +33,7 @@ def to_paper(record: dict[str, Any]) -> Paper:
     history = versions((v["version"], v.get("created")) for v in record.get("versions") or [])
     return make_paper(
         source=SOURCE,
-        arxiv_id=record.get("id"),
+        arxiv_id=require_arxiv_id(record.get("id")),
         title=record.get("title"),
         abstract=record.get("abstract"),
         doi=record.get("doi"),

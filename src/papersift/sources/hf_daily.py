@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from papersift.paper import Paper, Popularity, make_paper, parse_date
+from papersift.sources._arxiv import require_arxiv_id
 from papersift.sources._common import convert, count, finish
 from papersift.sources._files import file_date, input_files, read_bytes
 from papersift.sources.base import Item, RecordError, SourceContext
@@ -53,7 +54,7 @@ def to_paper(raw: Any, captured: date | None) -> Paper:
     entry = _entry(raw)
     paper = entry["paper"]
     featured = parse_date(paper.get("submittedOnDailyAt") or entry.get("publishedAt"))
-    arxiv_id = paper.get("id")
+    arxiv_id = require_arxiv_id(paper.get("id"), "paper.id")
     links = {
         "hf": f"https://huggingface.co/papers/{arxiv_id}" if arxiv_id else None,
         "code": paper.get("githubRepo"),

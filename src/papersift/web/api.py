@@ -26,6 +26,7 @@ from papersift.web.schemas import (
     SimilarList,
     SimilarOut,
     VoteOut,
+    coverage_out,
     paper_out,
 )
 from papersift.web.views import Page, PerPage, SortParam, get_paper, load_feed, make_filters, parse_day
@@ -127,6 +128,9 @@ def search(
         facets=result.facets,
         facets_among=result.facets_among,
         notices=result.notices,
+        kind=result.kind,
+        keyword_matches=result.keyword_matches,
+        coverage=coverage_out(result.coverage) if result.coverage else None,
         results=[
             HitOut(
                 paper=paper_out(h.paper, counts.get(h.paper.id, 0), h.paper.id in voted if user else None),

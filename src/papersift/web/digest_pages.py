@@ -58,6 +58,7 @@ def _settings_page(web: Web, request: Request, user: User, status: int = 200, **
         sections=SECTIONS,
         section_labels=SECTION_LABELS,
         modes=MODES,
+        mail_configured=bool(web.ctx.settings.smtp_host),
         **values,
     )
 
@@ -161,10 +162,15 @@ async def import_library(
 def preview(request: Request, web: WebDep, user: SignedIn, format: Literal["html", "text"] = "html") -> Response:
     """The digest `digest send` would compose for you right now (nothing is recorded or sent)."""
     delivery = _delivery(web)
-    digest = delivery.preview(user, web.clock())
+    now = web.clock()
+    as_of = delivery.preview_time(now)
+    digest = delivery.preview(user, as_of)
     _, page = unsubscribe_links("", web.community.secret, user.id, user.email)
     text, _ = render_parts(digest, "", page)
-    return render(web, request, "digest/preview.html", digest=digest, text=text, format=format, base_url="")
+    shifted = as_of.date() if as_of != now else None
+    return render(
+        web, request, "digest/preview.html", digest=digest, text=text, format=format, base_url="", as_of=shifted
+    )
 
 
 @router.get("/recommendations", response_class=HTMLResponse)

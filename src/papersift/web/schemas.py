@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from papersift.community import Collection
 from papersift.community.trending import external_upvotes
 from papersift.paper import Paper
+from papersift.search.answer import Coverage
 from papersift.search.types import Measure
 from papersift.urls import paper_url
 
@@ -98,10 +99,36 @@ class HitOut(BaseModel):
     snippet: str = Field(description="HTML: escaped text with matches in <mark>")
 
 
+class CoverageOut(BaseModel):
+    with_vectors: int = Field(description="papers the meaning index has a vector for")
+    papers: int = Field(description="papers in the search index")
+    percent: float
+    partial: bool = Field(description="true: meaning search sees only `with_vectors` papers (run `papersift index`)")
+
+
+def coverage_out(coverage: Coverage) -> CoverageOut:
+    return CoverageOut(
+        with_vectors=coverage.with_vectors,
+        papers=coverage.papers,
+        percent=round(coverage.percent, 1),
+        partial=coverage.partial,
+    )
+
+
 class SearchOut(Paging):
     query: str
     mode: str
     sort: str
+    kind: str = Field(
+        description='"matches": `total` papers match the query; "nearest": meaning search ranks `total` papers '
+        "by closeness (it has no match set)"
+    )
+    keyword_matches: int | None = Field(
+        None,
+        description="hybrid: how many of `total` match the query's words; 0 means none did and there are no "
+        "results (ask mode=dense for the closest papers by meaning)",
+    )
+    coverage: CoverageOut | None = Field(None, description="how much of the catalog the meaning index covers")
     facets: dict[str, list[tuple[str, int]]]
     facets_among: int | None = Field(None, description="null: facets count every match; N: the top N results")
     notices: list[str]

@@ -16,14 +16,19 @@ from papersift.web.views import make_filters, parse_day
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 PER_PAGE = 20
 FACET_PARAMS = {"categories": "category", "authors": "author"}  # facet name -> filter parameter
+# Every example returns results on the demo corpus and does what its line says
+# (tests/search/test_help.py runs them against the engine).
 SYNTAX = [
-    ("transformer attention", "papers about both words (ranked by relevance)"),
+    ("transformer attention", "papers with either word; those with both rank first"),
+    ("transformer AND attention", "papers with both words (or: +transformer +attention)"),
     ('"mixture of experts"', "an exact phrase"),
+    ("diffusion -image", 'leave out papers with a word (-"a phrase" too)'),
     ("ti:diffusion", "a word in the title (abs: for the abstract)"),
     ('au:"Yann LeCun"', "an author"),
-    ("cat:cs.CL", "a category"),
-    ("year:2024  date:2024-05-01..2024-05-31", "a year or a date range"),
-    ("id:2405.15738", "an arXiv id"),
+    ("cat:cs.CL", "a category (cat:cs.* for all of cs)"),
+    ("year:2025", "a year"),
+    ("date:2025-05-01..2025-05-31", "a date range, both ends included (either may be left open)"),
+    ("id:2601.16515", "an arXiv id"),
     ("llm AND (rlhf OR dpo) NOT survey", "boolean operators and grouping"),
 ]
 

@@ -5,14 +5,19 @@ Why tantivy: measured on this machine it builds 1M abstracts in ~33 s and answer
 commit served) and its segments live on disk, so the web process and the indexer share the files.
 
 Fields: `id` (raw), `title`/`abstract` (tantivy's `en_stem`: simple tokenizer, lower-case, English
-Snowball stemmer), `authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf"
-matches "Scholkopf"; values do not phrase-match across authors), `cat` (lower-cased, exact) and
-`cat_facet` (as spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and
-`year`. Query text is analysed by `analysis.analyze()`, identical to the index analysers.
+Snowball stemmer), `text` (title twice plus abstract as one field, indexed only, for ranking),
+`authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf" matches "Scholkopf";
+values do not phrase-match across authors), `cat` (lower-cased, exact) and `cat_facet` (as
+spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and `year`. Query
+text is analysed by `analysis.analyze()`, identical to the index analysers.
 
-Bare words search title (boosted), abstract and authors, summed; a word that analyses to several
-tokens ("state-of-the-art", "3:1") becomes a phrase. Filters (see `papersift.query.syntax`) are
-compiled with exact boolean logic into zero-scoring clauses, so they never change BM25 scores.
+Bare words are scored by BM25 over `text` plus `authors`; a word that analyses to several tokens
+("state-of-the-art", "3:1") becomes a phrase. One BM25F-style field (the title counted
+TITLE_WEIGHT times, then the abstract) instead of a title score plus an abstract score: summing
+two per-field BM25s saturates a word's weight twice and normalises by two lengths, which cost
+0.028 nDCG@10 on SciFact against one field (docs/DECISIONS.md D25). `ti:`/`abs:` words and
+snippets use their own fields. Filters (see `papersift.query.syntax`) are compiled with exact
+boolean logic into zero-scoring clauses, so they never change BM25 scores.
 One writer per directory (tantivy's lock): readers never take it; writers take it on first write.
 """
 
@@ -37,9 +42,11 @@ from papersift.query import normalize
 from papersift.query import syntax as q
 
 NAME_TOKENIZER = "papersift_name"
-TEXT_FIELDS = ("title", "abstract", "authors")
+TEXT_FIELDS = ("title", "abstract", "authors")  # where bare words match, as shown (snippets)
+RANKED_FIELDS = ("text", "authors")  # where bare words are scored: the same matches, one BM25 for both texts
 _AUTHOR_GAP = 10  # extra positions between two authors' names
-TITLE_BOOST = 1.0  # measured: 2.0 cost 0.047 nDCG@10 on SciFact, 0.009 on NFCorpus (docs/DECISIONS.md D8)
+TITLE_WEIGHT = 2  # BM25F weight of the title inside `text` (measured against 1 on five collections, D25)
+TITLE_BOOST = 1.0  # measured: title x2 cost nDCG@10 on SciFact and NFCorpus (docs/DECISIONS.md D8, D25)
 _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
 
 
@@ -59,6 +66,7 @@ def _build_schema() -> tantivy.Schema:
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
     sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
     sb.add_text_field("abstract", stored=True, tokenizer_name="en_stem")
+    sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
     sb.add_text_field("authors", stored=True, tokenizer_name=NAME_TOKENIZER)
     sb.add_text_field("cat", tokenizer_name="raw")
     sb.add_text_field("cat_facet", tokenizer_name="raw", fast=True)
@@ -75,6 +83,10 @@ def _document(p: Paper) -> tantivy.Document:
     doc.add_text("id", p.id)
     doc.add_text("title", utf8(p.title or ""))
     doc.add_text("abstract", utf8(p.abstract or ""))
+    if p.raw_title != "":  # "" marks a title derived from the abstract's first words: not a title
+        for _ in range(TITLE_WEIGHT):  # BM25F: a title word counts TITLE_WEIGHT times, length too
+            doc.add_text("text", utf8(p.title or ""))
+    doc.add_text("text", utf8(p.abstract or ""))
     for author in p.authors:  # pre-tokenised to widen the gap between authors (phrase slop 1)
         pre = NAME.pre_tokenize(utf8(author))
         shifted = [
@@ -97,6 +109,9 @@ class TantivyIndex:
     def __init__(self, index: tantivy.Index, path: Path, heap_size: int, threads: int):
         self._index, self.path, self._heap, self._threads = index, path, heap_size, threads
         self._writer: tantivy.IndexWriter | None = None
+        # where bare words are scored; benchmarks/relevance.py sets TEXT_FIELDS to measure the
+        # pre-D25 per-field sum on the same index
+        self.ranked_fields = RANKED_FIELDS
         index.register_tokenizer(NAME_TOKENIZER, NAME)
 
     @classmethod
@@ -112,7 +127,7 @@ class TantivyIndex:
                     raise
                 raise IndexCorrupt(f"lexical index at {path} cannot be opened ({exc}); rebuild it") from exc
             if index.schema != SCHEMA:
-                raise IndexCorrupt(f"lexical index at {path} has a different schema; rebuild it")
+                raise IndexCorrupt(f"lexical index at {path} has another schema (an older papersift's?); rebuild it")
         elif path.is_dir() and any(f.name == ".managed.json" or f.suffix in _SEGMENT_SUFFIXES for f in path.iterdir()):
             raise IndexCorrupt(f"lexical index at {path} has segment files but no meta.json; rebuild it")
         elif create:
@@ -166,10 +181,18 @@ class TantivyIndex:
 
     # --- compiling queries ---------------------------------------------------------------------
 
-    def _fields(self, node: q.Term | q.Phrase, boost: float) -> list[Query]:
-        """One term/phrase query per field the word is searched in (their scores add up)."""
+    def _fields(self, node: q.Term | q.Phrase, boost: float, shown: bool = False) -> list[Query]:
+        """One term/phrase query per field the word is searched in (their scores add up).
+
+        A bare word is scored in `text` and `authors` (plus `title` again, weighted `boost - 1`,
+        when `boost` > 1: `text` already scores the title once); `shown` compiles it over title,
+        abstract and authors instead, the fields snippets are cut from."""
+        names: tuple[str, ...] = (node.field,) if node.field else TEXT_FIELDS if shown else self.ranked_fields
+        extra_title = not node.field and not shown and boost > 1.0 and "text" in names
+        if extra_title:
+            names = (*names, "title")
         parts = []
-        for name in (node.field,) if node.field else TEXT_FIELDS:
+        for name in names:
             tokens = analyze(node.text, name)
             if not tokens:
                 continue
@@ -178,31 +201,32 @@ class TantivyIndex:
                 if len(tokens) == 1
                 else Query.phrase_query(SCHEMA, name, list[str | tuple[int, str]](tokens))
             )
-            parts.append(Query.boost_query(sub, boost) if name == "title" and boost != 1.0 else sub)
+            weight = (boost - 1.0 if extra_title else boost) if name == "title" else 1.0
+            parts.append(Query.boost_query(sub, weight) if weight != 1.0 else sub)
         return parts
 
-    def _leaf(self, node: q.Term | q.Phrase, boost: float) -> Query | None:
-        parts = self._fields(node, boost)
+    def _leaf(self, node: q.Term | q.Phrase, boost: float, shown: bool = False) -> Query | None:
+        parts = self._fields(node, boost, shown)
         if len(parts) < 2:
             return parts[0] if parts else None
         return Query.boolean_query([(Occur.Should, p) for p in parts])
 
-    def _text(self, node: q.Node, boost: float) -> Query | None:
+    def _text(self, node: q.Node, boost: float, shown: bool = False) -> Query | None:
         """Scored part: required/optional/excluded as `query.normalize.clauses` decides.
 
         An optional word's per-field queries join the group's clause list directly instead of
         a nested union: the same matches and the same score sums, but tantivy then walks one
         flat disjunction, half the time at 1M papers (docs/DECISIONS.md D18)."""
         if isinstance(node, (q.Term, q.Phrase)):
-            return self._leaf(node, boost)
+            return self._leaf(node, boost, shown)
         if isinstance(node, q.Required):
-            return self._text(node.item, boost)
+            return self._text(node.item, boost, shown)
         clauses = []
         for occurrence, child in normalize.clauses(node):
             if occurrence == "should" and isinstance(child, (q.Term, q.Phrase)):
-                clauses += [(Occur.Should, part) for part in self._fields(child, boost)]
+                clauses += [(Occur.Should, part) for part in self._fields(child, boost, shown)]
                 continue
-            sub = self._text(child, boost)
+            sub = self._text(child, boost, shown)
             if sub is not None:
                 clauses.append((_OCCUR[occurrence], sub))
         if not clauses:
@@ -246,7 +270,7 @@ class TantivyIndex:
         ]
         return Query.boolean_query([(Occur.Must, Query.all_query()), *clauses])
 
-    def _query(self, parsed: q.ParsedQuery, boost: float = 2.0) -> Query:
+    def _query(self, parsed: q.ParsedQuery, boost: float = TITLE_BOOST) -> Query:
         text = self._text(parsed.text, boost) if parsed.text is not None else None
         filt = self._filter(parsed.filters) if parsed.filters is not None else None
         if filt is None:
@@ -348,7 +372,7 @@ class TantivyIndex:
     ) -> dict[str, str]:
         """`snippet` for many ids, sharing one tantivy SnippetGenerator."""
         searcher = self._index.searcher()
-        text_query = self._text(parsed.text, 1.0) if parsed.text is not None else None
+        text_query = self._text(parsed.text, 1.0, shown=True) if parsed.text is not None else None
         gen = None
         if text_query is not None:
             gen = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, field)

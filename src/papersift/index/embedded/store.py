@@ -118,7 +118,7 @@ class EmbeddedStore:
         try:
             return TantivyIndex.open(path)
         except IndexCorrupt as exc:
-            log.warning(f"lexical index is damaged ({exc})")
+            log.warning(f"lexical index cannot be used ({exc})")
             self._quarantine(path)
             self.state.lexical_seq = 0
             return TantivyIndex.open(path)

@@ -168,6 +168,10 @@ class HnswIndex:
     def __contains__(self, paper_id: str) -> bool:
         return paper_id in self._slot
 
+    def have(self, ids: Iterable[str]) -> set[str]:
+        """The subset of `ids` that have a vector."""
+        return {pid for pid in ids if pid in self._slot}
+
     def get(self, paper_id: str) -> np.ndarray | None:
         slot = self._slot.get(paper_id)
         return None if slot is None else self._matrix[slot].astype(np.float32)

@@ -251,16 +251,25 @@ def _plain_or(node: q.Node) -> bool:
     return isinstance(node, (q.Seq, q.Or)) and all(_plain_or(c) for c in node.items)
 
 
-BM25_FIELDS = {"title": "title_sparse", "abstract": "abstract_sparse", "authors": "author_sparse"}
+BM25_FIELDS = {
+    "title": "title_sparse",
+    "abstract": "abstract_sparse",
+    "authors": "author_sparse",
+    "text": "ranked_sparse",
+}
+TITLE_EXTRA = "title_sparse+"  # bare words' title stems, scored in title_sparse only for a title boost > 1
 
 
 def _bm25_words(node: q.Node) -> dict[str, list[str]]:
     """Each BM25 field's query words from the positive words and phrases (as the embedded index
-    scores them: bare words in title, abstract and authors, `ti:`/`abs:` in their field only)."""
-    out: dict[str, list[str]] = {f: [] for f in BM25_FIELDS.values()}
+    scores them: bare words in the BM25F-style field and authors, `ti:`/`abs:` in their field
+    only; TITLE_EXTRA holds bare words' stems again for a title boost)."""
+    out: dict[str, list[str]] = {f: [] for f in (*BM25_FIELDS.values(), TITLE_EXTRA)}
     if isinstance(node, (q.Term, q.Phrase)):
-        for name in (node.field,) if node.field else ("title", "abstract", "authors"):
+        for name in (node.field,) if node.field else ("text", "authors"):
             out[BM25_FIELDS[name]] += name_tokens(node.text) if name == "authors" else stems(node.text)
+        if not node.field:
+            out[TITLE_EXTRA] += stems(node.text)
     elif not isinstance(node, q.Not):
         kept = (
             [node.item]

@@ -1,9 +1,10 @@
 """`TantivyIndex`'s methods on Milvus: BM25 full-text search with exact filters.
 
-BM25 runs in Milvus per field (title, abstract, authors: three BM25 functions), and a query
-searches the fields its positive words address, summed by Milvus's hybrid search with a
-weighted ranker on raw scores (`norm_score=False`): the embedded index's per-field BM25 sum,
-title boost included. Which papers match is decided by the compiled expression (`expr.py`),
+BM25 runs in Milvus per field (the BM25F-style title x2 + abstract field, title, abstract,
+authors: four BM25 functions), and a query searches the fields its positive words address
+(bare words: the BM25F-style field and authors; `ti:`/`abs:` their own), summed by Milvus's
+hybrid search with a weighted ranker on raw scores (`norm_score=False`): the embedded index's
+scoring, title boost included. Which papers match is decided by the compiled expression (`expr.py`),
 so `+word`, `-word`, AND, fielded words and filters keep their meaning. Phrases
 are matched as "all their words" by Milvus and confirmed in Python on over-fetched candidates.
 Listings sorted by date, facets, snippets and key terms are computed in Python from rows that
@@ -153,8 +154,11 @@ class MilvusLexical:
         from pymilvus import AnnSearchRequest, WeightedRanker
 
         client, name, expr = self.table.client, self.table.name, plan.filter_cond.expr
-        routes = list(plan.bm25.items())
+        routes = [(f, words) for f, words in plan.bm25.items() if f != ex.TITLE_EXTRA]
         weights = [title_boost if field == ex.BM25_FIELDS["title"] else 1.0 for field, _ in routes]
+        if title_boost > 1.0 and ex.TITLE_EXTRA in plan.bm25:  # the embedded index's extra title clause
+            routes.append((ex.BM25_FIELDS["title"], plan.bm25[ex.TITLE_EXTRA]))
+            weights.append(title_boost - 1.0)
         if len(routes) == 1:
             ((field, words),) = routes
             hits = client.search(

@@ -6,6 +6,8 @@ category or date natively and combine BM25 with vectors in one collection:
     id             VARCHAR primary key (the catalog id)
     text           title and abstract stems + `au_`-prefixed author words: what bare words match
     title_toks, abstract_toks   stems per field (BM25 inputs; `ti:`/`abs:` and phrase checks)
+    ranked_toks    title stems twice + abstract stems: the BM25F-style field bare words are
+                   scored on, as in the embedded index (docs/DECISIONS.md D25)
     author_toks    folded author words (BM25 input; `au:` filters)
     *_sparse       the three BM25 functions' outputs (SPARSE_INVERTED_INDEX, metric BM25)
     title, abstract, authors    as written, for snippets and key terms
@@ -28,13 +30,20 @@ VARCHAR_MAX = 65_535  # Milvus limit, in bytes
 MAX_AUTHORS = 4_096  # Milvus ARRAY capacity limit
 MAX_CATS = 64
 HNSW = {"M": 16, "efConstruction": 200}
-SPARSE = {"title_toks": "title_sparse", "abstract_toks": "abstract_sparse", "author_toks": "author_sparse"}
+SPARSE = {
+    "title_toks": "title_sparse",
+    "abstract_toks": "abstract_sparse",
+    "author_toks": "author_sparse",
+    "ranked_toks": "ranked_sparse",
+}
+TITLE_WEIGHT = 2  # the title's weight inside ranked_toks, as TantivyIndex's `text` field
 ROW_FIELDS = [
     "id",
     "text",
     "title_toks",
     "abstract_toks",
     "author_toks",
+    "ranked_toks",
     "title",
     "abstract",
     "authors",
@@ -61,7 +70,7 @@ def build_schema(client: Any, dim: int) -> tuple[Any, Any]:
     s = client.create_schema(auto_id=False, enable_dynamic_field=False)
     s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
     analyzer = {"tokenizer": "standard", "filter": ["lowercase"]}
-    for name in ("text", "title_toks", "abstract_toks", "author_toks"):
+    for name in ("text", "title_toks", "abstract_toks", "author_toks", "ranked_toks"):
         s.add_field(
             name,
             DataType.VARCHAR,
@@ -120,6 +129,7 @@ def empty_row(pid: str, dim: int) -> dict[str, Any]:
         "title_toks": "",
         "abstract_toks": "",
         "author_toks": "",
+        "ranked_toks": "",
         "title": "",
         "abstract": "",
         "authors": [],
@@ -146,6 +156,8 @@ def text_fields(p: Paper) -> dict[str, Any]:
         "title_toks": fit(title_toks),
         "abstract_toks": fit(abstract_toks),
         "author_toks": fit(" ".join(t for a in authors for t in name_tokens(a))),
+        # a title derived from the abstract (raw_title "") is not a title: left out, as in tantivy
+        "ranked_toks": fit(" ".join([*([title_toks] * TITLE_WEIGHT if p.raw_title != "" else []), abstract_toks])),
         "title": fit(title),
         "abstract": fit(abstract),
         "authors": authors,

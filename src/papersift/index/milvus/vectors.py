@@ -36,6 +36,10 @@ class MilvusVectors:
     def __contains__(self, paper_id: str) -> bool:
         return self.get(paper_id) is not None
 
+    def have(self, ids: Iterable[str]) -> set[str]:
+        """The subset of `ids` that have a vector (one query per chunk, not one per id)."""
+        return {pid for pid, row in self.table.rows(ids, ["id", "has_vec"]).items() if row["has_vec"]}
+
     def get(self, paper_id: str) -> np.ndarray | None:
         row = self.table.rows([paper_id], ["id", "vec", "has_vec"]).get(paper_id)
         return np.asarray(row["vec"], dtype=np.float32) if row and row["has_vec"] else None

@@ -1,0 +1,80 @@
+"""What the page, /api/search and the CLI say about a search's answer (issue 12 §1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from papersift.context import AppContext
+from papersift.web.app import create_app
+from tests.test_cli_catalog import cli
+
+
+@pytest.fixture(scope="module")
+def demo_client(demo_ctx: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_ctx), follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def partial_client(partial_ctx: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(partial_ctx), follow_redirects=False) as c:
+        yield c
+
+
+def test_api_reports_kind_keyword_matches_and_coverage(demo_client: TestClient, demo_ctx: AppContext) -> None:
+    body = demo_client.get("/api/search", params={"q": "zzzxqv qqqwz", "mode": "hybrid"}).json()
+    assert (body["total"], body["results"], body["keyword_matches"], body["kind"]) == (0, [], 0, "matches")
+    n = len(demo_ctx.indexes.vectors)
+    assert body["coverage"] == {"with_vectors": n, "papers": n, "percent": 100.0, "partial": False}
+    body = demo_client.get("/api/search", params={"q": "zzzxqv qqqwz", "mode": "dense"}).json()
+    assert body["kind"] == "nearest" and body["total"] == n and body["results"]
+
+
+def test_api_announces_a_partial_index(partial_client: TestClient, partial_ctx: AppContext) -> None:
+    body = partial_client.get("/api/search", params={"q": "mixture of experts"}).json()
+    coverage = partial_ctx.search.coverage()
+    assert body["coverage"]["partial"] is True
+    assert (body["coverage"]["with_vectors"], body["coverage"]["papers"]) == (coverage.with_vectors, coverage.papers)
+    assert any("papers without a vector are ranked by their keywords" in n for n in body["notices"])
+
+
+def test_page_offers_meaning_when_no_word_matches(demo_client: TestClient) -> None:
+    page = demo_client.get("/search", params={"q": "zzzxqv qqqwz"}).text
+    assert "No results" in page and "No paper contains any of these words" in page
+    assert re.search(r'id="offer-meaning" href="[^"]*mode=dense', page)
+    assert "100 results" not in page
+
+
+def test_page_totals_say_what_they_count(demo_client: TestClient, demo_ctx: AppContext) -> None:
+    hybrid = demo_ctx.search.search("rlhf preference optimization")
+    assert hybrid.keyword_matches is not None and hybrid.keyword_matches < hybrid.total
+    text = " ".join(demo_client.get("/search", params={"q": "rlhf preference optimization"}).text.split())
+    assert (
+        f"{hybrid.total:,} results ({hybrid.keyword_matches:,} match your words, "
+        f"{hybrid.total - hybrid.keyword_matches:,} are close in meaning)" in text
+    )
+    text = " ".join(demo_client.get("/search", params={"q": "rlhf", "mode": "dense"}).text.split())
+    assert f"{len(demo_ctx.indexes.vectors):,} papers ranked by closeness of meaning" in text
+
+
+def test_page_announces_a_partial_index(partial_client: TestClient, partial_ctx: AppContext) -> None:
+    coverage = partial_ctx.search.coverage()
+    page = partial_client.get("/search", params={"q": '"mixture of experts"'}).text
+    assert f"The meaning index has vectors for {coverage.with_vectors:,} of {coverage.papers:,} papers" in page
+
+
+def test_cli_says_the_same(partial_ctx: AppContext, demo_ctx: AppContext) -> None:
+    proc = cli(partial_ctx.settings.home, "search", '"mixture of experts"', "--json")
+    out = json.loads(proc.stdout)
+    assert out["coverage"]["partial"] is True and out["kind"] == "matches"
+    assert "The meaning index has vectors for" in " ".join(proc.stderr.split())
+    proc = cli(demo_ctx.settings.home, "search", "zzzxqv qqqwz")
+    assert "0 results" in proc.stdout and "--mode dense" in " ".join(proc.stderr.split())
+    proc = cli(demo_ctx.settings.home, "search", "zzzxqv qqqwz", "--mode", "dense", "--limit", "3")
+    assert "papers ranked by closeness of meaning" in proc.stdout
+    assert proc.stdout.count("│ 1 ") == 1  # the results are printed once, on stdout
