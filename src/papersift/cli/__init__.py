@@ -147,7 +147,7 @@ def _register() -> None:
         demo_cmds,
         digest_cmds,
         impact_cmds,
-        mcp_server,
+        mcp_cmds,
         ops_cmds,
         related_cmds,
         search_cmds,

@@ -14,15 +14,12 @@ to the protocol: logs go to stderr. Errors the caller can fix come back as tool 
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Any
 
-import typer
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from papersift.cli import app
 from papersift.community import User
 from papersift.community.accounts import UserError
 from papersift.context import AppContext
@@ -181,9 +178,3 @@ def build_server(ctx: AppContext, token: str | None) -> MCPServer:
         return {"collection": target.name, "paper": paper.id, "added": bool(added), "already_there": added is False}
 
     return server
-
-
-@app.command("mcp")
-def mcp_cmd(ctx: typer.Context) -> None:
-    """Serve the catalog to AI assistants over MCP (stdio); PAPERSIFT_TOKEN scopes per-user tools."""
-    build_server(ctx.obj, os.environ.get(TOKEN_ENV) or None).run("stdio")

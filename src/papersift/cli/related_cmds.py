@@ -12,8 +12,8 @@ import typer
 from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
 from papersift.query.types import Filters, QueryError
-from papersift.search.references import MAX_BIB_BYTES, parse_references
-from papersift.search.related import MAX_TEXT_CHARS
+
+# The services are imported inside the command: `papersift --help` must not load them (issue 12).
 
 
 def _read(path: Path, what: str, limit: int) -> str:
@@ -54,6 +54,9 @@ def related_cmd(
     if draft is None and bib is None:
         fail("give a draft (FILE or - for stdin) and/or --bib FILE", code=2)
     # a multi-byte character takes up to 4 bytes; the character cap is checked by the service
+    from papersift.search.references import MAX_BIB_BYTES, parse_references
+    from papersift.search.related import MAX_TEXT_CHARS
+
     text = _read(draft, "draft", 4 * MAX_TEXT_CHARS) if draft is not None else ""
     try:
         refs = parse_references(_read(bib, "bibliography", MAX_BIB_BYTES)) if bib is not None else None

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from papersift.cli import app
 from papersift.cli.digest_cmds import JsonOpt
 from papersift.cli.output import err, fail, print_json
-from papersift.community.accounts import UserError
-from papersift.context import AppContext
-from papersift.deliver.service import Delivery
-from papersift.deliver.webhooks import KINDS, RETRY_ATTEMPTS, RETRY_BACKOFF_S, WebhookError, WebhookRun, WebhookStore
+
+# The services are imported inside the commands: `papersift --help` must not load them (issue 12).
+if TYPE_CHECKING:
+    from papersift.deliver.webhooks import WebhookStore
 
 webhook_app = typer.Typer(help="Digest webhooks: Slack, Discord, signed JSON POST.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
 
 
 def _store(ctx: typer.Context) -> WebhookStore:
-    app_ctx: AppContext = ctx.obj
-    return WebhookStore(app_ctx.catalog.engine)
+    from papersift.deliver.webhooks import WebhookStore
+
+    return WebhookStore(ctx.obj.catalog.engine)
 
 
 def _user_id(ctx: typer.Context, email: str) -> int:
+    from papersift.community.accounts import UserError
+    from papersift.deliver.service import Delivery
+
     try:
         return Delivery(ctx.obj).user(email).id
     except UserError as exc:
@@ -35,10 +39,12 @@ def add(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(metavar="EMAIL")],
     url: Annotated[str, typer.Argument(metavar="URL", help="https URL (http only to a loopback receiver).")],
-    kind: Annotated[str, typer.Option(help=" | ".join(KINDS))] = "json",
+    kind: Annotated[str, typer.Option(help="slack | discord | json (signed with HMAC)")] = "json",
     json_out: JsonOpt = False,
 ) -> None:
     """Send EMAIL's digests to URL too; for `json` prints the HMAC secret (shown once)."""
+    from papersift.deliver.webhooks import WebhookError
+
     try:
         hook = _store(ctx).add(_user_id(ctx, email), kind, url)
     except WebhookError as exc:
@@ -82,15 +88,23 @@ def remove(
 def send(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option("--user", help="Only this user's webhooks.")] = None,
-    attempts: Annotated[int, typer.Option(min=1, max=10, help="POST attempts per digest.")] = RETRY_ATTEMPTS,
-    backoff: Annotated[float, typer.Option(min=0, max=600, help="Seconds before the first retry (doubled).")] = (
-        RETRY_BACKOFF_S
-    ),
+    attempts: Annotated[int | None, typer.Option(min=1, max=10, help="POST attempts per digest [default: 3].")] = None,
+    backoff: Annotated[
+        float | None, typer.Option(min=0, max=600, help="Seconds before the first retry, doubled [default: 5].")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Deliver recorded digests to webhooks (each digest once per webhook; failures retried next run)."""
-    app_ctx: AppContext = ctx.obj
-    run = WebhookRun(app_ctx.catalog, _store(ctx), app_ctx.settings.base_url, attempts=attempts, backoff=backoff)
+    from papersift.deliver.webhooks import RETRY_ATTEMPTS, RETRY_BACKOFF_S, WebhookRun
+
+    app_ctx = ctx.obj
+    run = WebhookRun(
+        app_ctx.catalog,
+        _store(ctx),
+        app_ctx.settings.base_url,
+        attempts=RETRY_ATTEMPTS if attempts is None else attempts,
+        backoff=RETRY_BACKOFF_S if backoff is None else backoff,
+    )
     outcomes = run.run(_user_id(ctx, user) if user else None)
     if json_out:
         print_json({"ok": all(o.status == "sent" for o in outcomes), "deliveries": [vars(o) for o in outcomes]})
