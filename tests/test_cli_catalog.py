@@ -141,7 +141,19 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_run(tmp_path: Path, shared_da
 
 
 # The README's "Ingest formats" list, written out: `papersift formats` must list exactly these.
-README_FORMATS = {"arxiv-oai", "arxiv-kaggle", "arxiv-abs", "arxiv-daily", "hf-daily", "beir", "jsonl", "csv", "bibtex"}
+README_FORMATS = {
+    "arxiv-oai",
+    "arxiv-kaggle",
+    "arxiv-abs",
+    "arxiv-daily",
+    "hf-daily",
+    "beir",
+    "jsonl",
+    "csv",
+    "bibtex",
+    "ris",
+    "csl-json",
+}
 
 
 def test_formats_lists_every_documented_format(tmp_path: Path) -> None:
