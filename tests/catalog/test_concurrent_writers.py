@@ -4,6 +4,7 @@ indexer can follow without ever skipping a paper (numbers are handed out in comm
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 from papersift.catalog import Catalog
@@ -57,6 +58,7 @@ def test_two_ingests_at_once(database_url: str) -> None:
             mark = change.seq
         if not running:
             break
+        time.sleep(0.01)  # an indexer polls; a spinning loop would starve the writer threads of the GIL
     for change in reader.changes_since(mark, limit=10**6):
         seen.add(change.id)
     assert errors == []

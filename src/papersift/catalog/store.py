@@ -9,6 +9,8 @@ input merges into identical rows and writes nothing (see `merge.py`).
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from papersift.paper import Paper, parse_arxiv_id
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 WRITER_CACHE_KIB = 32 * 1024
+WRITER_WAIT_S = 600.0  # how long a catalog writer waits for another one's batch before failing
+log = logging.getLogger(__name__)
 """SQLite page cache of a connection that writes a batch: the default 2 MiB made every batch re-read
 index pages from the OS (348k page reads for a 60k ingest, 54k with 32 MiB). Bounded, so memory stays flat."""
 WRITER_LOCK_KEY = 0x7061_7065_7273  # "papers": the PostgreSQL advisory lock id catalog writers serialise on
@@ -63,6 +67,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # did 173 fsyncs and ~500k page writes with the default, 35 and ~260k with this (D5)
     cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Take SQLite's write lock, waiting for another writer however long its batch takes.
+
+    Each attempt waits up to busy_timeout (10 s); a second ingest whose batch holds the lock longer
+    (a slow disk, a loaded machine) must make this writer wait, not fail with "database is
+    locked", so attempts repeat for up to WRITER_WAIT_S before giving up."""
+    deadline = time.monotonic() + WRITER_WAIT_S
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            log.info("catalog: waiting for another writer to commit")
 
 
 def create_engine_for(url: str) -> Engine:
@@ -267,7 +288,7 @@ class Catalog:
         with self.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(conn)
             elif conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
             yield conn
