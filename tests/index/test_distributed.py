@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import ray
 from papersift.catalog import Catalog
 from papersift.demo import PAPERS
 from papersift.encoder.embed import Encoder, load_encoder, paper_text
-from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, index_dense_ray
+from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray, index_dense_ray, start_local_ray
 from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense
 from papersift.ingest import ingest
@@ -41,7 +40,7 @@ pytestmark = pytest.mark.filterwarnings(r"ignore::DeprecationWarning:ray\..*")  
 
 @pytest.fixture(scope="session")
 def ray_local() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    start_local_ray(ray, num_cpus=2)
     yield
     ray.shutdown()
 

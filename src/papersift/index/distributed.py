@@ -100,6 +100,27 @@ class EmbedWindow:
         return {"id": np.array(ids, dtype=object), "vector": np.concatenate(vectors)}
 
 
+def start_local_ray(ray: ModuleType, num_cpus: int, attempts: int = 3) -> None:
+    """`ray.init` of a private local instance, retried: Ray waits a fixed 30 s for its raylet to
+    register and, now and then, the raylet never comes up ("The current node timed out during
+    startup", no raylet log written); a second start works."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
+            return
+        except Exception as exc:
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise
+            logging.getLogger(__name__).warning("Ray did not start (%s); retrying", exc)
+            ray.shutdown()
+
+
 @contextmanager
 def ray_session(options: RayOptions) -> Iterator[ModuleType]:
     """Use the running Ray (a test fixture, a notebook), else start or join one and stop it after.
@@ -116,9 +137,7 @@ def ray_session(options: RayOptions) -> Iterator[ModuleType]:
         return
     if options.address is None:  # "local": always a private instance, never a `ray start` cluster by accident
         cpus = max(os.cpu_count() or 1, options.workers * options.threads)
-        ray.init(
-            address="local", num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False
-        )
+        start_local_ray(ray, num_cpus=cpus)
     else:
         ray.init(address=options.address, logging_level=logging.WARNING, log_to_driver=False)
     try:
