@@ -127,6 +127,12 @@ def test_normalize_text_shortcut_agrees_with_the_full_normalisation(text: str) -
         (r"\k{a} \=a \.z \u{a} \r{u}", "ą ā ż ă ů"),
         (r"\ss", "ß"),
         (r"{\o}rsted", "ørsted"),
+        (r"Stra\ss e", "Straße"),  # a control word swallows the spaces after it
+        (r"\L{}ukasiewicz", "Łukasiewicz"),  # ... or ends at an empty group
+        (r"\aa ngstr\"om", "ångström"),
+        (r"na\"\i ve and na{\"\i}ve", "naïve and naïve"),
+        (r"\o\l{}", "øł"),
+        (r"\old \L", r"\old Ł"),  # \old is not \o + "ld"
         (r"\\alpha and $\sigma_x$ stay TeX", r"\\alpha and $\sigma_x$ stay TeX"),  # not accents
         ("no backslash: Ünïcode stays", "no backslash: Ünïcode stays"),
     ],

@@ -109,17 +109,22 @@ _LETTERS = {
 }
 # {\"o}  \"{o}  \"o  {\'\i}  \c{c}  \v s ; symbol accents need no space, letter accents need {} or space.
 _ACCENT = re.compile(
-    r"\{?\\(?P<a>[\"'`^~=.])\s*(?:\{(?P<b1>\\?[A-Za-z])\}|(?P<b2>\\?[A-Za-z]))\}?"
+    r"\{?\\(?P<a>[\"'`^~=.])\s*(?:\{(?P<b1>\\?[A-Za-z])\}|(?P<b2>\\[ij](?![A-Za-z])[ \t]*|\\?[A-Za-z]))\}?"
     r"|\{?\\(?P<la>[cvHurk])(?:\{(?P<lb1>\\?[A-Za-z])\}|\s+(?P<lb2>[A-Za-z]))\}?"
 )
-_LETTER = re.compile(r"\{\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)\}|\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)(?![A-Za-z])")
+# Unbraced, TeX ends the control word at the first non-letter and swallows the spaces after it
+# (`Stra\ss e` is "Straße"), or an empty group ends it (`\L{}ukasiewicz`).
+_LETTER = re.compile(
+    r"\{\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)\}|\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L)(?:\{\}|(?![A-Za-z])[ \t]*)"
+)
 _ACCENT_HINT = re.compile(r"\\[\"'`^~=.cvHurk]")  # every _ACCENT match contains one of these
 _LETTER_HINT = re.compile(r"\\[saAoOlL]")  # every _LETTER match contains one of these
 
 
 def _accent(m: re.Match[str]) -> str:
     accent = m.group("a") or m.group("la")
-    base = m.group("b1") or m.group("b2") or m.group("lb1") or m.group("lb2")
+    # a dotless \i or \j is a control word: TeX swallows the spaces after it (`na\"\i ve`)
+    base = (m.group("b1") or m.group("b2") or m.group("lb1") or m.group("lb2")).rstrip()
     if base in ("\\i", "\\j"):
         base = base[1]
     if base.startswith("\\"):
