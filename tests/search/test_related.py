@@ -158,10 +158,10 @@ def test_filters_are_exact(ctx: AppContext, arxiv: list[Paper]) -> None:
     cat = paper.categories[0]
     result = ctx.related.related(paper.abstract, filters=Filters(categories=(cat,)), limit=30)
     assert result.hits and all(cat in h.paper.categories for h in result.hits)
-    day = paper.listing_date
+    day = paper.work_date
     assert day is not None
     dated = ctx.related.related(paper.abstract, filters=Filters(date_from=day, date_to=day), limit=30)
-    assert dated.hits and all(h.paper.listing_date == day for h in dated.hits)
+    assert dated.hits and all(h.paper.work_date == day for h in dated.hits)
     assert not [h for h in dated.hits if h.paper.id.startswith("scifact:")]  # no date: filtered out
 
 

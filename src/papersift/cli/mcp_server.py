@@ -46,7 +46,7 @@ def _paper(ctx: AppContext, paper: Paper, **extra: Any) -> dict[str, Any]:
         "title": paper.title,
         "authors": paper.authors[:20],
         "categories": paper.categories,
-        "date": str(paper.listing_date or ""),
+        "date": str(paper.work_date or ""),
         "url": ctx.settings.base_url.rstrip("/") + paper_url(paper.id),
         **extra,
     }

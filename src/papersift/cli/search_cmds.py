@@ -159,7 +159,7 @@ def search_cmd(
                         "score": round(h.score, 6),
                         "authors": h.paper.authors,
                         "categories": h.paper.categories,
-                        "date": str(h.paper.listing_date or ""),
+                        "date": str(h.paper.work_date or ""),
                         "snippet": h.snippet,
                     }
                     for h in page.hits

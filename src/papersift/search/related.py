@@ -86,7 +86,7 @@ class RelatedHit:
             "title": p.title,
             "authors": p.authors,
             "categories": p.categories,
-            "date": str(p.listing_date or ""),
+            "date": str(p.work_date or ""),
             "url": paper_url(p.id),
             "score": round(self.score, 6),
             "cited": self.cited,
