@@ -1,4 +1,5 @@
-"""Community features: accounts, sessions and API tokens, upvotes, collections, trending feeds.
+"""Community features: accounts, sessions and API tokens, upvotes, collections, trending feeds,
+discussion.
 
 `Community(catalog, home)` wires them onto the catalog's database (its tables come from
 catalog migration 0002) and the home's secret key, so the web app and the CLI share one entry
@@ -13,6 +14,7 @@ from pathlib import Path
 from papersift.catalog import Catalog
 from papersift.community.accounts import Accounts, ApiToken, RateLimited, User, UserError
 from papersift.community.collections import Collection, Collections
+from papersift.community.discussion import Discussion
 from papersift.community.listings import Listings
 from papersift.community.reading import Reading
 from papersift.community.secret import load_or_create_secret
@@ -25,6 +27,7 @@ __all__ = [
     "Collection",
     "Collections",
     "Community",
+    "Discussion",
     "Listings",
     "RateLimited",
     "User",
@@ -42,4 +45,5 @@ class Community:
         self.votes = Votes(catalog.engine)
         self.collections = Collections(catalog.engine)
         self.reading = Reading(catalog.engine)
+        self.discussion = Discussion(catalog.engine, self.accounts)
         self.listings = Listings(catalog, priors)

@@ -215,6 +215,12 @@ class Accounts:
                 conn.execute(users.update().where(users.c.id == row.id).values(password_hash=self._hash(password)))
         return _user(row)
 
+    def throttle(self, key: str, limit: int) -> None:
+        """Count one action under `key` (e.g. "comment:<user id>"); raises RateLimited when it is
+        over `limit` within THROTTLE_WINDOW. The same database-backed counter as sign-in, so the
+        limit holds across workers and restarts."""
+        self._record_attempt(((key, limit),))
+
     def _record_attempt(self, keys: tuple[tuple[str, int], ...]) -> list[int]:
         """Record one attempt under each key (committed), then count: over a key's limit, the
         attempt is withdrawn and RateLimited raised. Returns the recorded rows' ids."""

@@ -114,3 +114,34 @@ reading_marks = sa.Table(
     sa.Column("note", sa.Text),  # Markdown source, private to the user
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+# Discussion (migration 0011): comments with one level of replies, reports, and comment bans.
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("paper_id", sa.String(64), _fk("papers.id"), nullable=False, index=True),
+    sa.Column("user_id", sa.Integer, _fk("users.id"), nullable=False, index=True),
+    sa.Column("parent_id", sa.Integer, _fk("comments.id"), index=True),  # null: a top-level comment
+    sa.Column("body", sa.Text, nullable=False),  # Markdown-lite source
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("edited_at", sa.DateTime),
+    sa.Column("deleted", sa.Boolean, nullable=False, default=False),  # by its author
+    sa.Column("hidden", sa.Boolean, nullable=False, default=False),  # by the operator
+)
+
+comment_reports = sa.Table(
+    "comment_reports",
+    metadata,
+    sa.Column("comment_id", sa.Integer, _fk("comments.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, _fk("users.id"), primary_key=True),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+comment_bans = sa.Table(
+    "comment_bans",
+    metadata,
+    sa.Column("user_id", sa.Integer, _fk("users.id"), primary_key=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
