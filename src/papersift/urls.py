@@ -28,3 +28,13 @@ def author_url(name: str) -> str:
 
 def category_url(category: str) -> str:
     return "/categories/" + quote(category, safe="")
+
+
+def discussion_feed_url(paper_id: str) -> str:
+    """The Atom feed of a paper's discussion: `/feeds/discussion/<id>.atom`."""
+    return f"{FEEDS}/discussion/" + quote(paper_id, safe="/:.") + ".atom"
+
+
+def comment_url(paper_id: str, comment_id: int) -> str:
+    """A comment on its paper's page."""
+    return f"{paper_url(paper_id)}#comment-{comment_id}"

@@ -22,6 +22,7 @@ from papersift.catalog.schema import inserted_id
 from papersift.community.accounts import Accounts, User, UserError, utcnow
 from papersift.community.reading import render_note
 from papersift.community.schema import comment_bans, comment_reports, comments, users
+from papersift.paper import Paper
 
 MAX_COMMENT_CHARS = 5_000
 MAX_REPORT_CHARS = 500
@@ -58,6 +59,12 @@ class Report:
     reports: int
     reasons: list[str]
     hidden: bool
+
+
+def external_comments(paper: Paper) -> int:
+    """The largest imported comment count (Hugging Face daily papers' numComments): discussion
+    elsewhere, shown apart from this instance's comments and never added to them."""
+    return max((p.comments or 0 for p in paper.popularity), default=0)
 
 
 def display_name(email: str) -> str:

@@ -36,7 +36,8 @@ class FeedInfo:
     page: str
 
 
-def _clean(text: str | None) -> str:
+def clean_xml_text(text: str | None) -> str:
+    """`text` without the characters XML 1.0 cannot carry."""
     return _NOT_XML.sub("", text or "")
 
 
@@ -57,8 +58,8 @@ def render_feed(
     fg = FeedGenerator()
     fg.load_extension("dc")  # RSS has no author field without an email; dc:creator carries names
     fg.id(base + info.path)
-    fg.title(_clean(info.title))
-    fg.subtitle(_clean(info.description))
+    fg.title(clean_xml_text(info.title))
+    fg.subtitle(clean_xml_text(info.description))
     fg.link(href=base + info.path, rel="self")
     fg.link(href=base + info.page, rel="alternate")  # last: RSS's <link> is the last link given
     fg.author(name="papersift")
@@ -71,14 +72,14 @@ def render_feed(
         entry = fg.add_entry(order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(_clean(paper.title))
+        entry.title(clean_xml_text(paper.title))
         entry.link(href=url)
-        entry.summary(_clean(paper.abstract) or _clean(paper.title))
+        entry.summary(clean_xml_text(paper.abstract) or clean_xml_text(paper.title))
         for name in paper.authors[:30]:
-            entry.author(name=_clean(name))
-            entry.dc.dc_creator(_clean(name))
+            entry.author(name=clean_xml_text(name))
+            entry.dc.dc_creator(clean_xml_text(name))
         for category in paper.categories:
-            entry.category(term=_clean(category))
+            entry.category(term=clean_xml_text(category))
         when = _day(paper) or updated
         entry.published(when)
         entry.updated(when)

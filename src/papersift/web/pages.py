@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from papersift.urls import paper_url
+from papersift.community.discussion import MAX_COMMENT_CHARS
+from papersift.urls import discussion_feed_url, paper_url
 from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
 from papersift.web.views import Page, SortParam, get_paper, listing_voted, load_feed, period_links
 
@@ -47,7 +48,13 @@ def similar(request: Request, web: WebDep, paper_id: str) -> HTMLResponse:
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
-def paper_page(request: Request, web: WebDep, user: MaybeUser, paper_id: str) -> Response:
+def paper_page(
+    request: Request,
+    web: WebDep,
+    user: MaybeUser,
+    paper_id: str,
+    reported: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
     paper = get_paper(web, paper_id)
     if paper.id != paper_id:  # arXiv:2401.1v2, an old merged id... -> one canonical address
         return RedirectResponse(paper_url(paper.id), 301)
@@ -62,6 +69,11 @@ def paper_page(request: Request, web: WebDep, user: MaybeUser, paper_id: str) ->
         voted=paper.id in community.votes.voted(user, [paper.id]),
         collections=mine,
         in_collections=community.collections.containing(user, paper.id) if user else set(),
+        threads=community.discussion.threads(paper.id),
+        comment_count=community.discussion.counts([paper.id]).get(paper.id, 0),
+        discussion_feed=discussion_feed_url(paper.id),
+        max_comment=MAX_COMMENT_CHARS,
+        reported=reported,
     )
 
 

@@ -55,6 +55,11 @@ def feed_response(
     """The feed, or 304 Not Modified when the client's copy is current."""
     fmt = _format(fmt)
     body, modified = render_feed(info, papers, fmt, web.ctx.settings.base_url, changed)  # type: ignore[arg-type]
+    return conditional_response(request, body, modified, MEDIA_TYPES[fmt])
+
+
+def conditional_response(request: Request, body: bytes, modified: datetime, media_type: str) -> Response:
+    """`body` with an ETag (a hash of the bytes) and Last-Modified, or 304 when the client's copy is current."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {
         "ETag": etag,
@@ -69,7 +74,7 @@ def feed_response(
         fresh = since is not None and _not_modified_since(since, modified)
     if fresh:
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8", headers=headers)
+    return Response(body, media_type=f"{media_type}; charset=utf-8", headers=headers)
 
 
 @router.get("/trending.{fmt}")

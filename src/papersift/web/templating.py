@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
+from papersift.community.discussion import external_comments
 from papersift.community.trending import external_upvotes
 from papersift.deliver.render import MAIL_TEMPLATES
 from papersift.paper import nice_date, web_link
@@ -78,5 +79,7 @@ def make_templates() -> Jinja2Templates:
         here=here,
         web_link=web_link,
     )
-    env.filters.update(tex=tex, nice_date=nice_date, external_upvotes=external_upvotes)
+    env.filters.update(
+        tex=tex, nice_date=nice_date, external_upvotes=external_upvotes, external_comments=external_comments
+    )
     return Jinja2Templates(env=env)
