@@ -144,6 +144,7 @@ def _out_of_space(exc: BaseException) -> str | None:
 def _register() -> None:
     from papersift.cli import (  # noqa: F401  (registers commands)
         catalog_cmds,
+        comment_cmds,
         demo_cmds,
         digest_cmds,
         impact_cmds,
