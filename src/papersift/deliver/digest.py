@@ -8,6 +8,9 @@ missed days covers them all in one digest (up to MAX_WINDOW_DAYS) rather than sk
 or sending a backlog of digests.
 Sections go from the most to the least specific (saved searches, follows, recommendations,
 trending) and a paper appears only in the first that claims it.
+Replies to the user's comments are reported apart from the papers: those posted (real time,
+since comments carry real timestamps) after the user's previous digest was recorded, up to
+the moment this one is composed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import sqlalchemy as sa
 
 from papersift.catalog.schema import paper_authors, paper_categories, papers
 from papersift.community import Community, User
+from papersift.community.accounts import utcnow
+from papersift.community.discussion import Comment
 from papersift.community.listings import FEED_DAY, Period
 from papersift.deliver.ledger import DigestLedger
 from papersift.deliver.store import SECTION_LABELS, DeliveryStore, Subscription
@@ -34,6 +39,7 @@ GRACE_DAYS = 2
 MAX_WINDOW_DAYS = 31
 PER_SECTION = 10
 PER_SEARCH = 5
+MAX_REPLIES = 20  # the newest replies to the user's comments listed in one digest
 SEARCH_LAG_DAYS = 30  # the search index dates papers by submission, which precedes announcement
 
 
@@ -72,6 +78,14 @@ class Section:
     more_url: str | None = None
 
 
+@dataclass(frozen=True)
+class Reply:
+    """Someone answered one of the user's comments."""
+
+    comment: Comment
+    paper_title: str
+
+
 @dataclass
 class Digest:
     user: User
@@ -79,15 +93,22 @@ class Digest:
     window: Window
     sections: list[Section]
     notices: list[str] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return sum(len(s.entries) for s in self.sections)
 
     @property
+    def empty(self) -> bool:
+        return self.size == 0 and not self.replies
+
+    @property
     def subject(self) -> str:
         kind = "Weekly" if self.frequency == "weekly" else "Daily"
         count = f"{self.size} new paper{'s' if self.size != 1 else ''}"
+        if self.replies:
+            count += f", {len(self.replies)} repl{'ies' if len(self.replies) != 1 else 'y'} to your comments"
         return f"{kind} papersift digest, {self.window.until:%-d %b %Y}: {count}"
 
     def items(self) -> list[tuple[str, str]]:
@@ -135,7 +156,15 @@ class DigestComposer:
                     digest.sections.append(section)
                     taken = {e.paper.id for e in section.entries}
                     fresh = [pid for pid in fresh if pid not in taken]
+        digest.replies = self._replies(user)
         return digest
+
+    def _replies(self, user: User) -> list[Reply]:
+        last = self.ledger.history(user.id, limit=1)
+        found = self.community.discussion.replies_to(user, last[0].created_at if last else None, utcnow())
+        found = found[-MAX_REPLIES:]
+        titles = self.ctx.catalog.get_many([c.paper_id for c in found])
+        return [Reply(c, titles[c.paper_id].title) for c in found if c.paper_id in titles]
 
     def _window_ids(self, window: Window) -> list[str]:
         q = (

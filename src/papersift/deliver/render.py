@@ -21,7 +21,15 @@ import jinja2
 from papersift.deliver.digest import Digest
 from papersift.deliver.tokens import unsubscribe_token
 from papersift.paper import nice_date
-from papersift.urls import ACCOUNT_DIGEST, DIGEST_ONE_CLICK, DIGEST_UNSUBSCRIBE, author_url, category_url, paper_url
+from papersift.urls import (
+    ACCOUNT_DIGEST,
+    DIGEST_ONE_CLICK,
+    DIGEST_UNSUBSCRIBE,
+    author_url,
+    category_url,
+    comment_url,
+    paper_url,
+)
 
 MAIL_TEMPLATES = Path(__file__).with_name("templates")
 
@@ -34,7 +42,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(paper_url=paper_url, author_url=author_url, category_url=category_url)
+    env.globals.update(paper_url=paper_url, author_url=author_url, category_url=category_url, comment_url=comment_url)
     env.filters.update(nice_date=nice_date)
     return env
 

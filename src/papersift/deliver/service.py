@@ -206,7 +206,7 @@ def _send_user(
             report.outcomes.append(Outcome(user.email, window.period, f"already {existing.status}", existing.subject))
         return
     digest = delivery.composer.compose(user, sub, window)
-    if digest.size == 0:
+    if digest.empty:
         report.outcomes.append(Outcome(user.email, window.period, "nothing new"))
         return
     message = delivery.message(digest, opts.now, opts.mail_from)

@@ -21,7 +21,7 @@ from papersift.community.discussion import external_comments
 from papersift.community.trending import external_upvotes
 from papersift.deliver.render import MAIL_TEMPLATES
 from papersift.paper import nice_date, web_link
-from papersift.urls import author_url, category_url, paper_url
+from papersift.urls import author_url, category_url, comment_url, paper_url
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -73,6 +73,7 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(
         asset=lambda name: f"/static/{name}?v={versions.get(name, '0')}",
         paper_url=paper_url,
+        comment_url=comment_url,
         author_url=author_url,
         category_url=category_url,
         with_query=with_query,
