@@ -97,3 +97,25 @@ def test_session_writes_need_the_csrf_header(client: TestClient) -> None:
     assert client.put("/api/reading/seen/2405.00001").status_code == 403  # cookie alone: refused
     ok = client.put("/api/reading/seen/2405.00001", headers={"X-CSRF-Token": token})
     assert ok.status_code == 200 and ok.json()["seen"] is True
+
+
+def test_hide_seen_in_the_daily_feed_page_and_api(client: TestClient) -> None:
+    ada = _bearer(client, "ada@example.org")
+    day = {"date": "2024-05-27"}
+    before = client.get("/api/daily", params=day, headers=ada).json()
+    assert {r["paper"]["id"] for r in before["results"]} == {"2405.00001", "2405.00002"}
+    client.put("/api/reading/seen/2405.00002", headers=ada)
+    after = client.get("/api/daily", params={**day, "hide_seen": "1"}, headers=ada).json()
+    assert [r["paper"]["id"] for r in after["results"]] == ["2405.00001"]
+    assert (after["total"], after["hidden_seen"]) == (1, 1)
+    assert client.get("/api/daily", params=day, headers=ada).json()["total"] == 2  # only on request
+    assert client.get("/api/daily", params={**day, "hide_seen": "1"}).json()["total"] == 2  # anonymous: nothing seen
+    # the page, signed in through the form: a toggle, and the count of what is hidden
+    sign_up(client, "bob@example.org")
+    bob = client.app.state.web.community.accounts.get_user("bob@example.org")  # type: ignore[attr-defined]
+    client.app.state.web.community.reading.set_seen(bob, "2405.00001", True)  # type: ignore[attr-defined]
+    page = client.get("/?date=2024-05-27")
+    assert "Hide papers I have seen" in page.text and "Attention is still all you need" in page.text
+    hidden = client.get("/?date=2024-05-27&hide_seen=1").text
+    assert "Attention is still all you need" not in hidden and "1 you marked seen is hidden" in hidden
+    assert "Show papers I have seen" in hidden and "&amp;hide_seen=1" in hidden  # period links keep the choice

@@ -112,3 +112,20 @@ def test_real_search_finds_the_obvious_paper_in_every_mode(client: TestClient) -
         assert r.json()["results"][0]["paper"]["id"] == "2405.00004", mode
     page = client.get("/search", params={"q": "diffusion", "mode": "lexical"})
     assert page.status_code == 200 and "Diffusion for text" in page.text
+
+
+def test_hide_seen_leaves_a_users_seen_papers_out_of_a_search_page(client: TestClient) -> None:
+    accounts = client.app.state.web.community.accounts  # type: ignore[attr-defined]
+    _, secret = accounts.create_token(accounts.create_user("seen@example.org", "correct horse battery"), "t")
+    auth = {"Authorization": f"Bearer {secret}"}
+    params = {"q": "attention", "mode": "lexical", "per_page": "10"}
+    full = client.get("/api/search", params=params, headers=auth).json()
+    first_two = [r["paper"]["id"] for r in full["results"][:2]]
+    for pid in first_two:
+        assert client.put(f"/api/reading/seen/{pid}", headers=auth).status_code == 200
+    hidden = client.get("/api/search", params={**params, "hide_seen": "1"}, headers=auth).json()
+    assert hidden["hidden_seen"] == 2 and hidden["total"] == full["total"]  # the total still counts them
+    assert [r["paper"]["id"] for r in hidden["results"]] == [r["paper"]["id"] for r in full["results"][2:]]
+    assert client.get("/api/search", params=params, headers=auth).json()["hidden_seen"] == 0  # opt-in
+    anonymous = client.get("/api/search", params={**params, "hide_seen": "1"}).json()
+    assert anonymous["hidden_seen"] == 0 and len(anonymous["results"]) == len(full["results"])

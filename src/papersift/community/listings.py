@@ -9,7 +9,7 @@ backend has), and only the requested page is loaded as full `Paper` records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -110,6 +110,7 @@ class Listing:
     page: int
     per_page: int
     sort: FeedSort
+    hidden: int = 0  # papers left out because the user marked them seen (not in `total`)
 
     @property
     def pages(self) -> int:
@@ -136,10 +137,13 @@ class Listings:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(FEED_DAY)).where(papers.c.deleted.is_(False))).scalar()
 
-    def feed(self, period: Period, sort: FeedSort, page: int, per_page: int, today: date) -> Feed:
-        """One period's papers ranked as of the period's end (or today, if earlier)."""
+    def feed(
+        self, period: Period, sort: FeedSort, page: int, per_page: int, today: date, hide: Set[str] = frozenset()
+    ) -> Feed:
+        """One period's papers ranked as of the period's end (or today, if earlier), without the
+        papers in `hide` (a user's seen papers; how many were left out is `hidden`)."""
         in_period = FEED_DAY.between(period.start, period.end)
-        listing = self._rank(in_period, sort, page, per_page, min(period.end, today))
+        listing = self._rank(in_period, sort, page, per_page, min(period.end, today), hide)
         return Feed(
             **vars(listing),
             period=period,
@@ -187,8 +191,17 @@ class Listings:
         with self.engine.connect() as conn:
             return conn.execute(q).all()
 
-    def _rank(self, where: sa.ColumnElement[bool], sort: FeedSort, page: int, per_page: int, at: date) -> Listing:
-        rows = self._candidates(where)
+    def _rank(
+        self,
+        where: sa.ColumnElement[bool],
+        sort: FeedSort,
+        page: int,
+        per_page: int,
+        at: date,
+        hide: Set[str] = frozenset(),
+    ) -> Listing:
+        everything = self._candidates(where)
+        rows = [r for r in everything if r.id not in hide] if hide else everything
         priors = self._priors(rows)
         scored = [
             (
@@ -213,7 +226,7 @@ class Listings:
             for pid, _, ext, local, score in window
             if pid in found
         ]
-        return Listing(items, len(scored), page, per_page, sort)
+        return Listing(items, len(scored), page, per_page, sort, hidden=len(everything) - len(rows))
 
     def _neighbour(self, period: Period, direction: int) -> Period | None:
         """The nearest earlier/later period of the same kind that has papers."""

@@ -80,6 +80,12 @@ class Reading:
                 found.update(conn.execute(q).scalars())
         return found
 
+    def seen_ids(self, user: User) -> set[str]:
+        """Every paper the user marked seen (what "hide seen" leaves out of feeds)."""
+        q = sa.select(marks.c.paper_id).where(marks.c.user_id == user.id, marks.c.seen_at.is_not(None))
+        with self.engine.connect() as conn:
+            return set(conn.execute(q).scalars())
+
     def seen_count(self, user: User) -> int:
         q = sa.select(sa.func.count()).where(marks.c.user_id == user.id, marks.c.seen_at.is_not(None))
         with self.engine.connect() as conn:

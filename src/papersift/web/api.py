@@ -29,7 +29,17 @@ from papersift.web.schemas import (
     coverage_out,
     paper_out,
 )
-from papersift.web.views import Page, PerPage, SortParam, get_paper, load_feed, make_filters, parse_day
+from papersift.web.views import (
+    HideSeen,
+    Page,
+    PerPage,
+    SortParam,
+    get_paper,
+    load_feed,
+    make_filters,
+    parse_day,
+    without_seen,
+)
 
 router = APIRouter(prefix="/api", tags=["papers"], responses=ERRORS)
 
@@ -59,13 +69,22 @@ def daily(
     sort: SortParam = "trending",
     page: Page = 1,
     per_page: PerPage = 30,
+    hide_seen: HideSeen = False,
 ) -> FeedOut:
     """Papers of one day, ISO week or month (default: the latest day with papers), ranked."""
-    view = load_feed(web, user, day, week, month, sort, page, per_page)
+    view = load_feed(web, user, day, week, month, sort, page, per_page, hide_seen)
     feed = view.feed
     if feed is None:
         return FeedOut(
-            period=None, sort=sort, day_counts={}, results=[], total=0, page=page, per_page=per_page, pages=1
+            period=None,
+            sort=sort,
+            day_counts={},
+            hidden_seen=0,
+            results=[],
+            total=0,
+            page=page,
+            per_page=per_page,
+            pages=1,
         )
     return FeedOut(
         period=_period_out(feed),
@@ -75,6 +94,7 @@ def daily(
         per_page=per_page,
         pages=feed.pages,
         day_counts={d.isoformat(): n for d, n in feed.day_counts or []},
+        hidden_seen=feed.hidden,
         results=[
             RankedOut(paper=paper_out(r.paper, r.local, r.paper.id in view.voted if user else None), score=r.score)
             for r in feed.items
@@ -101,8 +121,10 @@ def search(
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    hide_seen: HideSeen = False,
 ) -> SearchOut:
-    """Search with the query language; results, total, page info, facets and notices."""
+    """Search with the query language; results, total, page info, facets and notices. With
+    `hide_seen`, this page's results you marked seen are left out (`hidden_seen` of them)."""
     filters = make_filters(
         category or [],
         author or [],
@@ -115,7 +137,8 @@ def search(
     except QueryError as exc:
         where = f" (at character {exc.position})" if exc.position is not None else ""
         raise Problem(400, "invalid_query", f"{exc}{where}") from None
-    ids = [h.paper.id for h in result.hits]
+    hits, hidden = without_seen(web, user, result.hits) if hide_seen else (result.hits, 0)
+    ids = [h.paper.id for h in hits]
     counts, voted = web.community.votes.counts(ids), web.community.votes.voted(user, ids)
     return SearchOut(
         query=result.query,
@@ -131,13 +154,14 @@ def search(
         kind=result.kind,
         keyword_matches=result.keyword_matches,
         coverage=coverage_out(result.coverage) if result.coverage else None,
+        hidden_seen=hidden,
         results=[
             HitOut(
                 paper=paper_out(h.paper, counts.get(h.paper.id, 0), h.paper.id in voted if user else None),
                 score=h.score,
                 snippet=h.snippet,
             )
-            for h in result.hits
+            for h in hits
         ],
     )
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from papersift.community.discussion import MAX_COMMENT_CHARS
 from papersift.urls import discussion_feed_url, paper_url
 from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
-from papersift.web.views import Page, SortParam, get_paper, listing_voted, load_feed, period_links
+from papersift.web.views import HideSeen, Page, SortParam, get_paper, listing_voted, load_feed, period_links
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 PER_PAGE = 30
@@ -27,11 +27,21 @@ def home(
     month: str | None = None,
     sort: SortParam = "trending",
     page: Page = 1,
+    hide_seen: HideSeen = False,
 ) -> HTMLResponse:
-    """Daily feed; `?date=`, `?week=` or `?month=` pick the period, latest day with papers by default."""
-    view = load_feed(web, user, day, week, month, sort, page, PER_PAGE)
+    """Daily feed; `?date=`, `?week=` or `?month=` pick the period, latest day with papers by default;
+    `?hide_seen=1` leaves out what the signed-in user marked seen."""
+    view = load_feed(web, user, day, week, month, sort, page, PER_PAGE, hide_seen)
     anchor = view.feed.period.start if view.feed and view.feed.period else None
-    return render(web, request, "home.html", view=view, sort=sort, switcher=period_links(anchor) if anchor else {})
+    return render(
+        web,
+        request,
+        "home.html",
+        view=view,
+        sort=sort,
+        switcher=period_links(anchor) if anchor else {},
+        hide_seen=hide_seen and user is not None,
+    )
 
 
 @router.get("/papers/{paper_id:path}/similar", response_class=HTMLResponse)

@@ -90,6 +90,7 @@ class FeedOut(Paging):
     period: PeriodOut | None
     sort: str
     day_counts: dict[str, int]
+    hidden_seen: int = Field(0, description="papers of the period left out as seen (hide_seen); not in total")
     results: list[RankedOut]
 
 
@@ -132,6 +133,7 @@ class SearchOut(Paging):
     facets: dict[str, list[tuple[str, int]]]
     facets_among: int | None = Field(None, description="null: facets count every match; N: the top N results")
     notices: list[str]
+    hidden_seen: int = Field(0, description="results of this page left out as seen (hide_seen); still in total")
     results: list[HitOut]
 
 

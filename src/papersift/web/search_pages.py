@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from papersift.query.types import Filters, QueryError
 from papersift.search.types import MODES, SORTS, Mode, Sort
 from papersift.web.deps import MaybeUser, WebDep, current_user, render
-from papersift.web.views import make_filters, parse_day
+from papersift.web.views import HideSeen, make_filters, parse_day, without_seen
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 PER_PAGE = 20
@@ -46,6 +46,7 @@ def search_page(
     author: Annotated[list[str] | None, Query()] = None,
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    hide_seen: HideSeen = False,
 ) -> HTMLResponse:
     filters = make_filters(
         category or [],
@@ -67,6 +68,9 @@ def search_page(
         "error": None,
         "voted": set(),
         "counts": {},
+        "hits": [],
+        "hide_seen": hide_seen and user is not None,
+        "hidden_seen": 0,
     }
     if not (q.strip() or filters != Filters()):
         return render(web, request, "search.html", **state)
@@ -74,7 +78,14 @@ def search_page(
         result = web.ctx.search.search(q, mode, sort, page, PER_PAGE, filters)
     except QueryError as exc:
         return render(web, request, "search.html", 400, **{**state, "error": str(exc), "position": exc.position})
-    ids = [h.paper.id for h in result.hits]
+    hits, hidden = without_seen(web, user, result.hits) if hide_seen else (result.hits, 0)
+    ids = [h.paper.id for h in hits]
     votes = web.community.votes
-    found = {"result": result, "voted": votes.voted(user, ids), "counts": votes.counts(ids)}
+    found = {
+        "result": result,
+        "hits": hits,
+        "hidden_seen": hidden,
+        "voted": votes.voted(user, ids),
+        "counts": votes.counts(ids),
+    }
     return render(web, request, "search.html", **{**state, **found})

@@ -17,6 +17,7 @@ from papersift.community.export import to_bibtex, to_jsonl
 from papersift.community.listings import Feed, FeedSort, Listing, Period, parse_period
 from papersift.paper import Paper
 from papersift.query.types import Filters
+from papersift.search.types import SearchHit
 from papersift.sources.references import to_csl_json, to_ris
 from papersift.web.deps import Problem, Web
 
@@ -57,8 +58,10 @@ def load_feed(
     sort: FeedSort,
     page: int,
     per_page: int,
+    hide_seen: bool = False,
 ) -> FeedView:
-    """The requested period's feed; with no period, the latest day that has papers."""
+    """The requested period's feed; with no period, the latest day that has papers. With
+    `hide_seen` (and a user), the papers the user marked seen are left out."""
     try:
         period = parse_period(day, week, month)
     except ValueError as exc:
@@ -69,7 +72,8 @@ def load_feed(
         if latest is None:
             return FeedView(None, set())
         period = Period.containing("day", latest)
-    feed = listings.feed(period, sort, page, per_page, date.today())
+    hide = web.community.reading.seen_ids(user) if hide_seen and user else set()
+    feed = listings.feed(period, sort, page, per_page, date.today(), hide)
     return FeedView(feed, web.community.votes.voted(user, (r.paper.id for r in feed.items)))
 
 
@@ -132,6 +136,19 @@ def export_response(web: Web, collection: Collection, fmt: str) -> Response:
         media_type=f"{media}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.{ext}"'},
     )
+
+
+HideSeen = Annotated[bool, Query(description="leave out the papers you marked seen (signed-in users)")]
+
+
+def without_seen(web: Web, user: User | None, hits: list[SearchHit]) -> tuple[list[SearchHit], int]:
+    """A search page's hits without the ones the user marked seen, and how many were left out.
+    Search pages come from the index, so this filters the page (its total still counts them)."""
+    if user is None:
+        return hits, 0
+    seen = web.community.reading.seen_among(user, (h.paper.id for h in hits))
+    kept = [h for h in hits if h.paper.id not in seen]
+    return kept, len(hits) - len(kept)
 
 
 def make_filters(
