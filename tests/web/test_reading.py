@@ -119,3 +119,58 @@ def test_hide_seen_in_the_daily_feed_page_and_api(client: TestClient) -> None:
     hidden = client.get("/?date=2024-05-27&hide_seen=1").text
     assert "Attention is still all you need" not in hidden and "1 you marked seen is hidden" in hidden
     assert "Show papers I have seen" in hidden and "&amp;hide_seen=1" in hidden  # period links keep the choice
+
+
+NOTE = "# Why read\n\nThe **router** trick; see {Sec. 3} and 100% recall.\n- check table 2\n- compare to [MoE](https://arxiv.org/abs/1701.06538)"
+
+
+def test_exports_carry_the_downloaders_own_notes_and_read_back(client: TestClient) -> None:
+    """Notes round-trip through each export format's own reader (bibtexparser, rispy, json); a
+    public collection downloaded by someone else carries their notes, never the owner's."""
+    import json
+
+    import bibtexparser
+    import rispy
+
+    ada, bob = _bearer(client, "ada@example.org"), _bearer(client, "bob@example.org")
+    community = client.app.state.web.community  # type: ignore[attr-defined]
+    owner = community.accounts.get_user("ada@example.org")
+    shelf = community.collections.create(owner, "Shelf", public=True)
+    for pid in ("2405.00001", "2405.00002"):
+        community.collections.add(owner, shelf.id, pid)
+    assert client.put("/api/reading/notes/2405.00002", json={"text": NOTE}, headers=ada).status_code == 200
+    url = f"/api/collections/{shelf.id}/export"
+
+    bib = bibtexparser.parse_string(client.get(url, params={"format": "bibtex"}, headers=ada).text)
+    annotes = {e["eprint"]: e.fields_dict.get("annote") for e in bib.entries}
+    assert annotes["2405.00002"].value == NOTE and annotes["2405.00001"] is None
+    ris = rispy.loads(client.get(url, params={"format": "ris"}, headers=ada).text)
+    assert [("\n".join(r["notes"]) if "notes" in r else None) for r in ris] == [None, NOTE]
+    csl = json.loads(client.get(url, params={"format": "csl-json"}, headers=ada).text)
+    assert [item.get("note") for item in csl] == [None, NOTE]
+    lines = client.get(url, params={"format": "jsonl"}, headers=ada).text.splitlines()
+    assert [json.loads(line).get("note") for line in lines] == [None, NOTE]
+
+    for fmt in ("bibtex", "ris", "csl-json", "jsonl"):  # someone else's download: none of Ada's notes
+        assert "router" not in client.get(url, params={"format": fmt}, headers=bob).text
+        assert "router" not in client.get(url, params={"format": fmt}).text
+    client.put("/api/reading/notes/2405.00001", json={"text": "Bob's own"}, headers=bob)
+    assert "Bob's own" in client.get(url, params={"format": "csl-json"}, headers=bob).text
+
+
+def test_a_note_cannot_forge_ris_or_bibtex_records(client: TestClient) -> None:
+    import bibtexparser
+    import rispy
+
+    ada = _bearer(client, "ada@example.org")
+    community = client.app.state.web.community  # type: ignore[attr-defined]
+    owner = community.accounts.get_user("ada@example.org")
+    shelf = community.collections.create(owner, "Shelf")
+    community.collections.add(owner, shelf.id, "2405.00001")
+    forged = "ok\nER  - \n\nTY  - GEN\nTI  - Forged\nAU  - Mallory, Eve\n}\n@misc{forged, title={Forged}}"
+    client.put("/api/reading/notes/2405.00001", json={"text": forged}, headers=ada)
+    url = f"/api/collections/{shelf.id}/export"
+    ris = rispy.loads(client.get(url, params={"format": "ris"}, headers=ada).text)
+    assert len(ris) == 1 and ris[0]["authors"] == ["Lovelace, Ada"] and ris[0]["title"] != "Forged"
+    bib = bibtexparser.parse_string(client.get(url, params={"format": "bibtex"}, headers=ada).text)
+    assert [e.key for e in bib.entries] == ["lovelace2024attention"] and not bib.failed_blocks

@@ -1,4 +1,5 @@
-"""Collection export: BibTeX (for reference managers) and JSON Lines (papersift's own records).
+"""Collection export: BibTeX (for reference managers) and JSON Lines (papersift's own records),
+each optionally with the downloader's private notes.
 
 BibTeX is written with bibtexparser so quoting and layout follow what BibTeX tools read back;
 TeX in titles/abstracts is kept (it is what BibTeX expects) unless its braces are unbalanced,
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
@@ -18,10 +19,16 @@ from bibtexparser.model import Block, Entry, Field
 
 from papersift.paper import Paper
 
+NO_NOTES: Mapping[str, str] = {}
 
-def to_jsonl(papers: Iterable[Paper]) -> str:
-    """One `Paper.to_dict()` JSON object per line."""
-    return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+
+def to_jsonl(papers: Iterable[Paper], notes: Mapping[str, str] = NO_NOTES) -> str:
+    """One `Paper.to_dict()` JSON object per line (plus `note`: the downloader's private note)."""
+    return "".join(json.dumps(_with_note(p.to_dict(), notes.get(p.id)), ensure_ascii=False) + "\n" for p in papers)
+
+
+def _with_note(record: dict[str, object], note: str | None) -> dict[str, object]:
+    return {**record, "note": note} if note else record
 
 
 def _balanced(text: str) -> bool:
@@ -53,7 +60,7 @@ def _key(paper: Paper, taken: set[str]) -> str:
     return key
 
 
-def _entry(paper: Paper, taken: set[str]) -> Entry:
+def _entry(paper: Paper, taken: set[str], note: str | None = None) -> Entry:
     when = paper.work_date
     values = {
         "title": paper.title,
@@ -66,16 +73,18 @@ def _entry(paper: Paper, taken: set[str]) -> Entry:
         "primaryclass": paper.primary_category if paper.is_arxiv else None,
         "url": paper.links.get("abs") or paper.links.get("project"),
         "abstract": paper.abstract,
+        "annote": note,  # BibTeX's field for a reader's annotation (Zotero imports it as a note)
     }
     fields = [Field(k, _bib_value(v)) for k, v in values.items() if v]
     kind = "article" if paper.journal_ref else "misc"
     return Entry(kind, _key(paper, taken), fields)
 
 
-def to_bibtex(papers: Iterable[Paper]) -> str:
-    """A BibTeX database with one entry per paper and unique citation keys."""
+def to_bibtex(papers: Iterable[Paper], notes: Mapping[str, str] = NO_NOTES) -> str:
+    """A BibTeX database with one entry per paper and unique citation keys; `notes` (by paper id)
+    become `annote` fields."""
     taken: set[str] = set()
-    library = Library([_entry(p, taken) for p in papers])
+    library = Library([_entry(p, taken, notes.get(p.id)) for p in papers])
     return write_string(library)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,17 @@ def ris_to_paper(entry: dict[str, Any], source: str = "ris") -> Paper:
     )
 
 
-def to_ris(papers: Iterable[Paper]) -> str:
+_RIS_TAG_LINE = re.compile(r"^(?=[A-Z][A-Z0-9]  -)", re.MULTILINE)
+
+
+def _ris_safe(text: str) -> str:
+    """A multi-line note whose lines cannot be read as RIS tags ("ER  - " would end the record,
+    "AU  - x" add an author): such lines get one leading space."""
+    return _RIS_TAG_LINE.sub(" ", text)
+
+
+def to_ris(papers: Iterable[Paper], notes: Mapping[str, str] | None = None) -> str:
+    """RIS records; `notes` (by paper id) become N1 notes."""
     entries = []
     for p in papers:
         when: date | None = p.work_date
@@ -99,6 +109,7 @@ def to_ris(papers: Iterable[Paper]) -> str:
             "keywords": p.categories or None,
             "accession_number": f"arXiv:{p.id}" if p.is_arxiv else None,
             "urls": [ARXIV_ABS + p.id] if p.is_arxiv else [u for u in [p.links.get("url")] if u] or None,
+            "notes": [_ris_safe(notes[p.id])] if notes and notes.get(p.id) else None,
         }
         entries.append({k: v for k, v in entry.items() if v})
     text: str = rispy.dumps(entries)
@@ -152,7 +163,8 @@ def csl_to_paper(item: dict[str, Any], source: str = "csl-json") -> Paper:
     )
 
 
-def to_csl_json(papers: Iterable[Paper]) -> str:
+def to_csl_json(papers: Iterable[Paper], notes: Mapping[str, str] | None = None) -> str:
+    """CSL-JSON items; `notes` (by paper id) become `note`."""
     items = []
     for p in papers:
         when = p.work_date
@@ -169,6 +181,7 @@ def to_csl_json(papers: Iterable[Paper]) -> str:
             "keyword": ", ".join(p.categories) or None,
             "number": f"arXiv:{p.id}" if p.is_arxiv else None,
             "publisher": "arXiv" if p.is_arxiv and not p.journal_ref else None,
+            "note": notes.get(p.id) if notes else None,
         }
         items.append({k: v for k, v in item.items() if v})
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"

@@ -106,4 +106,4 @@ def remove_paper(web: WebDep, user: SignedIn, paper_id: str, collection_id: Coll
 )
 def export(web: WebDep, user: MaybeUser, collection_id: CollectionId, format: ExportFormat = "bibtex") -> Response:
     """Download as BibTeX or JSON Lines (one papersift record per line)."""
-    return export_response(web, visible_collection(web, user, collection_id), format)
+    return export_response(web, user, visible_collection(web, user, collection_id), format)

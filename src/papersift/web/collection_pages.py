@@ -113,4 +113,4 @@ def remove(
 
 @router.get("/{collection_id}/export")
 def export(web: WebDep, user: MaybeUser, collection_id: CollectionId, format: ExportFormat = "bibtex") -> Response:
-    return export_response(web, visible_collection(web, user, collection_id), format)
+    return export_response(web, user, visible_collection(web, user, collection_id), format)

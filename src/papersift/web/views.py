@@ -124,11 +124,13 @@ EXPORTS = {
 ExportFormat = Literal["bibtex", "jsonl", "ris", "csl-json"]
 
 
-def export_response(web: Web, collection: Collection, fmt: str) -> Response:
-    """The collection as a BibTeX, JSON Lines, RIS or CSL-JSON download."""
+def export_response(web: Web, user: User | None, collection: Collection, fmt: str) -> Response:
+    """The collection as a BibTeX, JSON Lines, RIS or CSL-JSON download, with the downloader's
+    own private notes on its papers (never the collection owner's, unless they are the same)."""
     papers = collection_papers(web, collection)
+    notes = web.community.reading.notes(user) if user else {}
     writers = {"bibtex": to_bibtex, "jsonl": to_jsonl, "ris": to_ris, "csl-json": to_csl_json}
-    body = writers[fmt](papers)
+    body = writers[fmt](papers, notes)
     ext, media = EXPORTS[fmt]
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", collection.name).strip("-") or f"collection-{collection.id}"
     return Response(
