@@ -174,3 +174,21 @@ def test_a_note_cannot_forge_ris_or_bibtex_records(client: TestClient) -> None:
     assert len(ris) == 1 and ris[0]["authors"] == ["Lovelace, Ada"] and ris[0]["title"] != "Forged"
     bib = bibtexparser.parse_string(client.get(url, params={"format": "bibtex"}, headers=ada).text)
     assert [e.key for e in bib.entries] == ["lovelace2024attention"] and not bib.failed_blocks
+
+
+def test_reading_pages_forms_need_csrf_and_stay_private(client: TestClient) -> None:
+    assert client.get("/reading").status_code == 303  # anonymous: to the sign-in form
+    token = sign_up(client, "ada@example.org")
+    assert client.post("/papers/2405.00001/note", data={"text": "forged"}).status_code == 403
+    assert client.post("/papers/2405.00001/queue", data={"action": "add"}).status_code == 403
+    saved = client.post("/papers/2405.00001/note", data={"text": "mine *only*", "csrf_token": token})
+    assert saved.status_code == 303 and saved.headers["location"] == "/papers/2405.00001#note-h"
+    client.post("/papers/2405.00001/queue", data={"action": "add", "csrf_token": token})
+    client.post("/papers/2405.00002/queue", data={"action": "add", "csrf_token": token})
+    client.post("/papers/2405.00002/queue", data={"action": "top", "csrf_token": token, "next": "https://evil"})
+    page = client.get("/reading")
+    assert page.headers["cache-control"] == "no-store" and "<em>only</em>" in page.text
+    assert page.text.index("Sparse mixtures") < page.text.index("Attention is still")
+    client.cookies.clear()
+    sign_up(client, "bob@example.org")
+    assert "mine" not in client.get("/papers/2405.00001").text and "mine" not in client.get("/reading").text

@@ -35,6 +35,7 @@ from papersift.web import (
     discussion,
     ops_routes,
     pages,
+    reading_pages,
     related,
     search_pages,
     syndication_routes,
@@ -52,6 +53,7 @@ ROUTERS = (
     api_reading,
     account,
     discussion,
+    reading_pages,
     collection_pages,
     actions,
     search_pages,
@@ -74,7 +76,7 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
 HSTS = "max-age=31536000"  # sent only on https responses (a browser ignores it over http anyway)
-PRIVATE_PREFIXES = ("/account", "/recommendations")  # personal pages (e.g. a new API token): never cached
+PRIVATE_PREFIXES = ("/account", "/recommendations", "/reading")  # personal pages (e.g. a new API token): never cached
 
 
 class HeadersMiddleware:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papersift.community.discussion import MAX_COMMENT_CHARS
+from papersift.community.reading import MAX_NOTE_CHARS, render_note
 from papersift.urls import discussion_feed_url, paper_url
 from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
 from papersift.web.views import HideSeen, Page, SortParam, get_paper, listing_voted, load_feed, period_links
@@ -70,6 +71,7 @@ def paper_page(
         return RedirectResponse(paper_url(paper.id), 301)
     community = web.community
     mine = community.collections.owned(user) if user else []
+    mark = community.reading.mark(user, paper.id) if user else None
     return render(
         web,
         request,
@@ -84,6 +86,9 @@ def paper_page(
         discussion_feed=discussion_feed_url(paper.id),
         max_comment=MAX_COMMENT_CHARS,
         reported=reported,
+        mark=mark,
+        note_html=render_note(mark.note) if mark and mark.note else "",
+        max_note=MAX_NOTE_CHARS,
     )
 
 
