@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         default=50 * 1024 * 1024, ge=1024, description="bytes an uploaded file may expand to once decompressed"
     )
     max_filters: int = Field(default=20, ge=1, le=200, description="category / author filters per search (422 above)")
+    webhook_hosts: list[str] = Field(
+        default=["hooks.slack.com", "discord.com", "discordapp.com"],
+        description="hosts users may send webhooks to from the web page ('*' = any public https host); "
+        "the operator's CLI is not limited (docs/security.md, SSRF)",
+    )
     trusted_proxies: list[str] = Field(
         default=["127.0.0.1"], description="addresses whose X-Forwarded-For/-Proto headers are believed ('*' = all)"
     )

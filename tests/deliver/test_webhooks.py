@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,7 +115,7 @@ def _subscribed_digest(delivery: Delivery, home: Path, smtp: SmtpServer, email: 
         delivery.community.collections.add(user, robots.id, pid)
     r = cli(home, "digest", "subscribe", email, "--query", '"language models"', "--collection", "Robots")
     assert r.exit_code == 0, r.output
-    assert json.loads(send(home, smtp.port).stdout)["ok"]
+    assert json.loads(send(home, smtp.port, "--no-webhooks").stdout)["ok"]  # webhooks: by WebhookRun here
     (record,) = delivery.ledger.history(user.id)
     return record.id
 
@@ -207,3 +208,88 @@ def test_cli_add_list_send_remove(
     assert json.loads(sent.stdout)["ok"] and len(receiver.bodies("/cli")) == 1
     assert cli(home, "webhook", "remove", ada.email, str(hook["id"])).exit_code == 0
     assert cli(home, "webhook", "remove", ada.email, str(hook["id"])).exit_code == 1
+
+
+def test_digest_send_delivers_to_webhooks_exactly_once(
+    ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer, receiver: Receiver
+) -> None:
+    """`digest send` runs the webhooks after the mail; with `webhook send` and a re-run, each
+    (webhook, digest) pair is still POSTed once."""
+    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    hook = WebhookStore(ctx.catalog.engine).add(ada.id, "slack", receiver.url("/both"))
+    assert cli(home, "digest", "subscribe", ada.email, "--query", '"language models"').exit_code == 0
+    first = json.loads(send(home, smtp.port).stdout)
+    assert first["ok"] and [d["status"] for d in first["digests"]] == ["sent"]
+    assert [(h["webhook_id"], h["status"]) for h in first["webhooks"]] == [(hook.id, "sent")]
+    assert len(smtp.received) == 1 and len(receiver.bodies("/both")) == 1
+    assert receiver.bodies("/both")[0]["text"].startswith(f"*{smtp.received[0]['Subject']}*")
+    assert json.loads(cli(home, "webhook", "send", "--json").stdout)["deliveries"] == []
+    again = json.loads(send(home, smtp.port).stdout)
+    assert again["webhooks"] == [] and again["digests"][0]["status"] == "already sent"
+    assert len(receiver.bodies("/both")) == 1
+    assert json.loads(send(home, smtp.port, "--dry-run").stdout)["webhooks"] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "hosts", "ok"),
+    [
+        ("https://hooks.slack.com/services/T/B/X", ["hooks.slack.com"], True),
+        ("https://evil.example/x", ["hooks.slack.com"], False),
+        ("https://evil.example/x", ["*"], True),
+        ("https://169.254.169.254/latest/meta-data", ["*"], False),  # cloud metadata
+        ("https://10.0.0.5/admin", ["*"], False),
+        ("https://[::1]:8000/api", ["*"], False),
+        ("https://localhost/x", ["*"], False),
+        ("http://127.0.0.1:8000/account", ["*"], False),  # the server itself
+        ("http://127.0.0.1:9/x", ["127.0.0.1"], True),  # only when the operator lists it
+        ("http://hooks.slack.com/x", ["hooks.slack.com"], False),  # https only
+        ("https://hooks.slack.com/x", [], False),
+    ],
+)
+def test_user_webhook_urls_are_limited_to_the_operators_hosts(url: str, hosts: list[str], ok: bool) -> None:
+    from papersift.deliver.webhooks import check_user_url
+
+    if ok:
+        assert check_user_url(url, hosts) == url
+    else:
+        with pytest.raises(WebhookError):
+            check_user_url(url, hosts)
+
+
+def test_webhook_page_adds_own_hooks_within_the_allowed_hosts(
+    ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer, receiver: Receiver
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.deliver.conftest import delivery_app
+    from tests.web.conftest import sign_up
+
+    ctx.settings.webhook_hosts = ["hooks.slack.com", "127.0.0.1"]
+    with TestClient(delivery_app(ctx), follow_redirects=False) as client:
+        token = sign_up(client, "ada@example.org")
+        assert "hooks.slack.com, 127.0.0.1" in client.get("/account/webhooks").text
+        forged = client.post("/account/webhooks", data={"kind": "json", "url": receiver.url("/web")})
+        assert forged.status_code == 403  # no CSRF token
+        internal = client.post("/account/webhooks", data={"url": "https://10.0.0.5/x", "csrf_token": token})
+        assert internal.status_code == 422 and "only go to these hosts" in internal.text
+        added = client.post(
+            "/account/webhooks", data={"kind": "json", "url": receiver.url("/web"), "csrf_token": token}
+        )
+        assert added.status_code == 200 and added.headers["cache-control"] == "no-store"
+        match = re.search(r'id="webhook-secret">([0-9a-f]{64})<', added.text)
+        assert match, added.text
+        secret = match.group(1)
+        assert secret not in client.get("/account/webhooks").text  # shown once
+        [hook] = WebhookStore(ctx.catalog.engine).of_user(delivery.user("ada@example.org").id)
+
+        client.cookies.clear()
+        bob_token = sign_up(client, "bob@example.org")
+        assert receiver.url("/web") not in client.get("/account/webhooks").text  # others' hooks are not listed
+        client.post(f"/account/webhooks/{hook.id}/remove", data={"csrf_token": bob_token})
+        assert WebhookStore(ctx.catalog.engine).of_user(hook.user_id) == [hook]  # not his to remove
+
+    assert cli(home, "digest", "subscribe", "ada@example.org", "--query", '"language models"').exit_code == 0
+    assert json.loads(send(home, smtp.port).stdout)["ok"]
+    [(_, headers, raw)] = [r for r in receiver.requests if r[0] == "/web"]
+    signed = hmac.new(secret.encode(), headers["x-papersift-timestamp"].encode() + b"." + raw, hashlib.sha256)
+    assert headers["x-papersift-signature"] == "sha256=" + signed.hexdigest()

@@ -20,6 +20,7 @@ from papersift.cli.output import err, fail, print_json
 if TYPE_CHECKING:
     from papersift.deliver.mail import SmtpConfig
     from papersift.deliver.service import Delivery
+    from papersift.deliver.webhooks import WebhookOutcome
 
 digest_app = typer.Typer(help="Email digests: subscribe users, preview and send.", no_args_is_help=True)
 recommend_app = typer.Typer(help="Personal recommendations and seed libraries.", no_args_is_help=True)
@@ -176,9 +177,17 @@ def send(
         float | None,
         typer.Option(min=0, max=600, help="Seconds before the first retry, doubled after each (default: 2)."),
     ] = None,
+    webhooks: Annotated[
+        bool,
+        typer.Option(
+            "--webhooks/--no-webhooks",
+            help="Also deliver recorded digests to the users' webhooks (each once per webhook, as `webhook send`).",
+        ),
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Send due digests (idempotent: re-running never sends a period twice and never skips one)."""
+    """Send due digests (idempotent: re-running never sends a period twice and never skips one),
+    then deliver them to the users' webhooks."""
     from rich.console import Console
     from rich.table import Table
 
@@ -208,17 +217,38 @@ def send(
         )
     except UserError as exc:
         fail(str(exc), code=2)
+    # Webhooks read what the ledger recorded, so they run even when SMTP failed: a chat channel
+    # still gets its digest. The (webhook, digest) rows make this exactly once with `webhook send`.
+    hooks = [] if dry_run or not webhooks else _deliver_webhooks(ctx, delivery, user)
+    hooks_ok = all(h.status == "sent" for h in hooks)
     if json_out:
-        print_json({"ok": report.ok, "aborted": report.aborted, "digests": [vars(o) for o in report.outcomes]})
+        print_json(
+            {
+                "ok": report.ok and hooks_ok,
+                "aborted": report.aborted,
+                "digests": [vars(o) for o in report.outcomes],
+                "webhooks": [vars(h) for h in hooks],
+            }
+        )
     else:
         table = Table("user", "period", "status", "papers", "attempts", "subject / error")
         for o in report.outcomes:
             table.add_row(o.email, o.period, o.status, str(o.papers or ""), str(o.attempts or ""), o.error or o.subject)
         Console(stderr=True).print(table)
+        for h in hooks:
+            err.print(f"webhook {h.webhook_id} digest {h.digest_id}: {h.status} {h.error or ''}".rstrip())
     if report.aborted:
         fail(f"stopped: {report.aborted} (unsent digests stay recorded and go out on the next run)", code=2)
-    if not report.ok:
+    if not report.ok or not hooks_ok:
         raise typer.Exit(1)
+
+
+def _deliver_webhooks(ctx: typer.Context, delivery: Delivery, user: str | None) -> list[WebhookOutcome]:
+    from papersift.deliver.webhooks import WebhookRun, WebhookStore
+
+    engine = delivery.ctx.catalog.engine
+    run = WebhookRun(delivery.ctx.catalog, WebhookStore(engine), ctx.obj.settings.base_url)
+    return run.run(delivery.user(user).id if user else None)
 
 
 @digest_app.command("preview")

@@ -13,8 +13,9 @@ The generic JSON POST carries `X-Papersift-Timestamp` and `X-Papersift-Signature
 sha256=HMAC(secret, "<timestamp>.<body>")`, so a receiver can check origin and freshness, and
 `X-Papersift-Delivery` (stable across retries) to drop the one duplicate a crash between the
 receiver's 2xx and our commit could cause. The HMAC secret has to be stored readable to sign
-with; it is shown once when the webhook is added. Webhooks are added by the operator (CLI), and
-plain http is accepted for loopback receivers only.
+with; it is shown once when the webhook is added. The operator adds webhooks with the CLI; users add
+their own on /account/webhooks, limited to the hosts the operator allows (`webhook_hosts`,
+SSRF), and plain http is accepted for loopback receivers only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -50,6 +51,8 @@ KINDS: tuple[Kind, ...] = ("slack", "discord", "json")
 RETRY_ATTEMPTS = 3
 RETRY_BACKOFF_S = 5.0  # doubled after each failed attempt
 TIMEOUT_S = 15.0
+MAX_URL = 2000
+MAX_PER_USER = 10  # webhooks a user may add on the web page
 MAX_LINES = 30  # papers listed in a chat message (Slack/Discord limit message sizes)
 
 
@@ -92,6 +95,31 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
+def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_user_url(url: str, allowed_hosts: Sequence[str]) -> str:
+    """`check_url` for a webhook a user adds on the web page (SSRF: the server would POST wherever
+    it points). The host must be one the operator allows (`webhook_hosts`; "*" = any host that is
+    not an IP literal of a loopback, private, link-local or reserved network nor "localhost").
+    Plain http stays limited to loopback, which only an explicitly listed host can reach. A name
+    can still resolve to an internal address; operators who allow "*" should also filter egress."""
+    checked = check_url(url)
+    host = (urlsplit(checked).hostname or "").lower().rstrip(".")
+    ip = _literal_ip(host)
+    internal = host == "localhost" or (ip is not None and not ip.is_global)
+    if host in (h.lower() for h in allowed_hosts):
+        return checked
+    if "*" in allowed_hosts and not internal:
+        return checked
+    allowed = ", ".join(h for h in allowed_hosts if h != "*") or "none"
+    raise WebhookError(f"webhooks may only go to these hosts on this server: {allowed}")
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
@@ -102,10 +130,14 @@ class WebhookStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def add(self, user_id: int, kind: str, url: str) -> Webhook:
+    def add(self, user_id: int, kind: str, url: str, allowed_hosts: Sequence[str] | None = None) -> Webhook:
+        """A new webhook; `allowed_hosts` (the web page's case) limits where it may point."""
         if kind not in KINDS:
             raise WebhookError(f"kind must be one of {', '.join(KINDS)}")
-        row = {"user_id": user_id, "kind": kind, "url": check_url(url), "secret": secrets.token_hex(32)}
+        target = check_url(url) if allowed_hosts is None else check_user_url(url, allowed_hosts)
+        if len(target) > MAX_URL:
+            raise WebhookError(f"a webhook URL has at most {MAX_URL} characters")
+        row = {"user_id": user_id, "kind": kind, "url": target, "secret": secrets.token_hex(32)}
         with self.engine.begin() as conn:
             wid = inserted_id(conn.execute(webhooks.insert().values(**row, created_at=utcnow())))
         return self._get(wid)

@@ -39,6 +39,7 @@ from papersift.web import (
     related,
     search_pages,
     syndication_routes,
+    webhook_pages,
 )
 from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
 from papersift.web.limits import LimitsMiddleware
@@ -51,6 +52,7 @@ ROUTERS = (
     api_collections,
     api_discussion,
     api_reading,
+    webhook_pages,
     account,
     discussion,
     reading_pages,
