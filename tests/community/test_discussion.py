@@ -66,7 +66,10 @@ def test_reports_hiding_and_bans(community: Community, ada: User, bob: User) -> 
     d.report(ada, spam.id, "spam, really")  # once per reporter
     [report] = d.reported()
     assert (report.comment.id, report.reports, report.reasons) == (spam.id, 1, ["spam, really"])
+    d.post(ada, "2405.00001", "a reply in the spam thread", parent_id=spam.id)
+    assert d.counts(["2405.00001"]) == {"2405.00001": 2}
     assert d.set_hidden(spam.id) and not d.set_hidden(10_000)
+    assert d.counts(["2405.00001"]) == {}  # the thread is hidden, replies included
     assert d.threads("2405.00001") == [] and d.get(spam.id) is None and d.reported() == []
     assert [r.hidden for r in d.reported(include_hidden=True)] == [True]
     with pytest.raises(UserError):

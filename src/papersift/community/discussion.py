@@ -198,17 +198,21 @@ class Discussion:
         return shown[:MAX_THREADS_SHOWN]
 
     def counts(self, paper_ids: Iterable[str]) -> dict[str, int]:
-        """Visible, undeleted comments per paper (this instance's discussion only)."""
+        """Visible, undeleted comments per paper (this instance's discussion only); replies in a
+        hidden thread are not visible, so they do not count."""
         ids = list(dict.fromkeys(paper_ids))
+        parent = comments.alias("parent")
         found: dict[str, int] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(ids), 500):
                 q = (
                     sa.select(comments.c.paper_id, sa.func.count())
+                    .select_from(comments.outerjoin(parent, parent.c.id == comments.c.parent_id))
                     .where(
                         comments.c.paper_id.in_(ids[i : i + 500]),
                         comments.c.hidden.is_(False),
                         comments.c.deleted.is_(False),
+                        sa.or_(parent.c.id.is_(None), parent.c.hidden.is_(False)),
                     )
                     .group_by(comments.c.paper_id)
                 )
@@ -224,6 +228,7 @@ class Discussion:
             .join(parent, parent.c.id == comments.c.parent_id)
             .where(
                 parent.c.user_id == user.id,
+                parent.c.hidden.is_(False),
                 comments.c.user_id != user.id,
                 comments.c.hidden.is_(False),
                 comments.c.deleted.is_(False),
