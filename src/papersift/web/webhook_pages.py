@@ -11,21 +11,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from papersift.community import User
 from papersift.deliver.webhooks import KINDS, MAX_PER_USER, MAX_URL, WebhookError, WebhookStore
 from papersift.web.deps import SignedIn, Web, WebDep, current_user, render
-from papersift.web.views import CollectionId
+from papersift.web.views import MAX_ID
 
 router = APIRouter(prefix="/account/webhooks", dependencies=[Depends(current_user)], include_in_schema=False)
+WebhookId = Annotated[int, Path(ge=1, le=MAX_ID, description="webhook number")]
 
 
 def _store(web: Web) -> WebhookStore:
     return WebhookStore(web.ctx.catalog.engine)
 
 
-def _page(web: Web, request: Request, user: Any, status: int = 200, **values: Any) -> HTMLResponse:
+def _page(web: Web, request: Request, user: User, status: int = 200, **values: Any) -> HTMLResponse:
     hosts = [h for h in web.ctx.settings.webhook_hosts if h != "*"]
     return render(
         web,
@@ -65,6 +67,6 @@ def add_webhook(
 
 
 @router.post("/{webhook_id}/remove")
-def remove_webhook(web: WebDep, user: SignedIn, webhook_id: CollectionId) -> Response:
+def remove_webhook(web: WebDep, user: SignedIn, webhook_id: WebhookId) -> Response:
     _store(web).remove(user.id, webhook_id)  # someone else's id removes nothing
     return RedirectResponse("/account/webhooks", 303)
