@@ -115,7 +115,7 @@ reading_marks = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-# Discussion (migration 0011): comments with one level of replies, reports, and comment bans.
+# Discussion (migration 0008): comments with one level of replies, reports, and comment bans.
 comments = sa.Table(
     "comments",
     metadata,
