@@ -1,6 +1,6 @@
 """Discussion: comments on papers (one level of replies), reports, and comment bans.
 
-Revision ID: 0011
+Revision ID: 0008
 Revises: 0007
 """
 
