@@ -64,6 +64,9 @@ def test_queue_seen_and_notes_through_the_api(client: TestClient) -> None:
     moved = client.post("/api/reading/queue", json={"paper_id": "2405.00003v1", "position": 0}, headers=ada).json()
     assert [q["id"] for q in moved["queue"]] == ["2405.00003", "2405.00001", "2405.00002"]
     assert client.post("/api/reading/queue", json={"paper_id": "nope"}, headers=ada).status_code == 404
+    # a paper id is at most 200 characters (it was bounded by the 32-bit row-id limit instead)
+    assert client.post("/api/reading/queue", json={"paper_id": "9" * 201}, headers=ada).status_code == 422
+    assert client.put("/api/reading/seen/" + "9" * 201, headers=ada).status_code == 422
     left = client.delete("/api/reading/queue/2405.00001", headers=ada).json()
     assert [q["id"] for q in left["queue"]] == ["2405.00003", "2405.00002"]
     assert client.put("/api/reading/seen/2405.00002", headers=ada).json() == {"paper_id": "2405.00002", "seen": True}

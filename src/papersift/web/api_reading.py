@@ -17,10 +17,10 @@ from papersift.community.accounts import UserError
 from papersift.community.reading import MAX_NOTE_CHARS, MAX_QUEUE, render_note
 from papersift.web.deps import Problem, SignedIn, WebDep
 from papersift.web.schemas import ERRORS
-from papersift.web.views import MAX_ID, get_paper
+from papersift.web.views import MAX_PAPER_ID_CHARS, get_paper
 
 router = APIRouter(prefix="/api/reading", tags=["reading"], responses=ERRORS)
-PaperId = Annotated[str, Path(max_length=MAX_ID)]
+PaperId = Annotated[str, Path(max_length=MAX_PAPER_ID_CHARS)]
 
 
 class QueueItem(BaseModel):
@@ -35,7 +35,7 @@ class ReadingOut(BaseModel):
 
 
 class EnqueueIn(BaseModel):
-    paper_id: str = Field(min_length=1, max_length=MAX_ID)
+    paper_id: str = Field(min_length=1, max_length=MAX_PAPER_ID_CHARS)
     position: int | None = Field(None, ge=0, le=MAX_QUEUE, description="0-based; omitted: the end")
 
 

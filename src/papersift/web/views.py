@@ -21,7 +21,7 @@ from papersift.search.types import SearchHit
 from papersift.sources.references import to_csl_json, to_ris
 from papersift.web.deps import Problem, Web
 
-MAX_ID = 200
+MAX_PAPER_ID_CHARS = 200  # longer than any id a source gives (arXiv, DOI-derived, h:); a longer one names nothing
 Page = Annotated[int, Query(ge=1, le=1000, description="1-based page number")]
 SortParam = Annotated[FeedSort, Query(description="trending (time-decayed votes), votes, or newest")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="results per page")]
@@ -79,9 +79,9 @@ def load_feed(
 
 def get_paper(web: Web, paper_id: str) -> Paper:
     """The paper for any spelling of its id, or a 404 Problem that says what was looked for."""
-    paper = web.ctx.catalog.get(paper_id) if 0 < len(paper_id) <= MAX_ID else None
+    paper = web.ctx.catalog.get(paper_id) if 0 < len(paper_id) <= MAX_PAPER_ID_CHARS else None
     if paper is None:
-        raise Problem(404, "paper_not_found", f"no paper with id {paper_id[:MAX_ID]!r} in this catalog")
+        raise Problem(404, "paper_not_found", f"no paper with id {paper_id[:MAX_PAPER_ID_CHARS]!r} in this catalog")
     return paper
 
 
