@@ -23,6 +23,12 @@ def _analyzer(*filters: Filter) -> tantivy.TextAnalyzer:
 STEM = _analyzer(Filter.stemmer("english"))  # == tantivy's built-in "en_stem"
 NAME = _analyzer(Filter.ascii_fold())
 
+# Weight of the authors field in a word's BM25 sum, in every backend. Author lists are short
+# and a surname is rare there, so a common word that is also a name ("Wood", "Gray", "Hill")
+# scored at full weight outranked papers about it: at 1.0 CACM hybrid nDCG@10 was 0.552, at 0.5
+# 0.576 (docs/DECISIONS.md D41). A query that is only a name ranks the same at any weight.
+AUTHOR_WEIGHT = 0.5
+
 # Words every abstract uses: useless as a reason why two papers are alike.
 FILLER_WORDS = (
     "about across also among based both can could does each existing experiments further "

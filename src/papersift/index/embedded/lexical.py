@@ -34,7 +34,7 @@ from typing import Literal
 import tantivy
 from tantivy import Occur, Query
 
-from papersift.index.analysis import NAME, STEM, SURFACE_WORDS, analyze, utf8
+from papersift.index.analysis import AUTHOR_WEIGHT, NAME, STEM, SURFACE_WORDS, analyze, utf8
 from papersift.index.payload import meta_of
 from papersift.index.protocols import KeyTerm
 from papersift.paper import Paper
@@ -112,6 +112,7 @@ class TantivyIndex:
         # where bare words are scored; benchmarks/relevance.py sets TEXT_FIELDS to measure the
         # pre-D25 per-field sum on the same index
         self.ranked_fields = RANKED_FIELDS
+        self.author_weight = AUTHOR_WEIGHT  # benchmarks/relevance.py sets 1.0 for its ablation row
         index.register_tokenizer(NAME_TOKENIZER, NAME)
 
     @classmethod
@@ -202,6 +203,8 @@ class TantivyIndex:
                 else Query.phrase_query(SCHEMA, name, list[str | tuple[int, str]](tokens))
             )
             weight = (boost - 1.0 if extra_title else boost) if name == "title" else 1.0
+            if name == "authors" and not shown:
+                weight = self.author_weight
             parts.append(Query.boost_query(sub, weight) if weight != 1.0 else sub)
         return parts
 

@@ -21,6 +21,7 @@ from datetime import date
 from itertools import islice
 from typing import Any, Literal
 
+from papersift.index.analysis import AUTHOR_WEIGHT
 from papersift.index.milvus import expr as ex
 from papersift.index.milvus.analysis import stems
 from papersift.index.milvus.schema import text_fields
@@ -155,7 +156,8 @@ class MilvusLexical:
 
         client, name, expr = self.table.client, self.table.name, plan.filter_cond.expr
         routes = [(f, words) for f, words in plan.bm25.items() if f != ex.TITLE_EXTRA]
-        weights = [title_boost if field == ex.BM25_FIELDS["title"] else 1.0 for field, _ in routes]
+        field_weights = {ex.BM25_FIELDS["title"]: title_boost, ex.BM25_FIELDS["authors"]: AUTHOR_WEIGHT}
+        weights = [field_weights.get(field, 1.0) for field, _ in routes]
         if title_boost > 1.0 and ex.TITLE_EXTRA in plan.bm25:  # the embedded index's extra title clause
             routes.append((ex.BM25_FIELDS["title"], plan.bm25[ex.TITLE_EXTRA]))
             weights.append(title_boost - 1.0)
