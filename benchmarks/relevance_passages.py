@@ -131,6 +131,9 @@ def main() -> int:
     ap.add_argument("--collections", default="cranfield,cisi,cacm,scifact,nfcorpus-preprocessed")
     ap.add_argument("--homes", type=Path, required=True)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/papersift-passages"))
+    ap.add_argument(
+        "--alphas", default="0.5", help="dense weights of the convex fusion to measure (default: the product's)"
+    )
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -154,19 +157,19 @@ def main() -> int:
         queries = {qid: plain_query(text) for qid, text in collection.queries.items()}
         lexical = {qid: store.lexical.search(p, limit=100) for qid, p in queries.items()}
         qvec = {qid: ctx.search.embed_query(p.dense_text() or "") for qid, p in queries.items()}
-        for variant in VARIANTS:
+        for variant, alpha in [(v, float(a)) for v in VARIANTS for a in args.alphas.split(",")]:
             dense_run, hybrid_run = {}, {}
             for qid in queries:
                 den = scorer.top(qvec[qid], variant)
-                fused = convex(lexical[qid], den, 0.5)
+                fused = convex(lexical[qid], den, alpha)
                 top = [whole[row_of[pid]] for pid, _ in fused[:FEEDBACK_DOCS]]
-                fused = convex(lexical[qid], scorer.top(rocchio(qvec[qid], top), variant), 0.5)
+                fused = convex(lexical[qid], scorer.top(rocchio(qvec[qid], top), variant), alpha)
                 dense_run[qid] = {pid[strip:]: s for pid, s in den}
                 hybrid_run[qid] = {pid[strip:]: s for pid, s in fused[:100]}
             d, h = score(collection.qrels, dense_run), score(collection.qrels, hybrid_run)
             rows.append(
                 f"| {name} | {len(ids)} | {int(cost['long_docs'])} | {len(owner)} | {cost['seconds']:.0f} | "
-                f"{int(cost['tokens'])} | {variant} | {d['ndcg@10']:.4f} | {h['ndcg@10']:.4f} |"
+                f"{int(cost['tokens'])} | {variant}, alpha {alpha:g} | {d['ndcg@10']:.4f} | {h['ndcg@10']:.4f} |"
             )
             print(rows[-1], file=sys.stderr)
         ctx.close()
