@@ -12,6 +12,8 @@ Names (`load_encoder(name)`):
     throughput, 30% smaller, cosine 0.995 to the float vectors on arXiv abstracts
     (benchmarks/results/encoder.md).
   * "minilm-fp32": the unquantised graph; the quality reference.
+  * "minilm-static": a lookup table + linear map distilled from MiniLM (`encoder.static`):
+    thousands of papers a second, vectors in MiniLM's space; the indexer's provisional vectors.
   A suffix "@N" sets the token limit, e.g. "minilm-int8@128"; `encoder.name` carries it
   whenever it is not the default 256, so an index can record exactly which vectors it holds
   and `load_encoder(encoder.name)` gives the same encoder back.
@@ -229,3 +231,23 @@ def _registered(base: str) -> tuple[EncoderFactory, int]:
 
 register_encoder("minilm-int8", lambda **opts: MiniLMEncoder("int8", **opts), dim=MINILM_DIM)
 register_encoder("minilm-fp32", lambda **opts: MiniLMEncoder("fp32", **opts), dim=MINILM_DIM)
+
+
+def _static_encoder(**opts: Any) -> Encoder:
+    from papersift.encoder.static import StaticMiniLMEncoder  # numpy/scipy only; imported on use
+
+    return StaticMiniLMEncoder(**opts)
+
+
+register_encoder("minilm-static", _static_encoder, dim=MINILM_DIM)
+
+
+def provisional_partner(name: str) -> str | None:
+    """The fast encoder whose vectors live in `name`'s space ("minilm-static@N"), or None.
+
+    The static encoder's map is fitted to MiniLM's vectors, so only the MiniLM encoders have one.
+    """
+    base, _, limit = name.partition("@")
+    if base not in ("minilm-int8", "minilm-fp32"):
+        return None
+    return "minilm-static" + (f"@{limit}" if limit else "")
