@@ -10,7 +10,8 @@ import pytest
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.demo.load import load_demo, load_demo_vectors
-from papersift.index.indexer import run_indexer
+from papersift.encoder.embed import load_encoder
+from papersift.index.indexer import index_dense, run_indexer
 from papersift.paper import make_paper
 
 # Papers added after the meaning index was built, so they have no vector: they match the
@@ -50,5 +51,17 @@ def partial_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext
     ctx = _demo(str(tmp_path_factory.mktemp("partial-home")))
     ctx.catalog.upsert(UNEMBEDDED)
     run_indexer(ctx.catalog, ctx.indexes, None)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def provisional_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
+    """The demo corpus plus UNEMBEDDED with provisional (static-encoder) vectors only: an `index`
+    run stopped after its provisional pass, before the full model upgraded them."""
+    ctx = _demo(str(tmp_path_factory.mktemp("provisional-home")))
+    ctx.catalog.upsert(UNEMBEDDED)
+    run_indexer(ctx.catalog, ctx.indexes, None)
+    index_dense(ctx.catalog, ctx.indexes, load_encoder("minilm-static"), provisional=True)
     yield ctx
     ctx.close()

@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papersift.context import AppContext
+from papersift.query.syntax import parse
 from papersift.web.app import create_app
+from tests.search.conftest import UNEMBEDDED
 from tests.test_cli_catalog import cli
 
 
@@ -30,7 +32,7 @@ def test_api_reports_kind_keyword_matches_and_coverage(demo_client: TestClient, 
     body = demo_client.get("/api/search", params={"q": "zzzxqv qqqwz", "mode": "hybrid"}).json()
     assert (body["total"], body["results"], body["keyword_matches"], body["kind"]) == (0, [], 0, "matches")
     n = len(demo_ctx.indexes.vectors)
-    assert body["coverage"] == {"with_vectors": n, "papers": n, "percent": 100.0, "partial": False}
+    assert body["coverage"] == {"with_vectors": n, "papers": n, "percent": 100.0, "partial": False, "provisional": 0}
     body = demo_client.get("/api/search", params={"q": "zzzxqv qqqwz", "mode": "dense"}).json()
     assert body["kind"] == "nearest" and body["total"] == n and body["results"]
 
@@ -78,3 +80,21 @@ def test_cli_says_the_same(partial_ctx: AppContext, demo_ctx: AppContext) -> Non
     proc = cli(demo_ctx.settings.home, "search", "zzzxqv qqqwz", "--mode", "dense", "--limit", "3")
     assert "papers ranked by closeness of meaning" in proc.stdout
     assert proc.stdout.count("│ 1 ") == 1  # the results are printed once, on stdout
+
+
+def test_provisional_vectors_are_counted_and_announced(provisional_ctx: AppContext) -> None:
+    coverage = provisional_ctx.search.coverage()
+    assert coverage.provisional == len(UNEMBEDDED) and not coverage.partial
+    with TestClient(create_app(provisional_ctx), follow_redirects=False) as client:
+        body = client.get("/api/search", params={"q": "mixture of experts"}).json()
+        assert body["coverage"]["provisional"] == len(UNEMBEDDED)
+        assert body["coverage"]["with_vectors"] == coverage.with_vectors == coverage.papers
+        notice = f"{len(UNEMBEDDED):,} of its {coverage.with_vectors:,} vectors are provisional"
+        assert any(notice in n for n in body["notices"])
+        page = " ".join(client.get("/search", params={"q": "mixture of experts"}).text.split())
+        assert notice in page
+        lexical = client.get("/api/search", params={"q": "mixture of experts", "mode": "lexical"}).json()
+        assert not lexical["notices"]
+    # the provisional papers are found by meaning, in the same space as the full vectors
+    hits = [pid for pid, _ in provisional_ctx.search.ranked(parse("mixture of experts routing"), "dense", depth=20)]
+    assert {p.id for p in UNEMBEDDED} & set(hits)

@@ -37,16 +37,24 @@ def model_build() -> None:
 
 
 def run_index(
-    app_ctx: AppContext, lexical_only: bool = False, quiet: bool = False, ray: RayOptions | None = None
+    app_ctx: AppContext,
+    lexical_only: bool = False,
+    quiet: bool = False,
+    ray: RayOptions | None = None,
+    provisional: bool | None = None,
 ) -> None:
     """Bring both indexes up to date with the catalog, with a progress bar per phase.
 
     With `ray`, the dense pass runs on a Ray Data worker pool (`papersift index --workers N`).
+    `provisional` (local engine only): True gives the backlog static-encoder vectors first, False
+    never, None when the backlog is large (`wants_provisional`).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+    from papersift.encoder.embed import load_encoder, provisional_partner
+    from papersift.encoder.static import StaticMiniLMEncoder
     from papersift.index.distributed import run_indexer_ray
-    from papersift.index.indexer import run_indexer
+    from papersift.index.indexer import run_indexer, wants_provisional
 
     with Progress(
         TextColumn("{task.description}"),
@@ -67,12 +75,24 @@ def run_index(
             report = run_indexer_ray(app_ctx.catalog, app_ctx.indexes, ray, on_progress)
         else:
             encoder = None if lexical_only else app_ctx.encoder
-            report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress)
+            partner = provisional_partner(app_ctx.encoder_name)
+            stand_in = None
+            store = app_ctx.indexes
+            if provisional is None:
+                provisional = wants_provisional(app_ctx.catalog, store)
+            if encoder is not None and provisional:
+                if partner and store.vectors.supports_provisional:
+                    loaded = load_encoder(partner)
+                    stand_in = loaded if isinstance(loaded, StaticMiniLMEncoder) else None
+                else:
+                    err.print("provisional vectors need a MiniLM encoder and the embedded backend; full model only")
+            report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress, provisional=stand_in)
     if not quiet:
         err.print(
             f"indexed {report.lexical_indexed:,} papers (lexical), {report.dense_indexed:,} (dense), "
+            f"{report.provisional_indexed:,} (provisional), {report.upgraded:,} upgraded to full, "
             f"{report.deleted:,} removed in {report.seconds:.1f}s; "
-            f"{report.dense_pending:,} awaiting embeddings",
+            f"{report.dense_pending:,} awaiting embeddings, {report.provisional_pending:,} still provisional",
             highlight=False,
         )
 
@@ -90,11 +110,21 @@ def index_cmd(
         typer.Option(help="Join this Ray cluster ('auto', 'ray://host:10001') instead of starting a local one."),
     ] = None,
     worker_threads: Annotated[int, typer.Option(min=1, help="onnxruntime threads per Ray worker.")] = 1,
+    provisional: Annotated[
+        bool | None,
+        typer.Option(
+            "--provisional/--no-provisional",
+            help="Fast static-encoder vectors for the backlog first, upgraded by the full model after "
+            "(default: only for a backlog of 2,000+ papers).",
+        ),
+    ] = None,
 ) -> None:
     """Update the search indexes from the catalog (incremental; safe to interrupt and re-run).
 
     The dense pass embeds in this process, or with --workers N / --engine ray on a Ray Data
-    worker pool (local, or a cluster with --ray-address; see docs/distributed.md).
+    worker pool (local, or a cluster with --ray-address; see docs/distributed.md). Locally, a
+    backlog of 2,000+ papers first gets provisional vectors from the static encoder (thousands
+    a second), which the full model then replaces; Ray and Milvus homes use the full model only.
     """
     from papersift.index.distributed import RayOptions, RayUnavailableError, import_ray
 
@@ -110,7 +140,7 @@ def index_cmd(
         except RayUnavailableError as exc:
             fail(str(exc))
         options = RayOptions(workers=workers, threads=worker_threads, address=ray_address)
-    run_index(ctx.obj, lexical_only, ray=options)
+    run_index(ctx.obj, lexical_only, ray=options, provisional=provisional)
 
 
 @app.command("search")
@@ -150,6 +180,7 @@ def search_cmd(
                     "papers": coverage.papers,
                     "percent": round(coverage.percent, 1),
                     "partial": coverage.partial,
+                    "provisional": coverage.provisional,
                 },
                 "notices": page.notices,
                 "results": [

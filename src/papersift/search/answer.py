@@ -107,10 +107,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class Coverage:
-    """How many of the indexed papers have a vector (meaning search sees only those)."""
+    """How many of the indexed papers have a vector (meaning search sees only those), and how many
+    of those vectors are provisional (static-encoder stand-ins awaiting the full model)."""
 
     with_vectors: int
     papers: int
+    provisional: int = 0
 
     @property
     def partial(self) -> bool:
@@ -121,16 +123,25 @@ class Coverage:
         return 100.0 * self.with_vectors / self.papers if self.papers else 100.0
 
     def notice(self, mode: str) -> str | None:
-        """What a partial index means for this mode's results (None when nothing is missing)."""
-        if not self.partial or mode == "lexical":
+        """What a partial or provisional index means for this mode's results (None when it is complete)."""
+        if mode == "lexical" or not (self.partial or self.provisional):
             return None
-        share = f"{self.with_vectors:,} of {self.papers:,} papers ({self.percent:.0f}%)"
-        effect = (
-            "meaning results come from those papers only"
-            if mode == "dense"
-            else "papers without a vector are ranked by their keywords alone"
-        )
-        return f"The meaning index has vectors for {share}: {effect}. Run `papersift index` to finish it."
+        parts = []
+        if self.partial:
+            share = f"{self.with_vectors:,} of {self.papers:,} papers ({self.percent:.0f}%)"
+            effect = (
+                "meaning results come from those papers only"
+                if mode == "dense"
+                else "papers without a vector are ranked by their keywords alone"
+            )
+            parts.append(f"The meaning index has vectors for {share}: {effect}.")
+        if self.provisional:
+            parts.append(
+                f"{self.provisional:,} of its {self.with_vectors:,} vectors are provisional (a fast approximate "
+                "encoder), so meaning ranking is rougher for those papers until the full model replaces them."
+            )
+        parts.append("Run `papersift index` to finish it.")
+        return " ".join(parts)
 
 
 def impute_missing(

@@ -98,7 +98,8 @@ class SearchService:
 
     def coverage(self) -> Coverage:
         """How much of the indexed catalog the meaning index covers."""
-        return Coverage(len(self.store.vectors), self.store.lexical.doc_count())
+        vectors = self.store.vectors
+        return Coverage(len(vectors), self.store.lexical.doc_count(), vectors.provisional_count())
 
     def ranked(self, parsed: ParsedQuery, mode: Mode, depth: int | None = None) -> list[tuple[str, float]]:
         """Ranked (id, score) candidates for a parsed query, filters and required words applied exactly."""

@@ -105,6 +105,9 @@ class CoverageOut(BaseModel):
     papers: int = Field(description="papers in the search index")
     percent: float
     partial: bool = Field(description="true: meaning search sees only `with_vectors` papers (run `papersift index`)")
+    provisional: int = Field(
+        0, description="of `with_vectors`, how many are provisional (fast approximate vectors awaiting the full model)"
+    )
 
 
 def coverage_out(coverage: Coverage) -> CoverageOut:
@@ -113,6 +116,7 @@ def coverage_out(coverage: Coverage) -> CoverageOut:
         papers=coverage.papers,
         percent=round(coverage.percent, 1),
         partial=coverage.partial,
+        provisional=coverage.provisional,
     )
 
 

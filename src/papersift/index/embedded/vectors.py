@@ -23,6 +23,8 @@ On disk, under `directory/`:
     gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
     gen-<n>.days.npy    slot -> date ordinal (filter column)
     gen-<n>.cats.npy    category bits, [words, slots] (filter column; vocabulary in the manifest)
+    gen-<n>.prov.npy    slot -> provisional (a static-encoder stand-in awaiting the full model;
+                        absent in generations written before provisional vectors existed)
 `save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
 removes older generations: a crash at any point leaves the previous generation intact and a
 reader never sees a half-written file. Readers poll `stale()` to pick up a new generation.
@@ -69,6 +71,8 @@ def _new_graph(dim: int) -> Index:
 class HnswIndex:
     """Vectors keyed by paper id; `open` it, change it, `save()` it."""
 
+    supports_provisional = True
+
     def __init__(self, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW):
         self.dir = Path(directory)
         self.dim = dim
@@ -80,6 +84,8 @@ class HnswIndex:
         self._ids: list[str] = []  # slot -> paper id, "" once deleted
         self._slot: dict[str, int] = {}
         self._payload = Payload()
+        self._provisional = np.zeros(0, dtype=bool)  # slot -> provisional (+ spare rows, like _buffer)
+        self._provisional_count = 0
         self._viewed = False  # graph and matrix are read-only memory maps
         self._dirty = False
 
@@ -118,6 +124,7 @@ class HnswIndex:
             ids = np.load(index._file(generation, ".ids.npy"), allow_pickle=False).tolist()
             matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
             graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
+            provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
             payload = Payload(
                 np.load(index._file(generation, ".days.npy"), allow_pickle=False),
                 np.load(index._file(generation, ".cats.npy"), allow_pickle=False),
@@ -133,6 +140,7 @@ class HnswIndex:
             or matrix.shape != (len(ids), dim)
             or len(graph) != len(live)
             or payload.size != len(ids)
+            or provisional.shape != (len(ids),)
         ):
             raise VectorIndexCorrupt(
                 f"{directory}: generation {generation} is inconsistent "
@@ -141,6 +149,7 @@ class HnswIndex:
             )
         index.generation, index._ids, index._slot = generation, ids, live
         index._graph, index._buffer, index._payload, index._viewed = graph, matrix, payload, True
+        index._provisional, index._provisional_count = provisional, int(np.count_nonzero(provisional))
         return index
 
     @property
@@ -167,6 +176,17 @@ class HnswIndex:
 
     def __contains__(self, paper_id: str) -> bool:
         return paper_id in self._slot
+
+    def provisional_count(self) -> int:
+        """How many of the vectors are provisional (static-encoder stand-ins)."""
+        return self._provisional_count
+
+    def provisional_ids(self, limit: int) -> list[str]:
+        """Up to `limit` ids whose vector is provisional, oldest first: the upgrade pass's work list."""
+        if not self._provisional_count or limit <= 0:
+            return []
+        slots = np.flatnonzero(self._provisional[: len(self._ids)])[:limit]
+        return [self._ids[int(slot)] for slot in slots]
 
     def have(self, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` that have a vector."""
@@ -248,12 +268,24 @@ class HnswIndex:
             grown = np.empty((max(rows, 2 * self._buffer.shape[0], 1024), self.dim), dtype=np.float16)
             grown[: len(self._ids)] = self._matrix
             self._buffer = grown
+            flags = np.zeros(grown.shape[0], dtype=bool)
+            flags[: len(self._ids)] = self._provisional[: len(self._ids)]
+            self._provisional = flags
 
-    def upsert(self, ids: list[str], vectors: np.ndarray, meta: list[Meta] | None = None, threads: int = 0) -> None:
+    def upsert(
+        self,
+        ids: list[str],
+        vectors: np.ndarray,
+        meta: list[Meta] | None = None,
+        threads: int = 0,
+        *,
+        provisional: bool = False,
+    ) -> None:
         """Insert or replace vectors (rows L2-normalised, shape [len(ids), dim]); last row wins.
 
         `meta` (one `payload.meta_of(paper)` per id) fills the filter columns; without it the
-        papers are searchable but filtered semantic search falls back to the lexical index."""
+        papers are searchable but filtered semantic search falls back to the lexical index.
+        `provisional` marks the rows as stand-ins that the full encoder will replace."""
         if vectors.shape != (len(ids), self.dim):
             raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
         latest = {pid: row for row, pid in enumerate(ids)}
@@ -266,6 +298,8 @@ class HnswIndex:
         block = vectors[rows].astype(np.float16)
         self._reserve(start + len(block))
         self._buffer[start : start + len(block)] = block
+        self._provisional[start : start + len(block)] = provisional
+        self._provisional_count += len(block) if provisional else 0
         self._payload.append(len(latest), None if meta is None else [meta[row] for row in rows])
         for offset, pid in enumerate(latest):
             self._ids.append(pid)
@@ -280,6 +314,9 @@ class HnswIndex:
         self._writable()
         for slot in slots:
             self._ids[slot] = ""
+        gone = np.asarray(slots, dtype=np.int64)
+        self._provisional_count -= int(np.count_nonzero(self._provisional[gone]))
+        self._provisional[gone] = False
         self._payload.forget(slots)
         self._graph.remove(np.asarray(slots, dtype=np.uint64))
         self._dirty = True
@@ -295,6 +332,8 @@ class HnswIndex:
         _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
         _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
         _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
+        flags = self._provisional[: len(self._ids)]
+        _durable(self._file(generation, ".prov.npy"), lambda tmp: _save_array(tmp, flags))
         atomic_write_json(
             self.manifest_path,
             {
@@ -302,6 +341,7 @@ class HnswIndex:
                 "model": self.model,
                 "dim": self.dim,
                 "count": len(self._slot),
+                "provisional": self._provisional_count,
                 "vocab": self._payload.vocab,
             },
         )
@@ -309,6 +349,13 @@ class HnswIndex:
         for old in self.dir.glob("gen-*"):
             if not old.name.startswith(f"gen-{generation}."):
                 old.unlink(missing_ok=True)  # readers still mapping it keep their copy until they reopen
+
+
+def _load_flags(path: Path, slots: int) -> np.ndarray:
+    """The provisional flags of a generation, all False for one written before they existed."""
+    if not path.exists():
+        return np.zeros(slots, dtype=bool)
+    return np.array(np.load(path, allow_pickle=False), dtype=bool)
 
 
 def _save_array(path: Path, array: np.ndarray) -> None:

@@ -44,9 +44,29 @@ class MilvusVectors:
         row = self.table.rows([paper_id], ["id", "vec", "has_vec"]).get(paper_id)
         return np.asarray(row["vec"], dtype=np.float32) if row and row["has_vec"] else None
 
-    def upsert(self, ids: list[str], vectors: np.ndarray, meta: object = None, threads: int = 0) -> None:
+    # Provisional (static-encoder) vectors are not supported here yet: the schema has no field
+    # for the mark, so the indexer embeds a Milvus home with the full encoder only.
+    supports_provisional = False
+
+    def provisional_count(self) -> int:
+        return 0
+
+    def provisional_ids(self, limit: int) -> list[str]:
+        return []
+
+    def upsert(
+        self,
+        ids: list[str],
+        vectors: np.ndarray,
+        meta: object = None,
+        threads: int = 0,
+        *,
+        provisional: bool = False,
+    ) -> None:
         """Insert or replace vectors (rows must be L2-normalised, shape [len(ids), dim]). `meta`
         and `threads` are the embedded index's; the filter fields live in the row already."""
+        if provisional:
+            raise ValueError("the Milvus backend does not store provisional vectors")
         if vectors.shape != (len(ids), self.dim):
             raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
         matrix = np.asarray(vectors, dtype=np.float32)
