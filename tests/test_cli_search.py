@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli_catalog import cli
+from tests.test_cli_catalog import PAPERSIFT, cli
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +140,24 @@ def test_eval_counts_and_skips_empty_documents(tmp_path: Path) -> None:
 def test_eval_takes_cranfield_as_it_is(tmp_path: Path, shared_data: Path) -> None:
     out = json.loads(cli(tmp_path, "eval", str(shared_data / "cranfield"), "--mode", "lexical", "--json").stdout)
     assert out["empty_documents_skipped"] == 2 and out["queries"] > 100 and 0.2 < out["ndcg@10"] < 1
+
+
+def test_every_command_runs_on_the_static_encoder_alone(tmp_path: Path, shared_data: Path) -> None:
+    """PAPERSIFT_ENCODER=minilm-static: index, search and eval use it (no full model involved)."""
+    env = {**os.environ, "PAPERSIFT_ENCODER": "minilm-static"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [*PAPERSIFT, "--home", str(tmp_path), *args], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    run("ingest", "arxiv-abs", str(shared_data / "arxiv-abs" / "raw_abs_files.tar.gz"))
+    assert "(dense)" in run("index").stderr
+    state = json.loads((tmp_path / "index" / "state.json").read_text())
+    assert state["encoder"] == "minilm-static" and state["dense_seq"] > 0
+    dense = json.loads(run("search", "black hole entropy", "--mode", "dense", "--json").stdout)
+    assert dense["results"] and dense["coverage"]["provisional"] == 0  # its own vectors are the real thing here
+    hybrid = json.loads(run("eval", str(shared_data / "cisi"), "--mode", "hybrid", "--json").stdout)
+    assert hybrid["queries"] == 53 and hybrid["ndcg@10"] > 0.3
