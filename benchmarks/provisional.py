@@ -41,7 +41,7 @@ from papersift.context import AppContext
 from papersift.encoder.embed import load_encoder, paper_text
 from papersift.encoder.static import StaticMiniLMEncoder
 from papersift.evaluate.beir import evaluate, load_collection
-from papersift.index.indexer import CALIBRATION_PAPERS, index_dense, index_lexical
+from papersift.index.indexer import CALIBRATION_PAPERS, PROVISIONAL_BATCH, index_dense, index_lexical
 from papersift.query.syntax import plain_query
 from papersift.search.service import SearchService
 
@@ -86,7 +86,7 @@ def indexer_pass(original: Path, work: Path) -> list[str]:
     index_lexical(ctx.catalog, ctx.indexes)
     encoder = static_encoder()
     wall, cpu = time.perf_counter(), time.process_time()
-    done = index_dense(ctx.catalog, ctx.indexes, encoder, provisional=True)
+    done = index_dense(ctx.catalog, ctx.indexes, encoder, batch_size=PROVISIONAL_BATCH, provisional=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert ctx.indexes.vectors.provisional_count() == done
     ctx.close()

@@ -24,6 +24,7 @@ from papersift.index.protocols import IndexStore
 
 LEXICAL_BATCH = 2000
 DENSE_BATCH = 256
+PROVISIONAL_BATCH = 4096  # the static encoder is cheap: bigger batches amortise catalog reads and inserts
 DENSE_SAVE_EVERY_S = 60.0  # bound the work a crash can lose without rewriting vectors constantly
 # Below this many papers awaiting vectors the full encoder finishes in about a minute: no stand-ins.
 PROVISIONAL_MIN_BACKLOG = 2000
@@ -211,7 +212,9 @@ def run_indexer(
     if encoder is not None:
         if provisional is not None:
             report.dense_indexed = calibrate(catalog, store, encoder, provisional, progress)
-            report.provisional_indexed = index_dense(catalog, store, provisional, progress, provisional=True)
+            report.provisional_indexed = index_dense(
+                catalog, store, provisional, progress, PROVISIONAL_BATCH, provisional=True
+            )
         report.dense_indexed += index_dense(catalog, store, encoder, progress, limit=dense_limit)
         left = None if dense_limit is None else max(0, dense_limit - report.dense_indexed)
         report.upgraded = upgrade_provisional(catalog, store, encoder, progress, upgrade_batch, limit=left)
