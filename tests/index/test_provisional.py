@@ -152,3 +152,12 @@ def test_upgrade_drops_vectors_of_papers_gone_from_the_catalog(
     assert store.vectors.provisional_count() == 6
     assert upgrade_provisional(catalog, store, full) == 6
     assert "ghost" not in store.vectors and store.vectors.provisional_count() == 0
+
+
+def test_nothing_to_calibrate_on_pins_no_map(tmp_path: Path, papers: list[Paper], full: MiniLMEncoder) -> None:
+    """`index --provisional` on an up-to-date home must not save the uncalibrated map for later runs."""
+    catalog, store = setup_home(tmp_path, papers[:5])
+    run_indexer(catalog, store, full)
+    report = run_indexer(catalog, store, full, provisional=fresh_static())
+    assert (report.dense_indexed, report.provisional_indexed, report.upgraded) == (0, 0, 0)
+    assert not (tmp_path / "index" / CALIBRATION_FILE).exists()

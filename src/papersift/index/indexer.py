@@ -180,9 +180,9 @@ def calibrate(
     done = index_dense(catalog, store, encoder, progress, limit=CALIBRATION_PAPERS)
     papers = catalog.get_many(sample)
     pairs = [(p, v) for pid, p in papers.items() if (v := store.vectors.get(pid)) is not None]
-    if pairs:
+    if pairs:  # nothing to calibrate on: keep the demo-fitted map, and do not pin it for later runs
         provisional.calibrate([paper_text(p.title, p.abstract) for p, _ in pairs], np.stack([v for _, v in pairs]))
-    provisional.save_calibration(path)
+        provisional.save_calibration(path)
     return done
 
 
