@@ -8,13 +8,19 @@ absolute links.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 ACCOUNT_DIGEST = "/account/digest"  # digest settings page
+ACCOUNT_CONFIRM = "/account/confirm"  # double opt-in: the page a confirmation link opens
+ACCOUNT_CONFIRM_RESEND = "/account/confirm/resend"  # POST: mail a new link with the next digest run
 DIGEST_UNSUBSCRIBE = "/digest/unsubscribe"  # the human confirmation page
 DIGEST_ONE_CLICK = "/api/digest/unsubscribe"  # RFC 8058 POST target (no cookies, so no CSRF form)
 FEEDS = "/feeds"
 RELATED = "/related"  # related work for a draft (page); the API is POST /api/related
+
+
+def confirm_url(token: str) -> str:
+    return f"{ACCOUNT_CONFIRM}?{urlencode({'token': token})}"
 
 
 def paper_url(paper_id: str) -> str:

@@ -75,9 +75,13 @@ def delivery(ctx: AppContext) -> Delivery:
     return Delivery(ctx)
 
 
-def make_user(delivery: Delivery, email: str = "ada@example.org") -> User:
+def make_user(delivery: Delivery, email: str = "ada@example.org", confirmed: bool = True) -> User:
+    """A user whose address is confirmed (double opt-in is tested in tests/security/test_double_opt_in.py)."""
     accounts: Accounts = delivery.community.accounts
-    return accounts.create_user(email, PASSWORD)
+    user = accounts.create_user(email, PASSWORD)
+    if confirmed:
+        delivery.confirmations.mark_confirmed(user)
+    return user
 
 
 @pytest.fixture

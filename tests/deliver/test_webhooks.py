@@ -25,6 +25,7 @@ from papersift.community.accounts import utcnow
 from papersift.context import AppContext
 from papersift.deliver.service import Delivery
 from papersift.deliver.webhooks import WebhookError, WebhookRun, WebhookStore, check_url
+from tests.deliver.conftest import make_user
 from tests.deliver.fixtures import SmtpServer, free_port
 from tests.deliver.test_digest_send import cli, send
 
@@ -80,7 +81,7 @@ def test_each_kind_gets_the_recorded_digest_exactly_once(
     ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer, receiver: Receiver
 ) -> None:
     store = WebhookStore(ctx.catalog.engine)
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     slack, discord, signed = (store.add(ada.id, k, receiver.url(f"/{k}")) for k in ("slack", "discord", "json"))
     digest_id = _subscribed_digest(delivery, home, smtp, ada.email)
     outcomes = _run(ctx)
@@ -124,7 +125,7 @@ def test_server_errors_are_retried_with_backoff_then_next_run(
     ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer, receiver: Receiver
 ) -> None:
     store = WebhookStore(ctx.catalog.engine)
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     flaky = store.add(ada.id, "json", receiver.url("/flaky"))
     down = store.add(ada.id, "json", receiver.url("/down"))
     refused = store.add(ada.id, "slack", receiver.url("/gone"))
@@ -149,7 +150,7 @@ def test_a_crashed_run_leaves_a_claim_that_expires(
     ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer, receiver: Receiver
 ) -> None:
     store = WebhookStore(ctx.catalog.engine)
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     hook = store.add(ada.id, "json", receiver.url("/j"))
     digest_id = _subscribed_digest(delivery, home, smtp, ada.email)
     assert store.claim(hook.id, digest_id)  # a run took it and crashed before posting
@@ -162,7 +163,7 @@ def test_a_crashed_run_leaves_a_claim_that_expires(
 def test_digests_from_before_the_webhook_and_dead_receivers(
     ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer
 ) -> None:
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     _subscribed_digest(delivery, home, smtp, ada.email)
     store = WebhookStore(ctx.catalog.engine)
     store.add(ada.id, "json", f"http://127.0.0.1:{free_port()}/nobody-listens")
@@ -172,7 +173,7 @@ def test_digests_from_before_the_webhook_and_dead_receivers(
 def test_connection_refused_is_a_failure_to_retry(
     ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer
 ) -> None:
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     store = WebhookStore(ctx.catalog.engine)
     store.add(ada.id, "discord", f"http://127.0.0.1:{free_port()}/nobody-listens")
     _subscribed_digest(delivery, home, smtp, ada.email)
@@ -193,7 +194,7 @@ def test_only_https_or_loopback_http_urls(url: str) -> None:
 def test_cli_add_list_send_remove(
     ctx: AppContext, delivery: Delivery, home: Path, smtp: SmtpServer, receiver: Receiver
 ) -> None:
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     added = cli(home, "webhook", "add", ada.email, receiver.url("/cli"), "--kind", "json", "--json")
     assert added.exit_code == 0, added.output
     hook = json.loads(added.stdout)

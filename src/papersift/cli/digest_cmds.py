@@ -226,6 +226,7 @@ def send(
             {
                 "ok": report.ok and hooks_ok,
                 "aborted": report.aborted,
+                "skipped_unconfirmed": report.skipped_unconfirmed,
                 "digests": [vars(o) for o in report.outcomes],
                 "webhooks": [vars(h) for h in hooks],
             }
@@ -237,6 +238,11 @@ def send(
         Console(stderr=True).print(table)
         for h in hooks:
             err.print(f"webhook {h.webhook_id} digest {h.digest_id}: {h.status} {h.error or ''}".rstrip())
+        if report.skipped_unconfirmed:
+            err.print(
+                f"{report.skipped_unconfirmed} subscriber(s) skipped: address not confirmed yet (double opt-in)",
+                highlight=False,
+            )
     if report.aborted:
         fail(f"stopped: {report.aborted} (unsent digests stay recorded and go out on the next run)", code=2)
     if not report.ok or not hooks_ok:

@@ -105,3 +105,17 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("sent_at", sa.DateTime),
 )
+
+# Double opt-in (migration 0009): see deliver/confirm.py. An address is confirmed when
+# `confirmed_email` equals the user's current email, so changing the address needs a new click.
+email_confirmations = sa.Table(
+    "email_confirmations",
+    metadata,
+    sa.Column("user_id", sa.Integer, _owner(), primary_key=True),
+    sa.Column("confirmed_email", sa.String(320)),  # the address the owner clicked a link for
+    sa.Column("confirmed_at", sa.DateTime),
+    sa.Column("sent_email", sa.String(320)),  # the address the last confirmation mail went to
+    sa.Column("sent_at", sa.DateTime),
+    sa.Column("sent_count", sa.Integer, nullable=False, server_default="0"),  # links mailed to sent_email
+    sa.Column("resend_requested_at", sa.DateTime),  # "resend" on the account page
+)

@@ -4,7 +4,8 @@
 both build. `send_digests` is the whole of `papersift digest send`: for every active
 subscriber it first re-sends digests that were recorded but never accepted by SMTP, then
 records and sends the digest of the current period unless one exists (see ledger.py for
-why this can neither double-send nor skip).
+why this can neither double-send nor skip). A subscriber whose address is not confirmed gets
+nothing but, when due, a confirmation link (double opt-in, see confirm.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Protocol
 from papersift.community import Community, User, UserError
 from papersift.community.accounts import normalize_email
 from papersift.config import Settings
+from papersift.deliver.confirm import Confirmations, confirmation_message
 from papersift.deliver.digest import Digest, DigestComposer, Searchable, Window, window_for
 from papersift.deliver.ledger import DigestLedger, DigestRecord
 from papersift.deliver.mail import (
@@ -57,6 +59,7 @@ class Delivery:
         self.store = DeliveryStore(engine)
         self.feedback = Feedback(engine)
         self.ledger = DigestLedger(engine)
+        self.confirmations = Confirmations(engine)
         self.recommender = Recommender(ctx, self.community, self.feedback)
         self.composer = DigestComposer(ctx, self.community, self.store, self.feedback, self.ledger, self.recommender)
 
@@ -108,7 +111,9 @@ class Outcome:
 
     email: str
     period: str
-    status: str  # sent | failed | rejected | would (re)send | already <status> | nothing new | being sent...
+    # sent | failed | rejected | would (re)send | already <status> | nothing new | being sent... |
+    # unconfirmed (no digest; the address has not been confirmed) with the confirmation mail's fate in `error`/`subject`
+    status: str
     subject: str = ""
     papers: int = 0
     attempts: int = 0
@@ -120,6 +125,11 @@ class Outcome:
 class SendReport:
     outcomes: list[Outcome] = field(default_factory=list)
     aborted: str | None = None  # the SMTP settings failed: nothing more was tried
+
+    @property
+    def skipped_unconfirmed(self) -> int:
+        """Subscribers who got no digest because their address is not confirmed."""
+        return sum(o.status == "unconfirmed" for o in self.outcomes)
 
     @property
     def ok(self) -> bool:
@@ -156,7 +166,10 @@ def send_digests(delivery: Delivery, mailer: Callable[[], Mailer] | None, opts: 
 
     try:
         for user, sub in subscribers:
-            _send_user(delivery, user, sub, opts, connection, report)
+            if delivery.confirmations.is_confirmed(user):
+                _send_user(delivery, user, sub, opts, connection, report)
+            else:
+                report.outcomes.append(_ask_confirmation(delivery, user, opts, connection))
     except MailConfigError as exc:
         report.aborted = str(exc)
     finally:
@@ -221,6 +234,34 @@ def _send_user(
         outcome = _deliver(ledger, record, connection, opts, digest.size)
         outcome.paper_ids = [pid for pid, _ in digest.items()]
         report.outcomes.append(outcome)
+
+
+def _ask_confirmation(delivery: Delivery, user: User, opts: SendOptions, connection: Callable[[], Mailer]) -> Outcome:
+    """No digest for an unconfirmed address; mail it a confirmation link when one is due."""
+    outcome = Outcome(user.email, "", "unconfirmed", "no confirmation link due (one was sent already)")
+    if not delivery.confirmations.due(user):
+        return outcome
+    if opts.dry_run:
+        outcome.subject = "would send a confirmation link"
+        return outcome
+    s = delivery.ctx.settings
+    message = confirmation_message(
+        user,
+        mail_from=opts.mail_from or s.mail_from,
+        base_url=s.base_url,
+        secret=delivery.community.secret,
+        now=opts.now,
+    )
+    try:
+        outcome.attempts = send_with_retry(
+            connection(), message, attempts=opts.attempts, backoff=opts.backoff, sleep=opts.sleep
+        )
+    except (TransientMailError, PermanentMailError) as exc:
+        outcome.subject, outcome.error = "confirmation link not sent", str(exc)
+        return outcome  # not marked sent: the next run tries again
+    delivery.confirmations.mark_sent(user)
+    outcome.subject = "confirmation link sent"
+    return outcome
 
 
 def _deliver(

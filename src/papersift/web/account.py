@@ -1,14 +1,18 @@
-"""Account pages: sign up, sign in/out, password change, personal API tokens."""
+"""Account pages: sign up, sign in/out, password change, personal API tokens, and confirming
+the address (double opt-in: the confirmation page is a GET that changes nothing plus a
+CSRF-protected POST, like unsubscribing, so link scanners cannot confirm an address)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papersift.community import RateLimited, User, UserError
 from papersift.community.accounts import SESSION_LIFETIME
+from papersift.deliver.confirm import Confirmations
+from papersift.urls import ACCOUNT_CONFIRM, ACCOUNT_CONFIRM_RESEND
 from papersift.web.deps import (
     SESSION_COOKIE,
     SignedIn,
@@ -120,6 +124,7 @@ def _account_page(web: Web, request: Request, user: User, status: int = 200, **v
         "account/settings.html",
         status,
         tokens=web.community.accounts.list_tokens(user),
+        address=Confirmations(web.community.accounts.engine).state(user),
         **values,
     )
 
@@ -165,3 +170,29 @@ def create_token(
 def delete_token(web: WebDep, user: SignedIn, token_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
     web.community.accounts.delete_token(user, token_id)
     return RedirectResponse("/account", 303)
+
+
+@router.get(ACCOUNT_CONFIRM.removeprefix("/account"), response_class=HTMLResponse)
+def confirm_page(request: Request, web: WebDep, token: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
+    return render(web, request, "account/confirm.html", token=token, done=None, invalid=not token)
+
+
+@router.post(ACCOUNT_CONFIRM.removeprefix("/account"), response_class=HTMLResponse)
+def confirm(request: Request, web: WebDep, token: Annotated[str, Form(max_length=500)]) -> HTMLResponse:
+    user = Confirmations(web.community.accounts.engine).confirm(web.community.secret, token)
+    status = 200 if user else 400
+    return render(web, request, "account/confirm.html", status, token=token, done=user, invalid=user is None)
+
+
+@router.post(ACCOUNT_CONFIRM_RESEND.removeprefix("/account"), response_class=HTMLResponse)
+def resend_confirmation(request: Request, web: WebDep, user: SignedIn) -> HTMLResponse:
+    confirmations = Confirmations(web.community.accounts.engine)
+    state = confirmations.state(user)
+    if state.confirmed:
+        return _account_page(web, request, user, message="Your address is already confirmed.")
+    if not state.can_resend:
+        return _account_page(
+            web, request, user, 429, error="Enough confirmation links went to this address; use one of them."
+        )
+    confirmations.request_resend(user)
+    return _account_page(web, request, user, message="A new confirmation link goes out with the next digest run.")

@@ -50,6 +50,7 @@ def _settings_page(web: Web, request: Request, user: User, status: int = 200, **
         "digest/settings.html",
         status,
         subscription=delivery.store.subscription(user),
+        address_confirmed=delivery.confirmations.is_confirmed(user),
         searches=delivery.store.saved_searches(user),
         follows=delivery.store.follows(user),
         collections=web.community.collections.owned(user),
