@@ -120,3 +120,37 @@ def test_concurrent_hashing_is_capped(ctx: AppContext, monkeypatch: pytest.Monke
     for t in threads:
         t.join()
     assert 1 <= peak <= MAX_CONCURRENT_HASHES == accounts_module._HASH_SLOTS._initial_value  # type: ignore[attr-defined]
+
+
+class _CountingHasher(PasswordHasher):
+    """argon2's hasher, counting the hashes it computes (the expensive, timing-relevant work)."""
+
+    hashes = 0
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashes += 1
+        return super().hash(password, salt=salt)
+
+
+def test_sign_up_does_not_reveal_which_addresses_have_accounts(client: TestClient, ctx: AppContext) -> None:
+    """Before the fix a taken address got 400 "an account with this email already exists" and a
+    new one a 303 with a session cookie: anyone could test addresses one by one."""
+    accounts = ctx.community.accounts
+    accounts.create_user("ada@example.org", PASSWORD)
+    hasher = _CountingHasher()
+    accounts.hasher = hasher
+    token = csrf(client, "/account/signup")
+    answers = []
+    for address in ("ada@example.org", "bob@example.org"):  # taken, then new
+        before = hasher.hashes
+        form = {"email": address, "password": "attacker's own passphrase", "csrf_token": token}
+        r = client.post("/account/signup", data={**form, "password2": form["password"], "next": "/collections"})
+        cookies = sorted(c.split("=", 1)[0] for c in r.headers.get_list("set-cookie"))
+        answers.append((r.status_code, r.headers["location"], r.text, cookies, hasher.hashes - before))
+        page = client.get(r.headers["location"])
+        answers[-1] += (page.status_code, page.text.replace(token, ""))
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (303, "/account/signin?next=%2Fcollections&signed_up=1") and answers[0][4] == 1
+    assert "ps_session" not in answers[0][3]  # nobody is signed in by a sign-up
+    assert accounts.authenticate("ada@example.org", PASSWORD, "owner") is not None  # nothing was changed
+    assert accounts.authenticate("ada@example.org", "attacker's own passphrase", "x") is None

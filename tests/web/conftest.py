@@ -38,12 +38,15 @@ def csrf(client: TestClient, page: str = "/account/signin") -> str:
 
 
 def sign_up(client: TestClient, email: str = "ada@example.org", password: str = PASSWORD) -> str:
-    """Create an account through the real form; returns the CSRF token for later writes."""
+    """Create an account through the real form and sign in with it (sign-up itself never signs in:
+    it answers a new and a taken address alike); returns the CSRF token for later writes."""
     token = csrf(client, "/account/signup")
     r = client.post(
         "/account/signup",
         data={"email": email, "password": password, "password2": password, "csrf_token": token},
     )
+    assert r.status_code == 303 and r.headers["location"].startswith("/account/signin?"), r.text
+    r = client.post("/account/signin", data={"email": email, "password": password, "csrf_token": token})
     assert r.status_code == 303, r.text
     return token
 

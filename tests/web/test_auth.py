@@ -13,18 +13,14 @@ from papersift.web.app import ROUTERS, create_app
 from tests.web.conftest import PASSWORD, csrf, sign_up
 
 
-def test_sign_up_sets_a_hardened_session_cookie(client: TestClient) -> None:
+def test_sign_up_then_sign_in_sets_a_hardened_session_cookie(client: TestClient) -> None:
     token = csrf(client, "/account/signup")
-    r = client.post(
-        "/account/signup",
-        data={
-            "email": "ada@example.org",
-            "password": PASSWORD,
-            "password2": PASSWORD,
-            "csrf_token": token,
-            "next": "/collections",
-        },
-    )
+    form = {"email": "ada@example.org", "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
+    r = client.post("/account/signup", data={**form, "next": "/collections"})
+    assert r.status_code == 303 and r.headers["location"] == "/account/signin?next=%2Fcollections&signed_up=1"
+    assert "set-cookie" not in r.headers or "ps_session=" not in r.headers["set-cookie"]
+    assert "account is ready" in client.get(r.headers["location"]).text
+    r = client.post("/account/signin", data={**form, "next": "/collections"})
     assert r.status_code == 303 and r.headers["location"] == "/collections"
     cookie = next(v for v in r.headers.get_list("set-cookie") if v.startswith("ps_session="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
@@ -36,10 +32,9 @@ def test_cookies_are_secure_over_https(ctx: AppContext) -> None:
         page = c.get("/account/signup")
         assert "Secure" in page.headers["set-cookie"]
         token = re.search(r'name="csrf_token" value="(\w+)"', page.text).group(1)
-        r = c.post(
-            "/account/signup",
-            data={"email": "a@example.org", "password": PASSWORD, "password2": PASSWORD, "csrf_token": token},
-        )
+        form = {"email": "a@example.org", "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
+        assert c.post("/account/signup", data=form).status_code == 303
+        r = c.post("/account/signin", data=form)
         assert "Secure" in next(v for v in r.headers.get_list("set-cookie") if v.startswith("ps_session="))
 
 

@@ -208,6 +208,11 @@ def test_sign_up_upvote_and_collect(server: str, page: Page) -> None:
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.screenshot(path=SHOTS / "signup.png")
     page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(re.compile(r".*/account/signin\?next=%2Fpapers%2F.*signed_up=1"))  # then sign in
+    expect(page.get_by_role("status")).to_contain_text("account is ready")
+    page.get_by_label("Email").fill("ada@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(paper_url)
     expect(page.locator("h1")).to_have_text(title)
     button = page.locator(".paper-actions .vote-button")
@@ -242,6 +247,9 @@ def test_vote_and_collection_forms_work_without_javascript(server: str, browser:
     page.get_by_label("Password", exact=False).first.fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
+    page.get_by_label("Email").fill("nojs@example.org")  # sign-up leads to the sign-in form
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/papers/2405.00002")
     count = int(page.locator(".paper-actions .vote-button .count").inner_text())
     page.locator(".paper-actions .vote-button").click()  # a full-page POST, then 303 back here

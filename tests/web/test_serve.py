@@ -145,6 +145,7 @@ def test_two_workers_share_sessions_csrf_votes_and_throttles(tmp_path: Path) -> 
         token = a.csrf("/account/signup")
         signup = {"email": "ada@example.org", "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
         assert a.request("POST", "/account/signup", signup)[0] == 303
+        assert a.request("POST", "/account/signin", signup)[0] == 303
         b.cookies = dict(a.cookies)
         status, account = b.request("GET", "/account")
         assert status == 200 and "ada@example.org" in account

@@ -159,11 +159,20 @@ class Accounts:
             raise UserError("email_taken", "an account with this email already exists") from None
         return User(uid, address, now, False)
 
-    def sign_up(self, email: str, password: str, client: str) -> User:
+    def sign_up(self, email: str, password: str, client: str) -> User | None:
         """`create_user` for the public sign-up form: at most MAX_SIGNUPS_PER_CLIENT attempts per
-        client address per THROTTLE_WINDOW (each costs an argon2 hash; raises RateLimited)."""
+        client address per THROTTLE_WINDOW (each costs an argon2 hash; raises RateLimited).
+
+        An address that already has an account is *not* an error here (None, nothing changed):
+        the form must answer a new and a taken address alike, or it tells anyone which addresses
+        have accounts. The password is hashed either way, so the timing matches too."""
         self._record_attempt(((f"signup:{client}", MAX_SIGNUPS_PER_CLIENT),))
-        return self.create_user(email, password)
+        try:
+            return self.create_user(email, password)
+        except UserError as exc:
+            if exc.code == "email_taken":
+                return None
+            raise
 
     def get_user(self, email: str) -> User | None:
         with self.engine.connect() as conn:

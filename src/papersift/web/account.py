@@ -5,6 +5,7 @@ CSRF-protected POST, like unsubscribing, so link scanners cannot confirm an addr
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -62,22 +63,24 @@ def signup(
     password2: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form()] = "",
 ) -> Response:
+    """Create the account, then send the browser to sign in: the same 303 (no cookie) whether the
+    address was new or already had an account, so the answer reveals neither (finding 11)."""
     try:
         if password != password2:
             raise UserError("password_mismatch", "the two passwords differ")
-        user = web.community.accounts.sign_up(email, password, client_address(request))
+        web.community.accounts.sign_up(email, password, client_address(request))
     except RateLimited as exc:
         response = render(web, request, "account/signup.html", 429, next=safe_next(next), email=email, error=str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except UserError as exc:
         return render(web, request, "account/signup.html", 400, next=safe_next(next), email=email, error=str(exc))
-    return _signed_in(web, request, user, next)
+    return RedirectResponse("/account/signin?" + urlencode({"next": safe_next(next), "signed_up": "1"}), 303)
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, web: WebDep, next: str | None = None) -> HTMLResponse:
-    return render(web, request, "account/signin.html", next=safe_next(next), email="", error=None)
+def signin_form(request: Request, web: WebDep, next: str | None = None, signed_up: bool = False) -> HTMLResponse:
+    return render(web, request, "account/signin.html", next=safe_next(next), email="", error=None, signed_up=signed_up)
 
 
 @router.post("/signin")
@@ -91,7 +94,9 @@ def signin(
     try:
         user = web.community.accounts.authenticate(email, password, client_address(request))
     except RateLimited as exc:
-        response = render(web, request, "account/signin.html", 429, next=safe_next(next), email=email, error=str(exc))
+        response = render(
+            web, request, "account/signin.html", 429, next=safe_next(next), email=email, error=str(exc), signed_up=False
+        )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     if user is None:
@@ -103,6 +108,7 @@ def signin(
             next=safe_next(next),
             email=email,
             error="wrong email or password",
+            signed_up=False,
         )
     return _signed_in(web, request, user, next)
 
