@@ -40,6 +40,36 @@ def test_a_page_at_the_cap_renders_linearly_bounded(client: TestClient, ctx: App
     assert len(full.content) < len(one.content) + 40_000  # twenty chips, not megabytes
 
 
+def _page_size(client: TestClient, n: int) -> int:
+    filters = [("category", f"zz.C{i:03d}") for i in range(n)] + [("author", f"Person {i:03d}") for i in range(n)]
+    r = client.get("/search", params=[("q", "robots"), ("mode", "lexical"), *filters])
+    assert r.status_code == 200
+    return len(r.content)
+
+
+def test_the_search_page_grows_linearly_with_its_filters(client: TestClient, ctx: AppContext) -> None:
+    """Each filter chip's remove link used to repeat every other filter (with_query per chip): the
+    page grew with n², the 10 -> 20 step four times the 5 -> 10 step. Now each filter adds a
+    constant: the chip is a button of the form, whose hidden fields list the filters once."""
+    ctx.settings.max_filters = 40
+    sizes = {n: _page_size(client, n) for n in (5, 10, 20, 40)}
+    steps = [sizes[10] - sizes[5], sizes[20] - sizes[10], sizes[40] - sizes[20]]
+    assert steps[0] > 0
+    assert abs(steps[1] - 2 * steps[0]) <= 0.05 * steps[1], sizes  # linear: double the filters, double the step
+    assert abs(steps[2] - 2 * steps[1]) <= 0.05 * steps[2], sizes
+
+
+def test_a_chip_removes_just_its_filter(client: TestClient) -> None:
+    params = [("q", "robots"), ("mode", "lexical"), ("category", "cs.RO"), ("category", "cs.LG")]
+    params += [("author", "Ada"), ("from", ""), ("page", "2"), ("drop", "category:cs.RO")]
+    r = client.get("/search", params=params)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/search?q=robots&mode=lexical&category=cs.LG&author=Ada"
+    page = client.get(r.headers["location"])
+    assert 'name="drop" value="category:cs.LG"' in page.text and 'value="author:Ada"' in page.text
+    assert "category:cs.RO" not in page.text
+
+
 def test_junk_parameters_are_capped(client: TestClient) -> None:
     r = client.get("/api/search", params=[("q", "x"), *[(f"junk{i}", "1") for i in range(150)]])
     assert r.status_code == 422 and r.json()["error"]["code"] == "too_many_parameters"

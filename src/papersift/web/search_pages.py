@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papersift.query.types import Filters, QueryError
 from papersift.search.types import MODES, SORTS, Mode, Sort
 from papersift.web.deps import MaybeUser, WebDep, current_user, render
+from papersift.web.templating import without_filters
 from papersift.web.views import HideSeen, make_filters, parse_day, without_seen
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
@@ -47,7 +48,10 @@ def search_page(
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
     hide_seen: HideSeen = False,
-) -> HTMLResponse:
+    drop: Annotated[list[str] | None, Query(description="filters to remove: category:X, author:Y")] = None,
+) -> Response:
+    if drop:  # a filter chip's remove button: go to the same search without it (a clean, shareable URL)
+        return RedirectResponse(without_filters(request, drop), 303)
     filters = make_filters(
         category or [],
         author or [],

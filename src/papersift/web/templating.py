@@ -47,6 +47,20 @@ def with_query(request: Request, **changes: object) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+def without_filters(request: Request, drops: list[str]) -> str:
+    """The current search URL minus the filters named by `drops` ("category:cs.CL",
+    "author:Ada Lovelace": what a filter chip's remove button submits), `drop` itself, the page
+    and blank fields. One pass over the parameters, each encoded once."""
+    gone = {tuple(d.split(":", 1)) for d in drops if ":" in d}
+    params = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in ("drop", "page") and v.strip() and (k, v.strip()) not in gone
+    ]
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def here(request: Request) -> str:
     """Path and query of the current page (where a form should send the user back to)."""
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
