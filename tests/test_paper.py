@@ -21,6 +21,7 @@ from papersift.paper import (
     normalize_text,
     parse_arxiv_id,
     parse_date,
+    title_key,
 )
 
 
@@ -208,3 +209,28 @@ def test_dict_round_trip() -> None:
     assert Paper.from_dict(p.to_dict()) == p
     with pytest.raises(InvalidRecord):
         Paper.from_dict({"title": "no id"})
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "Über BERT - fast models",
+        r"{\"U}ber {BERT}: \emph{Fast} Models",
+        "UBER BERT: FAST MODELS.",
+        "  uber  bert, fast\nmodels ",
+        "Ü\u0308ber BERT (fast) models",  # decomposed accents
+    ],
+)
+def test_title_key_ignores_case_punctuation_accents_and_tex(variant: str) -> None:
+    assert title_key(variant) == "uber bert fast models"
+
+
+def test_title_key_keeps_different_titles_apart() -> None:
+    assert title_key("Fast models") != title_key("Fast models: a survey") and title_key("") == ""
+
+
+@given(st.text(max_size=80), st.sampled_from([" ", ",", ": ", "--", "!", "{}", "."]))
+def test_title_key_is_idempotent_and_blind_to_punctuation(text: str, punct: str) -> None:
+    key = title_key(text)
+    assert title_key(key) == key
+    assert title_key(f"{punct}{key}{punct}") == key

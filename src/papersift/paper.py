@@ -156,6 +156,26 @@ def normalize_text(text: str | None) -> str:
     return s if unicodedata.is_normalized("NFC", s) else " ".join(unicodedata.normalize("NFC", s).split())
 
 
+_TEX_MACRO = re.compile(r"\\[A-Za-z]+")  # \emph, \textit, \alpha: what is left after accents are converted
+_TITLE_WORD = re.compile(r"[^\W_]+")
+
+
+def title_key(title: str | None) -> str:
+    """A title as bare words: the one definition of "the same title" when matching records.
+
+    TeX accents become letters and other TeX macros, braces and `$` go; then accents, case and
+    punctuation are ignored, so `{\\"U}ber {BERT}: \\emph{Fast} Models` and "Über BERT - fast models"
+    both become "uber bert fast models"."""
+    text = _bare_letters(_bare_letters(_TEX_MACRO.sub(" ", normalize_text(title))).casefold())
+    return " ".join(_TITLE_WORD.findall(text))
+
+
+def _bare_letters(text: str) -> str:
+    """Compatibility-decomposed (𝐀 -> A, ﬁ -> fi) without accents. Applied before and after
+    casefolding, since each can produce what the other changes."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _is_normal(text: str) -> bool:
     """True when `normalize_text` would return `text` unchanged, checked without splitting it into words.
 

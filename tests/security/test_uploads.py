@@ -62,6 +62,24 @@ def test_entries_match_existing_papers_by_doi_and_normalised_title(client: TestC
     assert "1 paper(s) added" in page and "1 already there" in page and "not in this site" not in page
 
 
+def test_titles_match_despite_punctuation_accents_and_tex(client: TestClient, ctx: AppContext) -> None:
+    """Reference managers export titles with TeX braces, macros and accents and their own
+    punctuation; before, only case and spacing were ignored, so these stayed private copies."""
+    bib = r"""@article{p, title = {Sim to Real Transfer of Legged Locomotion Policies.}, year = 2025}
+@article{t, title = {{V}ision-{B}ased Robotic Manipulation of \emph{Deformable} Objects}, year = 2025}
+@article{a, title = {{'E}fficient Attention for Long-Context Language Models}, year = 2025}
+@article{u, title = {Efficient attention for long--context language models: a survey}, year = 2025}
+"""
+    page = _upload(client, sign_up(client), bib)
+    assert "4 paper(s) added" in page and "1 of them not in this site" in page
+    delivery = Delivery(ctx)
+    ada = delivery.user("ada@example.org")
+    [mine] = delivery.community.collections.owned(ada)
+    assert sorted(delivery.community.collections.paper_ids(mine.id)) == ["2506.00002", "2506.00003", "2506.00014"]
+    private = delivery.recommender.library(ada).private.values()
+    assert [e.title for e in private] == ["Efficient attention for long--context language models: a survey"]
+
+
 def test_repair_reverts_what_old_uploads_wrote(ctx: AppContext, tmp_path) -> None:  # noqa: ANN001
     real_1, real_2 = ctx.catalog.get("2506.00001"), ctx.catalog.get("2506.00002")
     assert real_1 is not None and real_2 is not None

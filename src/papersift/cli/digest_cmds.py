@@ -363,7 +363,9 @@ def import_library(
     delivery = _delivery(ctx)
     try:
         user = delivery.user(email)
-        report = import_bibtex(delivery.ctx.catalog, delivery.community.collections, user, path, collection)
+        report = import_bibtex(
+            delivery.ctx.catalog, delivery.community.collections, user, path, collection, delivery.ctx.indexes.lexical
+        )
     except (UserError, SourceError) as exc:
         fail(str(exc), code=2)
     for problem in report.errors:

@@ -11,10 +11,10 @@ large files are cut at MAX_IMPORT entries, and the report says so.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -22,13 +22,14 @@ from papersift.catalog import Catalog
 from papersift.catalog.schema import papers
 from papersift.community import Collections, User
 from papersift.discover.private import PrivateEntries
-from papersift.paper import Paper, normalize_text, parse_arxiv_id
+from papersift.paper import Paper, parse_arxiv_id, title_key
+from papersift.query.syntax import ParsedQuery, plain_query
 from papersift.sources import RecordError, SourceContext
 from papersift.sources.bibtex import iter_papers
 
 MAX_IMPORT = 5000
 MAX_REPORTED_ERRORS = 50
-_WORD = re.compile(r"\w+")
+TITLE_CANDIDATES = 5  # lexical matches compared by title key, per unmatched title
 
 
 @dataclass
@@ -55,15 +56,18 @@ class ImportReport:
         return "; ".join(parts)
 
 
-def title_key(title: str) -> str:
-    """A title compared without case, punctuation or spacing. (Candidates are found by a
-    case-insensitive SQL comparison of the whole cleaned title, so today a title matches only
-    when it differs from the catalog's in case and spacing.)"""
-    return " ".join(_WORD.findall(normalize_text(title).lower()))
+class TitleSearch(Protocol):
+    """What title matching needs from the lexical index (the index's LexicalIndex satisfies it)."""
+
+    def search(self, parsed: ParsedQuery, limit: int = 10) -> list[tuple[str, float]]: ...
 
 
-def match_catalog(catalog: Catalog, entries: Sequence[Paper]) -> list[str | None]:
-    """The id of the catalog paper each entry describes (arXiv id, DOI, then title), or None."""
+def match_catalog(catalog: Catalog, entries: Sequence[Paper], lexical: TitleSearch | None = None) -> list[str | None]:
+    """The id of the catalog paper each entry describes (arXiv id, DOI, then title), or None.
+
+    Titles are compared as `paper.title_key` (case, punctuation, accents and TeX ignored).
+    Candidates come from a case-insensitive SQL comparison of the whole title (no index needed),
+    then, for what is still unmatched, from the lexical index's best title-word matches."""
     found: list[str | None] = []
     unmatched_titles: dict[str, list[int]] = {}
     for i, entry in enumerate(entries):
@@ -71,7 +75,7 @@ def match_catalog(catalog: Catalog, entries: Sequence[Paper]) -> list[str | None
         if known is None and entry.doi:
             known = catalog.get(f"doi:{entry.doi}") or catalog.get(entry.doi)
         found.append(known.id if known else None)
-        if known is None:
+        if known is None and title_key(entry.title):
             unmatched_titles.setdefault(title_key(entry.title), []).append(i)
     lowered = sorted({e.title.lower() for i, e in enumerate(entries) if found[i] is None})
     with catalog.engine.connect() as conn:
@@ -82,11 +86,24 @@ def match_catalog(catalog: Catalog, entries: Sequence[Paper]) -> list[str | None
             for pid, title in conn.execute(q):
                 for i in unmatched_titles.get(title_key(title), []):
                     found[i] = found[i] or pid
+    if lexical is not None:
+        for key, indices in unmatched_titles.items():
+            if found[indices[0]] is not None:
+                continue
+            ids = [pid for pid, _ in lexical.search(plain_query(entries[indices[0]].title), limit=TITLE_CANDIDATES)]
+            pid = next((p.id for p in catalog.get_many(ids).values() if title_key(p.title) == key), None)
+            for i in indices:
+                found[i] = pid
     return found
 
 
 def import_bibtex(
-    catalog: Catalog, collections: Collections, user: User, path: Path, collection_name: str
+    catalog: Catalog,
+    collections: Collections,
+    user: User,
+    path: Path,
+    collection_name: str,
+    lexical: TitleSearch | None = None,
 ) -> ImportReport:
     """Import a .bib file (or .bib.gz) into one of the user's collections (created if needed).
 
@@ -108,7 +125,7 @@ def import_bibtex(
                 break
             found.append(item)
     private = PrivateEntries(catalog.engine)
-    for entry, paper_id in zip(found, match_catalog(catalog, found), strict=True):
+    for entry, paper_id in zip(found, match_catalog(catalog, found, lexical), strict=True):
         if paper_id is not None:
             added = collections.add(user, target.id, paper_id)
         else:

@@ -27,7 +27,7 @@ import numpy as np
 
 from papersift.encoder.embed import paper_text
 from papersift.index.analysis import STEM, SURFACE_WORDS, utf8
-from papersift.paper import Paper
+from papersift.paper import Paper, title_key
 from papersift.query.syntax import ParsedQuery, plain_query
 from papersift.query.types import Filters, QueryError
 from papersift.search.fusion import convex
@@ -45,7 +45,6 @@ CANDIDATE_TERMS = 120  # most frequent draft words whose document frequency is l
 DEPTH = 200
 MAX_LIMIT = 100
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_TITLE_KEY = re.compile(r"[^0-9a-z]+")
 
 
 @dataclass(frozen=True)
@@ -158,10 +157,6 @@ def split_passages(text: str) -> list[str]:
     return merged
 
 
-def _title_key(title: str) -> str:
-    return _TITLE_KEY.sub(" ", title.casefold()).strip()
-
-
 class RelatedService:
     """Related work over the same catalog and indexes as search (held by `SearchService`)."""
 
@@ -180,9 +175,9 @@ class RelatedService:
             if paper is None and entry.doi:
                 paper = catalog.get(entry.doi)
             if paper is None and entry.title:
-                key = _title_key(entry.title)
+                key = title_key(entry.title)
                 ids = [pid for pid, _ in lexical.search(plain_query(entry.title), limit=3)]
-                paper = next((p for p in catalog.get_many(ids).values() if _title_key(p.title) == key), None)
+                paper = next((p for p in catalog.get_many(ids).values() if title_key(p.title) == key), None)
             if paper is None:
                 missing.append(entry.title or entry.id)
             else:

@@ -153,7 +153,9 @@ async def import_library(
         limits = ReadLimits(MAX_UPLOAD_LINE, MAX_UPLOAD_LINE, web.ctx.settings.max_upload_expanded)
         try:
             with read_limits(limits):
-                report = import_bibtex(web.ctx.catalog, web.community.collections, user, path, collection)
+                report = import_bibtex(
+                    web.ctx.catalog, web.community.collections, user, path, collection, web.ctx.indexes.lexical
+                )
         except (UserError, SourceError) as exc:
             return _settings_page(web, request, user, 400, error=str(exc))
     return _settings_page(web, request, user, import_report=report)
