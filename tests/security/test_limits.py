@@ -140,3 +140,21 @@ def test_uploads_have_their_own_larger_cap(client: TestClient, ctx: AppContext) 
         "/account/digest/import", data={"csrf_token": token}, files={"library": ("b.bib", big, "text/x-bibtex")}
     )
     assert r.status_code == 413
+
+
+def test_early_refusals_carry_the_security_headers(client: TestClient, ctx: AppContext) -> None:
+    """The 413/414/422 answered before any route ran had no CSP, nosniff or frame headers."""
+    from papersift.web.app import SECURITY_HEADERS
+
+    big = b"x" * (ctx.settings.max_request_body + 10)
+    refusals = [
+        client.post("/account/signin", content=big, headers={"content-type": "application/x-www-form-urlencoded"}),
+        client.post("/api/collections", content=big, headers={"content-type": "application/json"}),
+        client.get("/search", params={"q": "x", "pad": "a" * 20_000}),
+        client.get("/api/search", params=[("q", "x"), *[(f"junk{i}", "1") for i in range(150)]]),
+    ]
+    assert [r.status_code for r in refusals] == [413, 413, 414, 422]
+    for r in refusals:
+        for name, value in SECURITY_HEADERS.items():
+            assert r.headers.get(name) == value, (r.status_code, name)
+    assert refusals[0].headers.get("cache-control") == "no-store"  # a personal path stays uncached

@@ -192,9 +192,9 @@ def create_app(ctx: AppContext) -> FastAPI:
         app.include_router(module.router)
     _install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(HeadersMiddleware)
     settings = ctx.settings
     app.add_middleware(LimitsMiddleware, max_body=settings.max_request_body, max_upload=settings.max_upload_body)
+    app.add_middleware(HeadersMiddleware)  # outside the limits: their early 413/414/422 get the headers too
     app.state.metrics = ops_routes.Metrics(ctx)
     app.add_middleware(ops_routes.MetricsMiddleware, metrics=app.state.metrics)  # outermost: times everything
     return app
