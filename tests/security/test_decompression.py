@@ -106,3 +106,42 @@ class _Zeros(io.RawIOBase):
         buffer[:n] = b"\0" * n
         self.left -= n
         return n
+
+
+def _endless_entry(lines: int) -> bytes:
+    """An entry whose value runs on for `lines` short lines without a line starting with `@`
+    (the only place a block ends), then a good entry."""
+    return (
+        b"@misc{a, title={First}, abstract={"
+        + b"word word word word word word word word word word\n" * lines
+        + b"}}\n@misc{b, title={Second}}\n"
+    )
+
+
+def test_an_entry_without_an_end_is_cut_at_the_entry_cap(tmp_path: Path) -> None:
+    """Lines are capped one by one, but nothing bounded an entry: one without `@` lines grew up to
+    the 50 MiB file cap before bibtexparser saw it (and then parsed it whole)."""
+    path = tmp_path / "endless.bib"
+    path.write_bytes(_endless_entry(100_000))  # 5 MB in short lines
+    tracemalloc.start()
+    with read_limits(ReadLimits(max_record=1024 * 1024)):
+        items = list(iter_bib(str(path), SourceContext()))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [str(i) for i in items if isinstance(i, RecordError)] == [
+        f"{path}:1: entry longer than 1,048,576 characters: skipped"
+    ]
+    assert [i.title for i in items if not isinstance(i, RecordError)] == ["Second"]
+    assert peak < 4 * 1024 * 1024  # the 5 MB entry was never held whole
+
+
+def test_an_uploaded_endless_entry_is_one_reported_error(client: TestClient) -> None:
+    token = sign_up(client)
+    r = client.post(
+        "/account/digest/import",
+        data={"csrf_token": token, "collection": "Endless"},
+        files={"library": ("lib.bib", _endless_entry(100_000), "text/x-bibtex")},
+    )
+    assert r.status_code == 200
+    assert "1 paper(s) added" in r.text and "1 broken entry skipped" in r.text
+    assert "library.bib:1: entry longer than 1,048,576 characters: skipped" in r.text

@@ -42,13 +42,15 @@ class ReadLimits:
     max_line: int = 16 * 1024 * 1024  # one line: a record of JSONL/CSV/BibTeX
     max_member: int = 16 * 1024 * 1024  # one tar member (an arXiv .abs file is a few KB)
     max_total: int | None = None  # one whole file; None for the operator's own dumps
+    max_record: int = 16 * 1024 * 1024  # one multi-line record (a BibTeX entry: the lines up to the next `@`)
 
 
 _DEFAULT_LIMITS = ReadLimits()
 _LIMITS: ContextVar[ReadLimits | None] = ContextVar("read_limits", default=None)
 
 
-def _limits() -> ReadLimits:
+def current_limits() -> ReadLimits:
+    """The limits in force (those of the innermost `read_limits` block, else the defaults)."""
     return _LIMITS.get() or _DEFAULT_LIMITS
 
 
@@ -117,7 +119,7 @@ def open_bytes(path: Path) -> Iterator[BinaryIO]:
         raw = path.open("rb")
     except OSError as exc:
         raise SourceError(f"{path}: cannot open ({exc.strerror or exc})") from exc
-    limit = _limits().max_total
+    limit = current_limits().max_total
     with raw:
         if raw.read(2) == _GZIP_MAGIC:
             raw.seek(0)
@@ -141,7 +143,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str] | RecordError]:
     held); a gzip that ends early yields one RecordError after the last good line and stops.
     """
     number = 0
-    cap = _limits().max_line
+    cap = current_limits().max_line
     with open_bytes(path) as stream:
         try:
             while raw := stream.readline(cap + 1):
@@ -182,7 +184,7 @@ def iter_tar_members(path: Path, suffix: str) -> Iterator[tuple[str, bytes] | Re
     after the last complete member.
     """
     last = "start of archive"
-    cap = _limits().max_member
+    cap = current_limits().max_member
     with open_bytes(path) as stream:
         try:
             with tarfile.open(fileobj=stream, mode="r|") as tar:

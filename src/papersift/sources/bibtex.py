@@ -28,7 +28,7 @@ from bibtexparser.model import Entry, String
 
 from papersift.paper import Paper, make_paper, normalize_text, parse_arxiv_id, parse_date
 from papersift.sources._common import clean, convert, finish
-from papersift.sources._files import input_files, iter_lines
+from papersift.sources._files import current_limits, input_files, iter_lines
 from papersift.sources.base import Item, RecordError, SourceContext
 
 SOURCE = "bibtex"
@@ -106,8 +106,11 @@ def to_paper(entry: Entry) -> Paper:
 
 def _blocks(path: Path) -> Iterator[tuple[int, str] | RecordError]:
     """`(first line number, text)` of each `@`-started block; a block with an undecodable line is
-    replaced by that line's RecordError (its fields could not be trusted)."""
-    start = 1
+    replaced by that line's RecordError (its fields could not be trusted), and a block longer than
+    `ReadLimits.max_record` by a RecordError at its first line: its text is dropped as it is read,
+    so a file without `@` lines cannot make one block of everything up to the file's size cap."""
+    cap = current_limits().max_record
+    start, size = 1, 0
     lines: list[str] = []
     bad: RecordError | None = None
     for line in iter_lines(path):
@@ -115,13 +118,18 @@ def _blocks(path: Path) -> Iterator[tuple[int, str] | RecordError]:
             bad = bad or RecordError(line.where, f"{line.message}; the entry containing it is skipped")
             continue
         number, text = line
-        if text.lstrip().startswith("@") and lines:
+        if text.lstrip().startswith("@") and size:
             yield bad or (start, "\n".join(lines))
-            lines, bad = [], None
-        if not lines:
+            lines, bad, size = [], None, 0
+        if not size:
             start = number
-        lines.append(text)
-    if lines or bad:
+        size += len(text) + 1
+        if size > cap:
+            bad = bad or RecordError(f"{path}:{start}", f"entry longer than {cap:,} characters: skipped")
+            lines = []  # dropped as read: memory stays bounded by the cap
+        else:
+            lines.append(text)
+    if size or bad:
         yield bad or (start, "\n".join(lines))
 
 

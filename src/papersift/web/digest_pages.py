@@ -34,6 +34,7 @@ from papersift.web.views import MAX_ID, get_paper, owned_collection
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
 MAX_UPLOAD = 10 * 1024 * 1024
 MAX_UPLOAD_LINE = 1024 * 1024  # one BibTeX line of an upload
+MAX_UPLOAD_ENTRY = 1024 * 1024  # one BibTeX entry of an upload (its lines up to the next `@`)
 Token = Annotated[str, Query(max_length=500)]
 
 
@@ -150,7 +151,7 @@ async def import_library(
         path = Path(tmp) / "library.bib"
         path.write_bytes(data)
         # a gzipped upload is decompressed while read: cap what it may expand to (docs/security.md)
-        limits = ReadLimits(MAX_UPLOAD_LINE, MAX_UPLOAD_LINE, web.ctx.settings.max_upload_expanded)
+        limits = ReadLimits(MAX_UPLOAD_LINE, MAX_UPLOAD_LINE, web.ctx.settings.max_upload_expanded, MAX_UPLOAD_ENTRY)
         try:
             with read_limits(limits):
                 report = import_bibtex(
