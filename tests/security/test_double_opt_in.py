@@ -158,3 +158,12 @@ def test_a_confirmed_address_that_changes_needs_confirming_again(delivery: Deliv
         conn.execute(users.update().where(users.c.id == ada.id).values(email="ada@new.example"))
     moved = delivery.user("ada@new.example")
     assert not delivery.confirmations.is_confirmed(moved) and delivery.confirmations.due(moved)
+
+
+def test_the_cli_says_when_a_subscribed_address_is_unconfirmed(delivery: Delivery, home: Path) -> None:
+    from tests.deliver.test_digest_send import cli
+
+    make_user(delivery, "ada@example.org", confirmed=False)
+    r = cli(home, "digest", "subscribe", "ada@example.org", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["address_confirmed"] is False
+    assert "not confirmed yet" in r.stderr

@@ -136,10 +136,17 @@ def subscribe(
         "collections": list(sub.collections),
         "saved_searches": [s.query for s in searches],
         "follows": [f.label for f in delivery.store.follows(user)],
+        "address_confirmed": delivery.confirmations.is_confirmed(user),
     }
     if json_out:
         print_json(summary)
     err.print(f"{user.email}: {sub.frequency} digest with {', '.join(sub.sections)}", highlight=False)
+    if not summary["address_confirmed"]:
+        err.print(
+            f"{user.email} is not confirmed yet: `digest send` mails it a confirmation link, and digests "
+            "only once the link was followed (double opt-in)",
+            highlight=False,
+        )
 
 
 @digest_app.command("unsubscribe")
