@@ -216,7 +216,7 @@ def test_digest_send_delivers_to_webhooks_exactly_once(
 ) -> None:
     """`digest send` runs the webhooks after the mail; with `webhook send` and a re-run, each
     (webhook, digest) pair is still POSTed once."""
-    ada = delivery.community.accounts.create_user("ada@example.org", "correct horse battery")
+    ada = make_user(delivery)
     hook = WebhookStore(ctx.catalog.engine).add(ada.id, "slack", receiver.url("/both"))
     assert cli(home, "digest", "subscribe", ada.email, "--query", '"language models"').exit_code == 0
     first = json.loads(send(home, smtp.port).stdout)
