@@ -32,6 +32,7 @@ from papersift.discover import lexical
 from papersift.discover.feedback import Feedback
 from papersift.discover.model import LibraryModel, fit
 from papersift.discover.private import PrivateEntries, PrivateEntry
+from papersift.discover.ratings import Ratings
 from papersift.encoder.embed import Encoder
 from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
@@ -41,6 +42,7 @@ MAX_FEEDBACK = 500
 NEGATIVES = 1000
 POOL_PER_ITEM = 20  # whole-catalog ranking: the lexical model re-ranks the embedding model's top 20 x limit
 UPVOTED = "your upvotes"
+RATED = "your ratings"
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ class Recommendation:
     def reason(self) -> str:
         if self.anchor is None:
             return "close to the papers you keep"
-        where = "which you upvoted" if self.anchor_source == UPVOTED else f"in your collection {self.anchor_source}"
+        where = {UPVOTED: "which you upvoted", RATED: "which you rated relevant"}.get(
+            self.anchor_source, f"in your collection {self.anchor_source}"
+        )
         terms = f"; shared terms: {', '.join(self.shared_terms)}" if self.shared_terms else ""
         return f"close to “{self.anchor.title}” {where}{terms}"
 
@@ -105,10 +109,12 @@ class Recommender:
         self.ctx, self.community, self.feedback = ctx, community, feedback
         self.engine = ctx.catalog.engine
         self.private = PrivateEntries(self.engine)
+        self.ratings = Ratings(self.engine)
         self._terms: dict[str, list[str]] = {}  # lexical features by paper id (papers rarely change)
 
     def library(self, user: User, collection_ids: Sequence[int] | None = None) -> Library:
-        """The user's kept papers, newest first; only the given collections when named (no upvotes then)."""
+        """The user's kept papers (collections, upvotes, papers rated relevant), newest first; only
+        the given collections when named (no upvotes or ratings then)."""
         kept = (
             sa.select(collection_items.c.paper_id, collection_items.c.added_at, collections.c.name)
             .join(collections, collections.c.id == collection_items.c.collection_id)
@@ -122,6 +128,8 @@ class Recommender:
             if collection_ids is None:
                 upvoted = sa.select(votes.c.paper_id, votes.c.created_at).where(votes.c.user_id == user.id)
                 rows += [(pid, at, UPVOTED) for pid, at in conn.execute(upvoted)]
+        if collection_ids is None:
+            rows += [(r.paper_id, r.created_at, RATED) for r in self.ratings.of_user(user) if r.relevant]
         private = self.private.of_user(user, collection_ids, self.ctx.encoder_name, MAX_LIBRARY)
         rows += [(entry.item_id, entry.added_at, entry.collection_name) for entry in private]
         newest: dict[str, LibraryItem] = {}
@@ -161,13 +169,7 @@ class Recommender:
                 f"your library has {library.total} papers; recommendations use the "
                 f"{len(library.items)} most recently added"
             )
-        vectors = self.ctx.indexes.vectors
-        private = self._private_vectors(library)
-        kept = [
-            (item, v)
-            for item in library.items
-            if (v := private.get(item.paper_id, vectors.get(item.paper_id))) is not None
-        ]
+        kept = self.kept_vectors(library)
         if missing := len(library.items) - len(kept):
             out.notices.append(
                 f"{missing} paper(s) of your library are not in the semantic index yet (run `papersift index`)"
@@ -176,15 +178,7 @@ class Recommender:
             if not library.items:
                 out.notices.append("save or upvote a few papers to get recommendations")
             return out
-        disliked = self.feedback.not_interested_ids(user)[:MAX_FEEDBACK]
-        hard = [v for pid in disliked if (v := vectors.get(pid)) is not None]
-        negatives = self._negatives(user, {item.paper_id for item, _ in kept} | set(candidates or ()))
-        model = fit(
-            np.stack([v for _, v in kept]),
-            [(now or utcnow()) - item.added for item, _ in kept],
-            np.stack([v for _, v in negatives]) if negatives else None,
-            np.stack(hard) if hard else None,
-        )
+        model, negatives, disliked = self.fit_model(user, kept, set(candidates or ()), now)
         excluded = {item.paper_id for item in library.items} | set(disliked)
         ranked = self._pool(model, candidates, excluded, limit)
         belongs = {pid for pid, score in ranked if score > model.threshold}
@@ -199,20 +193,53 @@ class Recommender:
         out.items = self._explain(ranked[:limit], kept, library.private)
         return out
 
-    def _negatives(self, user: User, exclude: set[str]) -> list[tuple[str, np.ndarray]]:
+    def kept_vectors(self, library: Library) -> list[tuple[LibraryItem, np.ndarray]]:
+        """The library items that have a vector (catalog papers in the index, private entries)."""
+        vectors = self.ctx.indexes.vectors
+        private = self._private_vectors(library)
+        return [
+            (item, v)
+            for item in library.items
+            if (v := private.get(item.paper_id, vectors.get(item.paper_id))) is not None
+        ]
+
+    def fit_model(
+        self, user: User, kept: list[tuple[LibraryItem, np.ndarray]], exclude: set[str], now: datetime | None = None
+    ) -> tuple[LibraryModel, list[tuple[str, np.ndarray]], list[str]]:
+        """The user's embedding model over `kept` (non-empty), with the random negatives it was
+        contrasted with (never one of `exclude`) and the user's hard negatives' ids."""
+        vectors = self.ctx.indexes.vectors
+        disliked = self.disliked(user)
+        hard = [v for pid in disliked if (v := vectors.get(pid)) is not None]
+        negatives = self.random_papers(user, {item.paper_id for item, _ in kept} | exclude)
+        model = fit(
+            np.stack([v for _, v in kept]),
+            [(now or utcnow()) - item.added for item, _ in kept],
+            np.stack([v for _, v in negatives]) if negatives else None,
+            np.stack(hard) if hard else None,
+        )
+        return model, negatives, disliked
+
+    def disliked(self, user: User) -> list[str]:
+        """Hard negatives: "not interested" marks, then papers rated not relevant (newest first each)."""
+        marked = self.feedback.not_interested_ids(user)
+        rated = [r.paper_id for r in self.ratings.of_user(user) if not r.relevant]
+        return list(dict.fromkeys(marked + rated))[:MAX_FEEDBACK]
+
+    def random_papers(self, user: User, exclude: set[str], n: int = NEGATIVES) -> list[tuple[str, np.ndarray]]:
         """Random catalog papers (the "everything else" a library is contrasted with), drawn by
         change-log number so no table scan is needed; seeded per user so pages are stable. The
         papers being ranked are left out: calling a candidate a negative would only hurt it."""
         vectors = self.ctx.indexes.vectors
         top = self.ctx.catalog.max_seq()
         rng = random.Random(user.id)
-        seqs = rng.sample(range(1, top + 1), min(top, 3 * NEGATIVES))
+        seqs = rng.sample(range(1, top + 1), min(top, 3 * n))
         found: list[tuple[str, np.ndarray]] = []
         with self.engine.connect() as conn:
             for i in range(0, len(seqs), 500):
                 q = sa.select(papers.c.id).where(papers.c.seq.in_(seqs[i : i + 500]), papers.c.deleted.is_(False))
                 for pid in conn.execute(q).scalars():
-                    if pid not in exclude and (v := vectors.get(pid)) is not None and len(found) < NEGATIVES:
+                    if pid not in exclude and (v := vectors.get(pid)) is not None and len(found) < n:
                         found.append((pid, v))
         return found
 
