@@ -82,7 +82,9 @@ def model_after(s: Setting, rated: list[int], vecs: dict[str, np.ndarray]) -> Li
     return fit(np.stack(pos), [timedelta(0)] * len(pos), negatives, np.stack(hard) if hard else None)
 
 
-def rank(s: Setting, model: LibraryModel | None, vecs: dict[str, np.ndarray], upvotes: dict[str, int]) -> dict[str, float]:
+def rank(
+    s: Setting, model: LibraryModel | None, vecs: dict[str, np.ndarray], upvotes: dict[str, int]
+) -> dict[str, float]:
     cands = s.task.candidates
     if model is None:
         ordered = sorted(cands, key=lambda r: (upvotes.get(r.id, -1), r.day, r.id), reverse=True)[:TOP]
@@ -159,9 +161,7 @@ def main(quick: bool = False) -> None:
     print(
         f"{len(tasks)} libraries, {repeats} draws each; rating pool {NEGATIVES} random papers of the library months; "
         f"the simulated user's share of relevant papers in the pool: "
-        + ", ".join(
-            f"{t.name} {sum(r.category == t.name.split()[0] for r in pools[_label(t)])}" for t in tasks
-        )
+        + ", ".join(f"{t.name} {sum(r.category == t.name.split()[0] for r in pools[_label(t)])}" for t in tasks)
     )
     for n_seeds in SEEDS:
         scores: dict[str, dict[int, list[float]]] = {name: {n: [] for n in STEPS} for name in STRATEGIES}
@@ -179,11 +179,15 @@ def main(quick: bool = False) -> None:
                 for n in STEPS:
                     scores[name][n].append(float(evaluate(qrels, Run(runs[n]), "ndcg@10")))
         label = "one pasted paper" if n_seeds == 1 else "no pasted paper (nothing known but the answers)"
-        print(f"\n### Start: {label}\n\nnDCG@10 of the held-out month after n ratings (mean over draws; ± sd of draws)\n")
+        print(
+            f"\n### Start: {label}\n\nnDCG@10 of the held-out month after n ratings (mean over draws; ± sd of draws)\n"
+        )
         print("| strategy | " + " | ".join(f"n={n}" for n in STEPS) + " | relevant answers among 10 / 20 / 30 |")
         print("|---|" + "---|" * (len(STEPS) + 1))
         for name in STRATEGIES:
-            cells = [f"{statistics.mean(scores[name][n]):.3f} ± {statistics.pstdev(scores[name][n]):.3f}" for n in STEPS]
+            cells = [
+                f"{statistics.mean(scores[name][n]):.3f} ± {statistics.pstdev(scores[name][n]):.3f}" for n in STEPS
+            ]
             hits = " / ".join(f"{statistics.mean(found[name][n]):.1f}" for n in STEPS[1:])
             print(f"| {name} | " + " | ".join(cells) + f" | {hits} |")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
