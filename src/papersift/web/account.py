@@ -24,6 +24,7 @@ from papersift.web.deps import (
     render,
 )
 
+ONBOARDING = "/account/onboarding"
 router = APIRouter(prefix="/account", dependencies=[Depends(current_user)], include_in_schema=False)
 
 
@@ -75,7 +76,11 @@ def signup(
         return response
     except UserError as exc:
         return render(web, request, "account/signup.html", 400, next=safe_next(next), email=email, error=str(exc))
-    return RedirectResponse("/account/signin?" + urlencode({"next": safe_next(next), "signed_up": "1"}), 303)
+    # a new account with nowhere particular to go starts, once signed in, by telling papersift what it reads
+    # (the same target for an address that already had an account: the answer must not differ)
+    target = safe_next(next)
+    query = {"next": target if target != "/" else ONBOARDING, "signed_up": "1"}
+    return RedirectResponse("/account/signin?" + urlencode(query), 303)
 
 
 @router.get("/signin", response_class=HTMLResponse)
