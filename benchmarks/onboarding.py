@@ -17,10 +17,11 @@ held out or not) of the held-out month, mean over libraries and REPEATS draws of
 Strategies for choosing the next paper to rate:
   random       uniformly from the pool
   popularity   most HF upvotes first (then newest), the "rate these well-known papers" approach
-  active       discover/onboarding.py `choose`, one question at a time under the current model:
-               uncertainty sampling + MMR diversity (popularity as the prior before any positive)
+  active       discover/onboarding.py `choose` under the current model, as the onboarding page
+               asks (rounds of ROUND = 10, the model refitted between rounds): uncertainty
+               sampling + MMR diversity (popularity as the prior before any positive)
   active, no diversity   the same with diversity 0 (ablation)
-  greedy       the model's current top-scored paper (exploitation only; ablation)
+  greedy       the model's current top-scored papers (exploitation only; ablation)
 Usage: python benchmarks/onboarding.py [--quick]  (needs the cached vectors of recommend_data.py)
 """
 
@@ -39,12 +40,13 @@ from ranx import Qrels, Run, evaluate
 from recommend_data import NEGATIVES, PERIODS, Record, Task, hf_upvotes, load_records, make_tasks, vectors_for
 
 from papersift.discover.model import LibraryModel, fit
-from papersift.discover.onboarding import choose
+from papersift.discover.onboarding import BASE_RATE, DIVERSITY, ROUND, choose
 
-STEPS = (0, 10, 20, 30)
-REPEATS = 5
+STEPS = (0, ROUND, 2 * ROUND, 3 * ROUND)  # 0, 10, 20, 30 answers
+REPEATS = 3
+SHIPPED = f"active (shipped): uncertainty around the top {BASE_RATE:.0%}, MMR diversity {DIVERSITY}"
 TOP = 100
-SEEDS = (1, 0)  # pasted papers: one liked paper, or none (categories only / skipped)
+SEEDS = (3, 1)  # pasted papers the user starts from: "a few", or just one
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Setting:
     rng: random.Random
 
 
-Chooser = Callable[[Setting, list[int], LibraryModel | None, np.ndarray], int]
+Chooser = Callable[[Setting, list[int], LibraryModel | None], list[int]]  # the next ROUND to ask
 
 
 def period_pool(records: list[Record], label: str, seed: int = 13) -> list[Record]:
@@ -94,58 +96,64 @@ def rank(
     return {cands[i].id: float(scores[i]) for i in order}
 
 
-def by_random(s: Setting, rated: list[int], model: LibraryModel | None, asked: np.ndarray) -> int:
-    return s.rng.choice([i for i in range(len(s.pool)) if i not in set(rated)])
-
-
-def by_popularity(s: Setting, rated: list[int], model: LibraryModel | None, asked: np.ndarray) -> int:
+def _free(s: Setting, rated: list[int]) -> list[int]:
     done = set(rated)
-    return next(int(i) for i in np.argsort(-s.popularity, kind="stable") if int(i) not in done)
+    return [i for i in range(len(s.pool)) if i not in done]
 
 
-def by_activity(diversity: float) -> Chooser:
-    def pick(s: Setting, rated: list[int], model: LibraryModel | None, asked: np.ndarray) -> int:
-        free = [i for i in range(len(s.pool)) if i not in set(rated)]
-        best = choose(s.pool_x[free], 1, model=model, asked=asked, prior=s.popularity[free], diversity=diversity)
-        return free[best[0]]
+def by_random(s: Setting, rated: list[int], model: LibraryModel | None) -> list[int]:
+    return s.rng.sample(_free(s, rated), ROUND)
+
+
+def by_popularity(s: Setting, rated: list[int], model: LibraryModel | None) -> list[int]:
+    done = set(rated)
+    return [int(i) for i in np.argsort(-s.popularity, kind="stable") if int(i) not in done][:ROUND]
+
+
+def by_activity(diversity: float = DIVERSITY, base_rate: float | None = BASE_RATE) -> Chooser:
+    def pick(s: Setting, rated: list[int], model: LibraryModel | None) -> list[int]:
+        free = _free(s, rated)
+        prior = s.popularity[free]
+        order = choose(s.pool_x[free], ROUND, model=model, prior=prior, diversity=diversity, base_rate=base_rate)
+        return [free[i] for i in order]
 
     return pick
 
 
-def by_score(s: Setting, rated: list[int], model: LibraryModel | None, asked: np.ndarray) -> int:
+def by_score(s: Setting, rated: list[int], model: LibraryModel | None) -> list[int]:
     if model is None:
-        return by_popularity(s, rated, model, asked)
-    free = [i for i in range(len(s.pool)) if i not in set(rated)]
-    return free[int(np.argmax(model.score(s.pool_x[free])))]
+        return by_popularity(s, rated, model)
+    free = _free(s, rated)
+    scores = model.score(s.pool_x[free])
+    return [free[i] for i in np.argsort(-scores, kind="stable")[:ROUND]]
 
 
 STRATEGIES: dict[str, Chooser] = {
     "random": by_random,
     "popularity": by_popularity,
-    "active (uncertainty + MMR, shipped)": by_activity(0.5),
-    "active, no diversity": by_activity(0.0),
-    "greedy (model's top paper)": by_score,
+    SHIPPED: by_activity(),
+    "active, uncertainty at the model's own cut": by_activity(base_rate=None),
+    "active, no diversity": by_activity(diversity=0.0),
+    "greedy (the model's top papers)": by_score,
 }
 
 
 def curve(
     s: Setting, chooser: Chooser, vecs: dict[str, np.ndarray], upvotes: dict[str, int]
 ) -> tuple[dict[int, dict[str, float]], dict[int, int]]:
-    """The ranking after each of STEPS answers, and how many answers were "relevant" by then."""
+    """The ranking after each of STEPS answers, and how many answers were "relevant" by then.
+    Papers are asked in rounds of ROUND chosen under the model fitted at the round's start, as
+    the onboarding page does."""
     rated: list[int] = []
     runs: dict[int, dict[str, float]] = {}
     positives: dict[int, int] = {}
-    seed_x = [vecs[s.task.library[i].id] for i in s.seeds]
-    for n in range(max(STEPS) + 1):
+    while True:
         model = model_after(s, rated, vecs)
-        if n in STEPS:
-            runs[n] = rank(s, model, vecs, upvotes)
-            positives[n] = int(s.truth[rated].sum()) if rated else 0
-        if n == max(STEPS):
-            break
-        asked = np.stack(seed_x + [s.pool_x[i] for i in rated]) if seed_x or rated else np.zeros((0, s.pool_x.shape[1]))
-        rated.append(chooser(s, rated, model, asked))
-    return runs, positives
+        runs[len(rated)] = rank(s, model, vecs, upvotes)
+        positives[len(rated)] = int(s.truth[rated].sum()) if rated else 0
+        if len(rated) >= max(STEPS):
+            return runs, positives
+        rated += chooser(s, rated, model)
 
 
 def main(quick: bool = False) -> None:
@@ -178,7 +186,7 @@ def main(quick: bool = False) -> None:
                 qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
                 for n in STEPS:
                     scores[name][n].append(float(evaluate(qrels, Run(runs[n]), "ndcg@10")))
-        label = "one pasted paper" if n_seeds == 1 else "no pasted paper (nothing known but the answers)"
+        label = f"{n_seeds} pasted paper{'s' if n_seeds != 1 else ''}"
         print(
             f"\n### Start: {label}\n\nnDCG@10 of the held-out month after n ratings (mean over draws; ± sd of draws)\n"
         )

@@ -35,26 +35,30 @@ def test_choose_returns_distinct_rows_of_the_pool(
     rng = np.random.default_rng(seed)
     pool = _unit(rng.normal(size=(n, 8)))
     model = LibraryModel(rng.normal(size=8).astype(np.float32), 0.1) if with_model else None
-    picked = choose(pool, k, model=model, asked=_unit(rng.normal(size=(3, 8))), diversity=diversity)
+    picked = choose(pool, k, model=model, diversity=diversity)
     assert len(picked) == min(k, n) and len(set(picked)) == len(picked)
     assert all(0 <= i < n for i in picked)
 
 
-def test_uncertainty_peaks_at_the_models_cut() -> None:
+def test_uncertainty_peaks_at_the_cut() -> None:
     model = LibraryModel(np.array([1.0, 0.0], dtype=np.float32), 0.0, threshold=0.5)
     pool = np.array([[0.5, 0.0], [0.9, 0.0], [0.0, 0.0], [0.55, 0.0]])
-    u = uncertainty(model, pool)
+    u = uncertainty(model, pool, base_rate=None)  # the model's own cut
     assert u[0] == 1.0 and u[3] > u[1] and u[3] > u[2]
-    assert choose(pool, 2, model=model, diversity=0.0) == [0, 3]
+    assert choose(pool, 2, model=model, diversity=0.0, base_rate=None) == [0, 3]
+    scores = np.linspace(0.0, 1.0, 101)
+    ranked = np.stack([scores, np.zeros(101)], axis=1)
+    top = uncertainty(model, ranked, base_rate=0.05)  # the cut the real (small) share of relevant papers implies
+    assert int(np.argmax(top)) == 95
 
 
-def test_diversity_skips_near_duplicates_and_what_was_asked() -> None:
+def test_diversity_skips_near_duplicates() -> None:
     a, b, c = np.eye(3)
     pool = np.stack([a, a, b, c])
     prior = np.array([3.0, 2.9, 1.0, 0.0])
     assert choose(pool, 2, prior=prior, diversity=0.0) == [0, 1]  # pure prior: the duplicate comes second
     assert choose(pool, 2, prior=prior, diversity=0.5) == [0, 2]  # diversified: a new direction instead
-    assert choose(pool, 1, prior=prior, asked=np.stack([a]), diversity=0.5) == [2]  # `a` was asked already
+    assert choose(pool, 4, diversity=1.0)[:3] in ([0, 2, 3], [0, 3, 2])  # no signal at all: spread out
 
 
 def test_valid_categories_are_bounded_and_well_formed() -> None:

@@ -1,16 +1,17 @@
 """Which papers to ask a new user to rate: active learning for the cold start.
 
-A new user's model (discover/model.py, fitted on their seeds and ratings so far) is least sure
-about the papers it scores near its own cut, so those answers teach it most (uncertainty
-sampling). Asking about ten near-duplicates of one paper would waste nine answers, so the
-choice is diversified by maximal marginal relevance over the MiniLM vectors: each next paper
-trades its uncertainty against its highest cosine to the papers already rated or chosen.
-Before the user has given any positive (no model yet), "uncertainty" is replaced by a prior
-the caller supplies (e.g. community attention), so the first questions are well-known papers
-spread over the chosen categories.
+Uncertainty sampling: the answers that teach the user's model (discover/model.py) most are about
+papers it cannot yet place. The model is trained with balanced classes, as if half the catalog
+were relevant, while only a few per cent of a catalog is relevant to one person; under that real
+prior its undecided papers are not those at its own cut but those near the top of its ranking,
+so "uncertain" is measured around the score above which BASE_RATE of the candidates lie.
+Ten near-duplicates would waste nine answers, so each round is diversified by maximal marginal
+relevance over the MiniLM vectors: each next paper trades its uncertainty against its highest
+cosine to the papers already chosen for the round. Before the user has any positive there is no
+model, and a prior the caller supplies (community attention) ranks instead.
 
-The trade-off DIVERSITY and the benchmark that chose it are in benchmarks/results/onboarding.md.
-This module is pure numpy: the recommender and the benchmark call the same function.
+BASE_RATE and DIVERSITY, the alternatives measured and the curve are in
+benchmarks/results/onboarding.md. Pure numpy: the service and the benchmark call the same code.
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ import numpy as np
 
 from papersift.discover.model import LibraryModel
 
-DIVERSITY = 0.5  # weight of "unlike what was already asked" against "the model is unsure"
+DIVERSITY = 0.3  # weight of "unlike the papers already chosen" against "the model is unsure"
+BASE_RATE = 0.05  # the share of candidates assumed relevant to the user
 ROUND = 10  # papers asked per onboarding round
 
 
-def uncertainty(model: LibraryModel, pool: np.ndarray) -> np.ndarray:
+def uncertainty(model: LibraryModel, pool: np.ndarray, base_rate: float | None = BASE_RATE) -> np.ndarray:
     """1 at the model's cut, falling towards 0 with the distance from it in pool standard deviations
-    (the centroid and logistic models score on different scales; this puts both on one)."""
-    margin = model.score(pool).astype(np.float64) - model.threshold
+    (the centroid and logistic models score on different scales; this puts both on one).
+
+    The cut is the score above which `base_rate` of the pool lies (None: the model's own threshold).
+    """
+    scores = model.score(pool).astype(np.float64)
+    cut = float(np.quantile(scores, 1.0 - base_rate)) if base_rate is not None else model.threshold
+    margin = scores - cut
     spread = float(margin.std()) or 1.0
     out: np.ndarray = 1.0 / (1.0 + np.abs(margin) / spread)
     return out
@@ -37,29 +44,26 @@ def choose(
     k: int,
     *,
     model: LibraryModel | None = None,
-    asked: np.ndarray | None = None,
     prior: np.ndarray | None = None,
     diversity: float = DIVERSITY,
+    base_rate: float | None = BASE_RATE,
 ) -> list[int]:
     """Indices of `k` rows of `pool` (unit vectors) to ask about next, in the order to ask them.
 
     `model`: the user's current model (None: no positive yet, so `prior` ranks instead, or
-    nothing but diversity when that is None too). `asked`: vectors of papers already rated or
-    kept, which new questions should not repeat.
+    nothing but diversity when that is None too).
     """
     n = len(pool)
     if n == 0 or k <= 0:
         return []
     if model is not None:
-        value = uncertainty(model, pool)
+        value = uncertainty(model, pool, base_rate)
     elif prior is not None and len(prior) == n and float(np.ptp(prior)) > 0:
         value = (prior - prior.min()) / float(np.ptp(prior))
     else:
         value = np.zeros(n)
     x = pool.astype(np.float32)
-    nearest = np.full(n, 0.0)  # highest cosine to anything asked or chosen so far (0: nothing yet)
-    if asked is not None and len(asked):
-        nearest = (x @ asked.astype(np.float32).T).max(axis=1).astype(np.float64)
+    nearest = np.full(n, 0.0)  # highest cosine to the papers chosen so far (0: none yet)
     chosen: list[int] = []
     free = np.ones(n, dtype=bool)
     for _ in range(min(k, n)):

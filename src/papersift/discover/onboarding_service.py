@@ -147,18 +147,10 @@ class Onboarding:
         pool = self._pool(user, valid_categories(categories), model, excluded)
         if not pool:
             return []
-        vectors = self.ctx.indexes.vectors
-        asked = [v for _, v in kept] + [v for pid in disliked if (v := vectors.get(pid)) is not None]
         found = self.ctx.catalog.get_many([pid for pid, _ in pool])
         pool = [(pid, v) for pid, v in pool if pid in found]
         prior = np.array([float(external_upvotes(found[pid])) for pid, _ in pool])
-        order = choose(
-            np.stack([v for _, v in pool]),
-            k,
-            model=model,
-            asked=np.stack(asked) if asked else None,
-            prior=prior,
-        )
+        order = choose(np.stack([v for _, v in pool]), k, model=model, prior=prior)
         return [found[pool[i][0]] for i in order]
 
     def _pool(
