@@ -3,7 +3,7 @@
 The simulated users are the libraries of recommend_data.py (one primary category C over three
 months; the papers to find are C's papers of the fourth month, every paper of that month a
 candidate). A simulated new user:
-  * starts from SEEDS pasted papers (random papers of their library; 0 = picked nothing);
+  * starts from SEEDS pasted papers (random papers of their library: "a few", or just one);
   * is asked about papers from the rating pool: the period's NEGATIVES random papers of the three
     library months (a sample of the catalog as it was, categories at their natural rates);
   * answers "relevant" iff the paper's primary category is C (the category that defines the
@@ -14,14 +14,15 @@ papers rated relevant (rated "now", so no recency decay), negatives = the rest o
 relevant (as "not interested" marks are). With no positive yet there is no model and the
 ranking is popularity (what a site without personal data shows). nDCG@10 (ranx, binary:
 held out or not) of the held-out month, mean over libraries and REPEATS draws of seeds/random.
-Strategies for choosing the next paper to rate:
+Strategies for choosing the next round of ROUND = 10 papers (the model refitted between rounds,
+as the onboarding page asks):
   random       uniformly from the pool
   popularity   most HF upvotes first (then newest), the "rate these well-known papers" approach
-  active       discover/onboarding.py `choose` under the current model, as the onboarding page
-               asks (rounds of ROUND = 10, the model refitted between rounds): uncertainty
-               sampling + MMR diversity (popularity as the prior before any positive)
-  active, no diversity   the same with diversity 0 (ablation)
-  greedy       the model's current top-scored papers (exploitation only; ablation)
+  active       discover/onboarding.py `choose`, what ships: uncertainty around the score above which
+               BASE_RATE of the pool lies, MMR diversity within the round (popularity before any positive)
+  ablations    the same with uncertainty at the model's own cut; the same without diversity;
+               greedy (the model's top-scored papers: relevance feedback, no uncertainty)
+The n=0 column is the model from the pasted papers alone (the same for every strategy).
 Usage: python benchmarks/onboarding.py [--quick]  (needs the cached vectors of recommend_data.py)
 """
 
