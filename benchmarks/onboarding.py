@@ -23,7 +23,7 @@ as the onboarding page asks):
   ablations    the same with uncertainty at the model's own cut; the same without diversity;
                greedy (the model's top-scored papers: relevance feedback, no uncertainty)
 The n=0 column is the model from the pasted papers alone (the same for every strategy).
-Usage: python benchmarks/onboarding.py [--quick]  (needs the cached vectors of recommend_data.py)
+Usage: python benchmarks/onboarding.py [--quick] [--seeds=3,1] [--repeats=3]  (uses recommend_data.py's cached vectors)
 """
 
 from __future__ import annotations
@@ -134,30 +134,29 @@ STRATEGIES: dict[str, Chooser] = {
     "popularity": by_popularity,
     SHIPPED: by_activity(),
     "active, uncertainty at the model's own cut": by_activity(base_rate=None),
-    "active, no diversity": by_activity(diversity=0.0),
     "greedy (the model's top papers)": by_score,
 }
 
 
 def curve(
-    s: Setting, chooser: Chooser, vecs: dict[str, np.ndarray], upvotes: dict[str, int]
+    s: Setting, chooser: Chooser, vecs: dict[str, np.ndarray], upvotes: dict[str, int], start: dict[str, float]
 ) -> tuple[dict[int, dict[str, float]], dict[int, int]]:
-    """The ranking after each of STEPS answers, and how many answers were "relevant" by then.
-    Papers are asked in rounds of ROUND chosen under the model fitted at the round's start, as
-    the onboarding page does."""
+    """The ranking after each of STEPS answers (`start`: the one at 0, the same for every
+    strategy), and how many answers were "relevant" by then. Papers are asked in rounds of
+    ROUND chosen under the model fitted at the round's start, as the onboarding page does."""
     rated: list[int] = []
-    runs: dict[int, dict[str, float]] = {}
-    positives: dict[int, int] = {}
-    while True:
+    runs: dict[int, dict[str, float]] = {0: start}
+    positives: dict[int, int] = {0: 0}
+    model = model_after(s, rated, vecs)
+    while len(rated) < max(STEPS):
+        rated += chooser(s, rated, model)
         model = model_after(s, rated, vecs)
         runs[len(rated)] = rank(s, model, vecs, upvotes)
-        positives[len(rated)] = int(s.truth[rated].sum()) if rated else 0
-        if len(rated) >= max(STEPS):
-            return runs, positives
-        rated += chooser(s, rated, model)
+        positives[len(rated)] = int(s.truth[rated].sum())
+    return runs, positives
 
 
-def main(quick: bool = False) -> None:
+def main(quick: bool = False, seeds: tuple[int, ...] = SEEDS, repeats: int = REPEATS) -> None:
     started = time.perf_counter()
     records = load_records()
     tasks = make_tasks(records)
@@ -166,27 +165,31 @@ def main(quick: bool = False) -> None:
     upvotes = hf_upvotes()
     pools = {label: period_pool(records, label) for label in PERIODS}
     vecs = vectors_for([r for t in tasks for r in (*t.library, *t.candidates)] + [r for p in pools.values() for r in p])
-    repeats = 2 if quick else REPEATS
+    repeats = 1 if quick else repeats
     print(
         f"{len(tasks)} libraries, {repeats} draws each; rating pool {NEGATIVES} random papers of the library months; "
         f"the simulated user's share of relevant papers in the pool: "
         + ", ".join(f"{t.name} {sum(r.category == t.name.split()[0] for r in pools[_label(t)])}" for t in tasks)
     )
-    for n_seeds in SEEDS:
+    for n_seeds in seeds:
         scores: dict[str, dict[int, list[float]]] = {name: {n: [] for n in STEPS} for name in STRATEGIES}
         found: dict[str, dict[int, list[int]]] = {name: {n: [] for n in STEPS} for name in STRATEGIES}
+        qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
         for rep in range(repeats):
-            for name, chooser in STRATEGIES.items():
-                runs: dict[int, dict[str, dict[str, float]]] = {n: {} for n in STEPS}
-                for t in tasks:
+            runs = {name: {n: {} for n in STEPS} for name in STRATEGIES}
+            for t in tasks:
+                first = _setting(t, pools[_label(t)], vecs, upvotes, n_seeds, rep)
+                start = rank(first, model_after(first, [], vecs), vecs, upvotes)
+                for name, chooser in STRATEGIES.items():
                     s = _setting(t, pools[_label(t)], vecs, upvotes, n_seeds, rep)
-                    by_step, pos = curve(s, chooser, vecs, upvotes)
+                    by_step, pos = curve(s, chooser, vecs, upvotes, start)
                     for n in STEPS:
-                        runs[n][t.name] = by_step[n]
+                        runs[name][n][t.name] = by_step[n]
                         found[name][n].append(pos[n])
-                qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
+            for name in STRATEGIES:
                 for n in STEPS:
-                    scores[name][n].append(float(evaluate(qrels, Run(runs[n]), "ndcg@10")))
+                    scores[name][n].append(float(evaluate(qrels, Run(runs[name][n]), "ndcg@10")))
+            print(f"  {n_seeds} seeds: draw {rep + 1} done ({time.perf_counter() - started:.0f} s)", flush=True)
         label = f"{n_seeds} pasted paper{'s' if n_seeds != 1 else ''}"
         print(
             f"\n### Start: {label}\n\nnDCG@10 of the held-out month after n ratings (mean over draws; ± sd of draws)\n"
@@ -231,5 +234,13 @@ def _setting(
     )
 
 
+def _option(name: str, default: str) -> str:
+    return next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith(f"--{name}=")), default)
+
+
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    main(
+        quick="--quick" in sys.argv,
+        seeds=tuple(int(x) for x in _option("seeds", ",".join(map(str, SEEDS))).split(",")),
+        repeats=int(_option("repeats", str(REPEATS))),
+    )
