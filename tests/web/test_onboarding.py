@@ -22,6 +22,14 @@ def _sign_up(client: TestClient, email: str = "ada@example.org") -> str:
     r = client.post(
         "/account/signup", data={"email": email, "password": PASSWORD, "password2": PASSWORD, "csrf_token": token}
     )
+    # sign-up never signs in (it answers a new and a taken address alike); the sign-in it leads to
+    # sends a new user to onboarding
+    assert r.status_code == 303 and r.headers["location"].startswith("/account/signin?")
+    assert "next=%2Faccount%2Fonboarding" in r.headers["location"]
+    r = client.post(
+        "/account/signin",
+        data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/account/onboarding"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/account/onboarding"  # new users start here
     return token
 
