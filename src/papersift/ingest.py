@@ -3,6 +3,8 @@
 Resumable and idempotent by construction: each batch (with the source's checkpoint, if any) is
 one transaction, and re-merging records already stored changes nothing. So after `kill -9`
 the same command simply runs again and ends in the same catalog as an uninterrupted run.
+Every run is logged in the catalog with an id, and each batch records what it did to each paper,
+so `papersift remove --run ID` can undo exactly what the run added (catalog/removal.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from papersift.catalog import Catalog, UpsertResult
+from papersift.catalog.runs import finish_run, start_run
 from papersift.paper import Paper
 from papersift.sources import Checkpoint, Item, RecordError, SourceContext, SourceError, get_source
 from papersift.sources.sniff import SNIFF_RECORDS, guess_formats
@@ -23,6 +26,7 @@ WRONG_FORMAT_SHARE = 0.8  # this share of a file's first records rejected: it is
 class IngestReport:
     """What an ingest run did; `ok` is False when any record or location was rejected."""
 
+    run_id: int | None = None
     records: int = 0
     written: UpsertResult = field(default_factory=UpsertResult)
     rejected: int = 0
@@ -40,6 +44,7 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "run_id": self.run_id,
             "records": self.records,
             "inserted": self.written.inserted,
             "updated": self.written.updated,
@@ -63,12 +68,13 @@ def ingest(
     An unknown format raises SourceError before anything is read.
     """
     iter_papers = get_source(fmt)
-    report = IngestReport()
+    run_id = start_run(catalog, fmt, locations)
+    report = IngestReport(run_id=run_id)
     ctx.resume = catalog.checkpoints()
     batch: list[Paper] = []
 
     def flush(checkpoint: tuple[str, str] | None = None) -> None:
-        report.written.add(catalog.upsert(batch, checkpoint))
+        report.written.add(catalog.upsert(batch, checkpoint, run_id))
         batch.clear()
         if on_progress:
             on_progress(report)
@@ -104,6 +110,7 @@ def ingest(
             report.reject(message if message.startswith(location) else f"{location}: {message}")
         finally:
             flush()  # good records read before a failure are kept
+    finish_run(catalog, run_id, report.records, report.written, report.rejected)
     return report
 
 

@@ -67,6 +67,32 @@ checkpoints = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+ingest_runs = sa.Table(
+    "ingest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("locations", sa.JSON, nullable=False),
+    sa.Column("started", sa.DateTime, nullable=False),
+    sa.Column("finished", sa.DateTime),  # None: still running, or killed (its whole batches are kept)
+    sa.Column("records", sa.Integer, nullable=False, default=0),
+    sa.Column("inserted", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("unchanged", sa.Integer, nullable=False, default=0),
+    sa.Column("rejected", sa.Integer, nullable=False, default=0),
+    sa.Column("removed", sa.DateTime),  # set by `papersift remove --run`
+)
+
+# every paper a run delivered, with what the run did to it: "added" (new to the catalog), "updated" (merged
+# into a stored paper, changing it) or "unchanged"; the evidence `remove --run` needs to keep shared papers
+ingest_run_papers = sa.Table(
+    "ingest_run_papers",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_id", sa.String(64), primary_key=True, index=True),
+    sa.Column("action", sa.String(16), nullable=False),
+)
+
 
 def inserted_id(result: sa.CursorResult[Any]) -> int:
     """The integer primary key an INSERT created (every dialect we support reports it)."""

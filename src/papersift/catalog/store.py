@@ -24,6 +24,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 from papersift.catalog.merge import merge_papers, same_paper, settle
+from papersift.catalog.runs import record_deliveries
 from papersift.catalog.schema import checkpoints, paper_authors, paper_categories, papers
 from papersift.paper import Paper, parse_arxiv_id
 
@@ -201,6 +202,17 @@ def _paper_to_row(p: Paper) -> dict[str, Any]:
     }
 
 
+def _deleted_ids(conn: Connection, ids: list[str]) -> set[str]:
+    """Which of these ids have a row marked deleted (a removed paper, a retired DOI twin)."""
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        found.update(
+            conn.execute(sa.select(papers.c.id).where(papers.c.id.in_(chunk), papers.c.deleted.is_(True))).scalars()
+        )
+    return found
+
+
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -227,10 +239,16 @@ class Catalog:
 
     # --- writing ------------------------------------------------------------------------
 
-    def upsert(self, batch: Iterable[Paper], checkpoint: tuple[str, str] | None = None) -> UpsertResult:
-        """Merge a batch of papers (and store a source checkpoint) in one transaction."""
+    def upsert(
+        self, batch: Iterable[Paper], checkpoint: tuple[str, str] | None = None, run_id: int | None = None
+    ) -> UpsertResult:
+        """Merge a batch of papers (and store a source checkpoint) in one transaction.
+
+        With `run_id`, what the batch did to each paper (added, updated, unchanged) is recorded for that
+        ingest run in the same transaction, so `remove --run` knows exactly what the run brought."""
         result = UpsertResult()
-        with self._writing() as conn:
+        actions: dict[str, str] = {}
+        with self.writing() as conn:
             next_seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
             pending: dict[str, Paper] = {}  # id -> merged state to write
             existing: dict[str, Paper] = {}
@@ -256,6 +274,7 @@ class Catalog:
                     retired.append((doi_twin, target))
                 if base is not None and same_paper(base, merged):
                     result.unchanged += 1
+                    actions.setdefault(target, "unchanged")
                     continue
                 pending[target] = merged
                 if merged.doi:
@@ -263,8 +282,10 @@ class Catalog:
             for paper in pending.values():
                 if paper.id in existing:
                     result.updated += 1
+                    actions[paper.id] = "updated"
                 else:
                     result.inserted += 1
+                    actions[paper.id] = "added"
             next_seq = self._write(conn, pending, existing, next_seq)
             for old_id, new_id in retired:
                 conn.execute(
@@ -273,10 +294,12 @@ class Catalog:
                 next_seq += 1
             if checkpoint:
                 self._store_checkpoint(conn, *checkpoint)
+            if run_id is not None:
+                record_deliveries(conn, run_id, actions)
         return result
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def writing(self) -> Iterator[Connection]:
         """A write transaction that first takes the catalog's writer lock, held until commit.
 
         Two ingests may run at once (a nightly harvest and a manual import; several processes on
@@ -306,14 +329,16 @@ class Catalog:
             row.update(seq=seq, deleted=False, merged_into=None)
             seq += 1
             rows.append(row)
-        new_rows = [r for r in rows if r["id"] not in existing]
-        old_rows = [{**r, "pid": r["id"]} for r in rows if r["id"] in existing]
+        # a paper deleted earlier (`remove`) and now ingested again keeps its row: it is rewritten, not inserted
+        stored = existing.keys() | _deleted_ids(conn, [r["id"] for r in rows if r["id"] not in existing])
+        new_rows = [r for r in rows if r["id"] not in stored]
+        old_rows = [{**r, "pid": r["id"]} for r in rows if r["id"] in stored]
         bulk_insert(conn, papers, new_rows)
         if old_rows:
             cols: dict[str, Any] = {c: sa.bindparam(c) for c in rows[0] if c != "id"}
             conn.execute(papers.update().where(papers.c.id == sa.bindparam("pid")).values(cols), old_rows)
         # only papers already stored can have author/category rows: the foreign key needs their `papers` row
-        ids = [pid for pid in pending if pid in existing]
+        ids = [pid for pid in pending if pid in stored]
         if ids:
             conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(ids)))
             conn.execute(paper_categories.delete().where(paper_categories.c.paper_id.in_(ids)))
@@ -342,7 +367,7 @@ class Catalog:
 
     def delete(self, paper_id: str) -> bool:
         """Mark a paper deleted (kept for the change log so indexes drop it too)."""
-        with self._writing() as conn:
+        with self.writing() as conn:
             seq = (conn.execute(sa.select(sa.func.max(papers.c.seq))).scalar() or 0) + 1
             res = conn.execute(
                 papers.update()

@@ -151,6 +151,7 @@ def _register() -> None:
         mcp_cmds,
         ops_cmds,
         related_cmds,
+        runs_cmds,
         search_cmds,
         web_cmds,
         webhook_cmds,

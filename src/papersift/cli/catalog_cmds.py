@@ -106,8 +106,10 @@ def _print_report(report: IngestReport, json_out: bool) -> None:
     w = report.written
     err.print(
         f"{report.records:,} records read: {w.inserted:,} new, {w.updated:,} updated, "
-        f"{w.unchanged:,} unchanged, {report.rejected:,} rejected",
+        f"{w.unchanged:,} unchanged, {report.rejected:,} rejected (run {report.run_id}; "
+        f"undo with `papersift remove --run {report.run_id}`)",
         highlight=False,
+        soft_wrap=True,
     )
     for message in report.errors:
         err.print(f"  rejected: {message}", style="yellow", highlight=False, markup=False, soft_wrap=True)
