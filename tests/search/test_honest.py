@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from papersift.context import AppContext
@@ -83,6 +85,20 @@ def test_hybrid_total_is_the_keyword_matches_plus_the_meaning_extras(demo_ctx: A
     assert len(ids) == len(set(ids)) == hybrid.total > keyword.total  # the real size: every page, no repeats
     keyword_ids = demo_ctx.indexes.lexical.filter_among(match_filter(parse(query).text), ids)  # type: ignore[arg-type]
     assert len(keyword_ids) == keyword.total
+
+
+def test_hybrid_facets_count_the_papers_the_answer_holds(demo_ctx: AppContext) -> None:
+    """The category counts describe the answer the page shows: keyword matches and meaning extras."""
+    query = "rlhf preference optimization"
+    ids, hybrid = _all_pages(demo_ctx, query, "hybrid")
+    assert hybrid.total > hybrid.keyword_matches and hybrid.facets_among is None  # extras exist; all counted
+    papers = demo_ctx.catalog.get_many(ids)
+    truth = Counter(c for pid in ids for c in dict.fromkeys(papers[pid].categories))
+    shown = hybrid.facets["categories"]
+    assert shown and all(truth[name] == n for name, n in shown), (shown, truth.most_common(len(shown)))
+    assert [n for _, n in shown] == sorted(truth.values(), reverse=True)[: len(shown)]
+    keyword = demo_ctx.search.search(query, mode="lexical").facets["categories"]
+    assert sum(n for _, n in shown) > sum(n for _, n in keyword)  # the extras are in the counts
 
 
 def test_meaning_total_counts_what_it_ranks(demo_ctx: AppContext) -> None:

@@ -14,7 +14,7 @@ already have for `cat:`/`au:` apply to it unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from papersift.query import normalize
@@ -96,13 +96,15 @@ class Answer:
 
     `kind` "matches": `total` papers match the query; "nearest": meaning search ranks `total`
     papers by closeness (it has no match set). `keyword_matches` is set in hybrid mode: how many
-    of the `total` also match the query's words (0: the page offers meaning-only results).
+    of the `total` also match the query's words (0: the page offers meaning-only results), and
+    `extras` are the others: the papers meaning search added, which facets must count too.
     """
 
     candidates: list[tuple[str, float]]
     total: int
     kind: Kind = "matches"
     keyword_matches: int | None = None
+    extras: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ matches when the query has filters but no text (category/author listings).
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import date
 
@@ -43,6 +43,8 @@ from papersift.search.types import (
 
 BROWSE_DEPTH = 2_000  # candidates re-ranked by trending when listing without text
 FACET_ALL_MAX = 50_000  # above this many matches, facets count the ranked candidates only
+FACET_LIMIT = 20  # categories listed
+FACET_MERGE_DEPTH = 1_000  # categories counted per part before adding two parts' counts (more than any corpus has)
 SELECTIVE_FILTER = 20_000  # below this many matches, score exactly the allowed rows
 TrendingScores = Callable[[list[str]], dict[str, float]]
 
@@ -263,7 +265,7 @@ class SearchService:
         facets, facets_among = {}, None
         ranked_list = answer.kind == "nearest"  # no match set to count: count the ranked candidates
         if hits and total <= FACET_ALL_MAX and not ranked_list:
-            facets = {"categories": self.store.lexical.facets(parsed)}
+            facets = {"categories": self._answer_facets(parsed, answer.extras)}
         elif hits:
             facets, facets_among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
         return SearchPage(
@@ -280,6 +282,16 @@ class SearchService:
             keyword_matches=answer.keyword_matches,
             coverage=coverage,
         )
+
+    def _answer_facets(self, parsed: ParsedQuery, extras: list[str]) -> list[tuple[str, int]]:
+        """Category counts over the whole answer: the keyword matches plus, in hybrid mode, the papers
+        meaning search added (counted among the total, so the facets count them too)."""
+        lexical = self.store.lexical
+        if not extras:
+            return lexical.facets(parsed, limit=FACET_LIMIT)
+        counts = Counter(dict(lexical.facets(parsed, limit=FACET_MERGE_DEPTH)))
+        counts.update(dict(lexical.facets_among(extras, limit=FACET_MERGE_DEPTH)))
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
 
     def _answer(self, parsed: ParsedQuery, mode: Mode, sort: Sort, depth: int, coverage: Coverage) -> Answer:
         """The candidates in rank order and the true size of the answer (see `search.answer`).
@@ -313,8 +325,9 @@ class SearchService:
         placed = {pid for pid, _ in head}
         tail = [(pid, 0.0) for pid, _ in lex[self.depth :] if pid not in placed]
         outside = [pid for pid, _ in den if pid not in {p for p, _ in lex}]
-        extra = len(outside) - len(self._keyword_members(parsed, outside))
-        return Answer(head + tail, matches + extra, keyword_matches=matches)
+        members = self._keyword_members(parsed, outside)
+        extras = [pid for pid in outside if pid not in members]
+        return Answer(head + tail, matches + len(extras), keyword_matches=matches, extras=extras)
 
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.

@@ -135,7 +135,10 @@ class SearchOut(Paging):
     )
     coverage: CoverageOut | None = Field(None, description="how much of the catalog the meaning index covers")
     facets: dict[str, list[tuple[str, int]]]
-    facets_among: int | None = Field(None, description="null: facets count every match; N: the top N results")
+    facets_among: int | None = Field(
+        None,
+        description="null: facets count every paper of the answer (hybrid: matches and meaning extras); N: the top N",
+    )
     notices: list[str]
     hidden_seen: int = Field(0, description="results of this page left out as seen (hide_seen); still in total")
     results: list[HitOut]
