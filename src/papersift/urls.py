@@ -44,3 +44,13 @@ def discussion_feed_url(paper_id: str) -> str:
 def comment_url(paper_id: str, comment_id: int) -> str:
     """A comment on its paper's page."""
     return f"{paper_url(paper_id)}#comment-{comment_id}"
+
+
+def category_feed_url(category: str, fmt: str = "atom") -> str:
+    """The newest papers of a category as an Atom (or RSS) feed."""
+    return f"{FEEDS}/category/{quote(category, safe='')}.{fmt}"
+
+
+def author_feed_url(name: str, fmt: str = "atom") -> str:
+    """The newest papers of an author as an Atom (or RSS) feed."""
+    return f"{FEEDS}/author/{quote(name, safe='')}.{fmt}"

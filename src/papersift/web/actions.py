@@ -70,8 +70,10 @@ def collect(
     paper_id: str,
     collection_id: Annotated[str, Form()] = "",
     new_name: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Add the paper to one of the user's collections, or to a new one named `new_name`."""
+    """Add the paper to one of the user's collections, or to a new one named `new_name`; without htmx,
+    back to `next` (a same-site path) or the paper's page."""
     paper = get_paper(web, paper_id)
     if user is None:
         return _sign_in_first(request, paper_url(paper.id))
@@ -91,7 +93,7 @@ def collect(
     except UserError as exc:
         message = str(exc)
     if not _is_htmx(request):
-        return RedirectResponse(paper_url(paper.id), 303)
+        return RedirectResponse(safe_next(next) if next else paper_url(paper.id), 303)
     return render(
         web,
         request,

@@ -112,18 +112,22 @@ def delete_search(web: WebDep, user: SignedIn, search_id: Annotated[int, PathPar
     return RedirectResponse("/account/digest", 303)
 
 
-@router.post("/account/digest/follows", response_class=HTMLResponse)
+@router.post("/account/digest/follows")
 def follow(
     request: Request,
     web: WebDep,
     user: SignedIn,
     kind: Annotated[str, Form(max_length=10)],
     name: Annotated[str, Form(max_length=300)],
-) -> HTMLResponse:
+    next: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Follow an author or category; from their page (`next`), back to it, which then says "Following"."""
     try:
         followed = _delivery(web).store.follow(user, kind, name)
     except UserError as exc:
         return _settings_page(web, request, user, 400, error=str(exc))
+    if next:
+        return RedirectResponse(safe_next(next), 303)
     return _settings_page(web, request, user, message=f"Following {followed.kind} {followed.label}.")
 
 
@@ -185,11 +189,15 @@ def recommendations(
     delivery = _delivery(web)
     result = delivery.recommender.recommend(user, collection_ids=[chosen.id] if chosen else None, limit=20)
     hidden = web.ctx.catalog.get_many(delivery.feedback.not_interested_ids(user)[:20])
+    ids = [r.paper.id for r in result.items]
     return render(
         web,
         request,
         "digest/recommendations.html",
         result=result,
+        upvotes=web.community.votes.counts(ids),
+        voted=web.community.votes.voted(user, ids),
+        saved={pid for pid in ids if web.community.collections.containing(user, pid)},
         chosen=chosen,
         collections=web.community.collections.owned(user),
         hidden=list(hidden.values()),

@@ -8,10 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from papersift.catalog.store import author_key
+from papersift.community import User
 from papersift.community.discussion import MAX_COMMENT_CHARS
+from papersift.community.export import to_bibtex
 from papersift.community.reading import MAX_NOTE_CHARS, render_note
-from papersift.urls import discussion_feed_url, paper_url
-from papersift.web.deps import MaybeUser, Problem, WebDep, current_user, render
+from papersift.deliver.store import DeliveryStore
+from papersift.urls import author_feed_url, category_feed_url, discussion_feed_url, paper_url
+from papersift.web.deps import MaybeUser, Problem, Web, WebDep, current_user, render
 from papersift.web.views import HideSeen, Page, SortParam, get_paper, listing_voted, load_feed, period_links
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
@@ -40,7 +44,7 @@ def home(
         "home.html",
         view=view,
         sort=sort,
-        switcher=period_links(anchor) if anchor else {},
+        switcher=period_links(anchor, web.community.listings.latest_day()) if anchor else {},
         hide_seen=hide_seen and user is not None,
     )
 
@@ -89,6 +93,7 @@ def paper_page(
         mark=mark,
         note_html=render_note(mark.note) if mark and mark.note else "",
         max_note=MAX_NOTE_CHARS,
+        bibtex=to_bibtex([paper]),
     )
 
 
@@ -110,6 +115,8 @@ def author_page(
         listing=listing,
         sort=sort,
         voted=listing_voted(web, user, listing),
+        feed_url=author_feed_url(display),
+        following=_follows(web, user, "author", author_key(display)),
     )
 
 
@@ -129,4 +136,13 @@ def category_page(
         listing=listing,
         sort=sort,
         voted=listing_voted(web, user, listing),
+        feed_url=category_feed_url(category),
+        following=_follows(web, user, "category", category),
     )
+
+
+def _follows(web: Web, user: User | None, kind: str, key: str) -> bool:
+    """Whether the signed-in user follows this author/category (a section of their digest)."""
+    if user is None:
+        return False
+    return any(f.kind == kind and f.key == key for f in DeliveryStore(web.ctx.catalog.engine).follows(user))

@@ -12,7 +12,7 @@ import hashlib
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -22,7 +22,7 @@ from papersift.deliver.syndication import FEED_SIZE, MEDIA_TYPES, FeedInfo, rend
 from papersift.paper import Paper
 from papersift.query.types import QueryError
 from papersift.search.types import Mode
-from papersift.urls import author_url, category_url
+from papersift.urls import author_feed_url, author_url, category_feed_url, category_url
 from papersift.web.deps import Problem, WebDep
 from papersift.web.views import CollectionId, collection_papers, visible_collection
 
@@ -128,7 +128,7 @@ def category(request: Request, web: WebDep, category: str, fmt: str) -> Response
     info = FeedInfo(
         f"papersift: {category}",
         f"Newest papers in {category}",
-        f"/feeds/category/{quote(category, safe='')}.{fmt}",
+        category_feed_url(category, fmt),
         category_url(category),
     )
     return feed_response(request, web, fmt, info, [r.paper for r in listing.items])
@@ -145,7 +145,7 @@ def author(request: Request, web: WebDep, name: str, fmt: str) -> Response:
     info = FeedInfo(
         f"papersift: {display}",
         f"Newest papers by {display}",
-        f"/feeds/author/{quote(name, safe='')}.{fmt}",
+        author_feed_url(name, fmt),
         author_url(display),
     )
     return feed_response(request, web, fmt, info, [r.paper for r in listing.items])

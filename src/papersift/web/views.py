@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
@@ -89,9 +89,15 @@ def listing_voted(web: Web, user: User | None, listing: Listing) -> set[str]:
     return web.community.votes.voted(user, (r.paper.id for r in listing.items))
 
 
-def period_links(anchor: date) -> dict[Kind, Period]:
-    """The day, week and month around a date (the feed's view switcher)."""
-    return {kind: Period.containing(kind, anchor) for kind in ("day", "week", "month")}
+def period_links(anchor: date, latest: date | None) -> dict[Kind, Period]:
+    """The feed's view switcher: the day and week around a date, and its month, unless that month
+    is still running (the catalog's latest listing day falls inside it before its end): then the
+    most recent full month, so "Month" never opens a month of a few days."""
+    links: dict[Kind, Period] = {kind: Period.containing(kind, anchor) for kind in ("day", "week", "month")}
+    month = links["month"]
+    if latest is not None and month.start <= latest < month.end:
+        links["month"] = Period.containing("month", month.start - timedelta(days=1))
+    return links
 
 
 def visible_collection(web: Web, user: User | None, collection_id: int) -> Collection:
