@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
@@ -28,6 +30,7 @@ from papersift.web import (
     actions,
     api,
     api_collections,
+    api_digest,
     api_discussion,
     api_onboarding,
     api_reading,
@@ -57,6 +60,7 @@ ROUTERS = (
     webhook_pages,
     api_onboarding,
     onboarding_pages,
+    api_digest,
     account,
     discussion,
     reading_pages,
@@ -179,6 +183,43 @@ def _install_docs(app: FastAPI) -> None:
         return page
 
 
+BEARER_SCHEME = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal API token (Account → API tokens): `Authorization: Bearer <token>`. "
+        "Reads are public; votes, collections, reading marks and the digest preview need a token.",
+    }
+}
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """The OpenAPI document declares the bearer-token scheme, so /api/docs offers "Authorize" and
+    sends the token with every request it tries; every operation accepts it (optional: `{}`)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes, tags=OPENAPI_TAGS
+            )
+            schema.setdefault("components", {})["securitySchemes"] = BEARER_SCHEME
+            schema["security"] = [{"bearerAuth": []}, {}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
+
+
+OPENAPI_TAGS = [
+    {"name": "papers", "description": "daily feed, search, papers, similar papers, votes"},
+    {"name": "collections", "description": "your collections and public ones"},
+    {"name": "reading", "description": "your reading queue, seen marks and notes"},
+    {"name": "discussion", "description": "comments on papers"},
+    {"name": "digests", "description": "your digest preview; one-click unsubscribe (RFC 8058)"},
+    {"name": "feeds", "description": "Atom and RSS feeds (public; conditional GET with ETag / Last-Modified)"},
+]
+
+
 def create_app(ctx: AppContext) -> FastAPI:
     """The complete web application over one context (catalog, community tables, search)."""
     app = FastAPI(
@@ -195,6 +236,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     _install_docs(app)
+    _install_openapi(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     settings = ctx.settings
     app.add_middleware(LimitsMiddleware, max_body=settings.max_request_body, max_upload=settings.max_upload_body)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -28,7 +27,7 @@ from papersift.discover.library import import_bibtex
 from papersift.search.types import MODES
 from papersift.sources import ReadLimits, SourceError, read_limits
 from papersift.web.account import safe_next
-from papersift.web.deps import Problem, SignedIn, Web, WebDep, current_user, render
+from papersift.web.deps import SignedIn, Web, WebDep, current_user, render
 from papersift.web.views import MAX_ID, get_paper, owned_collection
 
 router = APIRouter(dependencies=[Depends(current_user)], include_in_schema=False)
@@ -232,17 +231,3 @@ def unsubscribe_confirm(request: Request, web: WebDep, token: Annotated[str, For
     return render(
         web, request, "digest/unsubscribe.html", 200 if user else 400, token=token, done=user, invalid=user is None
     )
-
-
-@router.get("/api/digest/unsubscribe")
-def one_click_get(token: Token = "") -> Response:
-    """A mail client that opens the header URL in a browser gets the confirmation page."""
-    return RedirectResponse(f"/digest/unsubscribe?{urlencode({'token': token})}", 303)
-
-
-@router.post("/api/digest/unsubscribe")
-def one_click(web: WebDep, token: Token = "") -> Response:
-    """RFC 8058 one-click unsubscribe (body `List-Unsubscribe=One-Click`); the token authenticates."""
-    if _delivery(web).unsubscribe(token) is None:
-        raise Problem(400, "invalid_token", "this unsubscribe link is not valid (any more)")
-    return Response(status_code=204)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -26,7 +26,15 @@ from papersift.urls import author_feed_url, author_url, category_feed_url, categ
 from papersift.web.deps import Problem, WebDep
 from papersift.web.views import CollectionId, collection_papers, visible_collection
 
-router = APIRouter(prefix="/feeds", include_in_schema=False)
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the feed (`.atom`: Atom 1.0, `.rss`: RSS 2.0)",
+        "content": {"application/atom+xml": {}, "application/rss+xml": {}},
+    },
+    304: {"description": "not modified since the ETag / Last-Modified the client sent"},
+    404: {"description": "unknown category, author or collection, or a format other than atom/rss (an HTML page)"},
+}
+router = APIRouter(prefix="/feeds", tags=["feeds"], responses=FEED_RESPONSES, default_response_class=Response)
 
 
 def _format(fmt: str) -> str:
@@ -121,6 +129,7 @@ def search(
 
 @router.get("/category/{category}.{fmt}")
 def category(request: Request, web: WebDep, category: str, fmt: str) -> Response:
+    """The newest papers of a category (as spelled in the data, e.g. cs.CL)."""
     _format(fmt)
     listing = web.community.listings.by_category(category, "newest", 1, FEED_SIZE, date.today())
     if listing.total == 0:
@@ -136,6 +145,7 @@ def category(request: Request, web: WebDep, category: str, fmt: str) -> Response
 
 @router.get("/author/{name}.{fmt}")
 def author(request: Request, web: WebDep, name: str, fmt: str) -> Response:
+    """The newest papers of an author (case and spacing of the name do not matter)."""
     _format(fmt)
     listings = web.community.listings
     display = listings.author_name(name)
