@@ -182,9 +182,16 @@ def preview(request: Request, web: WebDep, user: SignedIn, format: Literal["html
 
 @router.get("/recommendations", response_class=HTMLResponse)
 def recommendations(
-    request: Request, web: WebDep, user: SignedIn, collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+    request: Request,
+    web: WebDep,
+    user: SignedIn,
+    collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    saved: Annotated[str | None, Query(max_length=MAX_ID)] = None,
 ) -> HTMLResponse:
+    """Recommendations; `saved` names the paper a card's Save button just put in a collection (saved and
+    upvoted papers are not recommended again, so its card is gone: the page says where it went)."""
     chosen = owned_collection(web, user, collection) if collection else None
+    saved_paper = web.ctx.catalog.get(saved) if saved and web.community.collections.containing(user, saved) else None
     delivery = _delivery(web)
     result = delivery.recommender.recommend(user, collection_ids=[chosen.id] if chosen else None, limit=20)
     hidden = web.ctx.catalog.get_many(delivery.feedback.not_interested_ids(user)[:20])
@@ -196,7 +203,7 @@ def recommendations(
         result=result,
         upvotes=web.community.votes.counts(ids),
         voted=web.community.votes.voted(user, ids),
-        saved={pid for pid in ids if web.community.collections.containing(user, pid)},
+        saved=saved_paper,
         chosen=chosen,
         collections=web.community.collections.owned(user),
         hidden=list(hidden.values()),
