@@ -27,6 +27,9 @@ def _sign_up(page: Page, base: str, email: str, back: str) -> None:
     page.get_by_label("Password", exact=False).first.fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
+    page.get_by_label("Email").fill(email)  # sign-up leads to the sign-in form (it never signs in)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + back)
 
 
