@@ -115,6 +115,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
+def sign_up_in_browser(page: Page, base: str, email: str, back: str, *, lands: str | None = None) -> None:
+    """Create an account through the real forms: sign-up (it never signs in: a new and a taken
+    address get the same answer), then the sign-in form it leads to, which returns to `back`
+    (or to `lands` when the app picks the place, e.g. onboarding for a new account)."""
+    page.goto(f"{base}/account/signup" + (f"?next={back}" if back else ""))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + (lands or back))
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -242,15 +257,7 @@ def test_vote_and_collection_forms_work_without_javascript(server: str, browser:
     base = server
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(base + "/account/signup?next=/papers/2405.00002")
-    page.get_by_label("Email").fill("nojs@example.org")
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_label("Email").fill("nojs@example.org")  # sign-up leads to the sign-in form
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/papers/2405.00002")
+    sign_up_in_browser(page, base, "nojs@example.org", "/papers/2405.00002")
     count = int(page.locator(".paper-actions .vote-button .count").inner_text())
     page.locator(".paper-actions .vote-button").click()  # a full-page POST, then 303 back here
     page.wait_for_url(base + "/papers/2405.00002")

@@ -25,7 +25,7 @@ import pytest
 from papersift.paper import Popularity
 from tests.community.factories import demo_papers, make_context
 from tests.conftest import REPO, require
-from tests.web.test_browser import ARGS, CHROMIUM, PASSWORD, _papersift
+from tests.web.test_browser import ARGS, CHROMIUM, _papersift, sign_up_in_browser
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = REPO / "docs" / "screenshots" / "discussion-thread.png"
@@ -87,15 +87,7 @@ def _person(browser: Browser, base: str, email: str) -> Page:
     """A fresh browser profile, signed up through the form and back on the paper page."""
     page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
     page.on("dialog", lambda d: pytest.fail(f"a script opened a dialog: {d.message}"))
-    page.goto(f"{base}/account/signup?next={PAPER}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_label("Email").fill(email)  # sign-up leads to the sign-in form (it never signs in)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + PAPER)
+    sign_up_in_browser(page, base, email, PAPER)
     return page
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.community.factories import XSS_TITLE
-from tests.web.test_browser import PASSWORD, SHOTS, browser, page, server  # noqa: F401 (fixtures)
+from tests.web.test_browser import SHOTS, browser, page, server, sign_up_in_browser  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -19,15 +19,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 def test_new_user_rates_ten_papers_and_gets_recommendations(server: str, page: Page) -> None:  # noqa: F811
     base = server
-    page.goto(base + "/account/signup")
-    page.get_by_label("Email").fill("onboard@example.org")
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_label("Email").fill("onboard@example.org")  # sign-up leads to the sign-in form (it never signs in)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/account/onboarding")
+    sign_up_in_browser(page, base, "onboard@example.org", "", lands="/account/onboarding")  # no next: onboarding
     expect(page.get_by_role("heading", name="Tune your recommendations")).to_be_visible()
     expect(page.locator("#rate-form")).to_have_count(0)  # nothing known yet
     page.locator('input[name="category"]').first.check()

@@ -14,23 +14,11 @@ import pytest
 from tests.conftest import REPO
 
 # Playwright's names come through test_browser, whose module-level checks skip when it is missing
-from tests.web.test_browser import PASSWORD, SHOTS, Browser, Page, browser, expect, server  # noqa: F401  (fixtures)
+from tests.web.test_browser import SHOTS, Browser, Page, browser, expect, server, sign_up_in_browser  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 DOC_SHOTS = REPO / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
-
-
-def _sign_up(page: Page, base: str, email: str, back: str) -> None:
-    page.goto(f"{base}/account/signup?next={back}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_label("Email").fill(email)  # sign-up leads to the sign-in form (it never signs in)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + back)
 
 
 @pytest.fixture
@@ -58,7 +46,7 @@ def test_author_and_category_pages_offer_their_feed_and_follow(server: str, page
     author_page = page.url.removeprefix(base)
     page.get_by_role("link", name="Follow").click()  # anonymous: sign in (here: sign up) first
     page.wait_for_url(re.compile(r".*/account/signin\?next=/authors/"))
-    _sign_up(page, base, "follower@example.org", author_page)
+    sign_up_in_browser(page, base, "follower@example.org", author_page)
     page.get_by_role("button", name="Follow").click()
     page.wait_for_url(base + author_page)
     expect(page.get_by_role("link", name="Following ✓")).to_be_visible()
@@ -85,7 +73,7 @@ def test_copy_bibtex_puts_the_entry_on_the_clipboard(server: str, browser: Brows
 
 def test_recommendation_cards_show_date_vote_and_save(server: str, page: Page) -> None:  # noqa: F811
     base = server
-    _sign_up(page, base, "reader@example.org", "/papers/2405.00002")
+    sign_up_in_browser(page, base, "reader@example.org", "/papers/2405.00002")
     page.locator(".paper-actions .vote-button").click()  # an upvote seeds the recommendations
     expect(page.locator(".paper-actions .vote-button")).to_have_attribute("aria-pressed", "true")
     page.goto(base + "/recommendations")

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import REPO
-from tests.web.test_browser import PASSWORD
+from tests.web.test_browser import sign_up_in_browser
 from tests.web.test_browser_discussion import browser, server  # noqa: F401  (fixtures)
 
 SCREENSHOT = REPO / "docs" / "screenshots" / "reading-queue.png"
@@ -20,15 +20,7 @@ def test_queue_seen_and_notes_in_a_browser(server: str, browser: Browser) -> Non
     page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: dialogs.append(d.message))
-    page.goto(f"{server}/account/signup?next={FIRST}")
-    page.get_by_label("Email").fill("reader@example.org")
-    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_label("Email").fill("reader@example.org")  # sign-up leads to the sign-in form (it never signs in)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server + FIRST)
+    sign_up_in_browser(page, server, "reader@example.org", FIRST)
 
     page.locator("#queue-button").click()
     expect(page.locator("#queue-button")).to_have_text("Remove from reading queue")

@@ -86,7 +86,9 @@ def test_api_rate_limit_ban_and_hide(client: TestClient) -> None:
     ada = _bearer(client, "ada@example.org")
     community = client.app.state.web.community  # type: ignore[attr-defined]
     for i in range(10):
-        assert client.post("/api/discussion/2405.00002", json={"text": f"remark {i} said"}, headers=ada).status_code == 201
+        assert (
+            client.post("/api/discussion/2405.00002", json={"text": f"remark {i} said"}, headers=ada).status_code == 201
+        )
     limited = client.post("/api/discussion/2405.00002", json={"text": "more"}, headers=ada)
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     [first, *_] = community.discussion.threads("2405.00002")
