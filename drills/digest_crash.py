@@ -10,9 +10,12 @@ accounts subscribed to a daily digest (saved search "language models" + trending
 server takes 40 ms per message so kills land mid-run. A clean run on a copy of the home gives the
 expected digest of every subscriber. Each chain starts from a fresh copy: start, kill after a
 random delay, restart ... until a run ends by itself. Checked per subscriber: at least one message,
-one distinct Message-ID, and its listed papers equal to the clean run's. A message delivered twice
-with the same Message-ID (a crash between the server's reply and the ledger commit) is a
-"resend", counted and reported (the ledger's documented at-least-once edge), not a mismatch.
+one distinct Message-ID, and its listed papers equal to the clean run's. A digest missing after the
+chain's final run is "delayed" (still pending in the ledger behind a dead run's claim: what the
+15-minute lease alone caused before D38) and counted as a mismatch too; the ledger must end with
+every digest `sent`. A message delivered twice with the same Message-ID (a crash between the
+server's reply and the ledger commit) is a "resend", counted and reported (the ledger's documented
+at-least-once edge), not a mismatch.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -84,6 +88,11 @@ def listed(msg: EmailMessage) -> list[str]:
     return sorted(re.findall(r"/papers/(\S+)", msg.get_body(("plain",)).get_content()))  # type: ignore[union-attr]
 
 
+def ledger_status(home: Path) -> dict[str, int]:
+    with sqlite3.connect(home / "catalog.db") as db:
+        return dict(db.execute("SELECT status, count(*) FROM digests GROUP BY status").fetchall())
+
+
 def build(home: Path, subscribers: int) -> None:
     ctx = make_context(home, corpus())
     run_indexer(ctx.catalog, ctx.indexes, load_encoder("minilm-int8", threads=1))
@@ -110,7 +119,7 @@ def main() -> int:
     base = work / "base"
     build(base, args.subscribers)
     smtp = SlowSmtp(free_port())
-    kills = chains = mismatches = resends = 0
+    kills = chains = mismatches = resends = delayed = 0
     notes: list[str] = []
     load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     for server in run_server(smtp):
@@ -140,12 +149,16 @@ def main() -> int:
                 msgs = got.get(to, [])
                 ids = {m["Message-ID"] for m in msgs}
                 if not msgs:
-                    problems.append(f"{to}: no digest")
+                    problems.append(f"{to}: no digest (delayed)")
+                    delayed += 1
                 elif len(ids) > 1:
                     problems.append(f"{to}: {len(ids)} different digests")
                 elif listed(msgs[0]) != want:
                     problems.append(f"{to}: different papers")
                 resends += max(0, len(msgs) - 1) if len(ids) == 1 else 0
+            status = ledger_status(home)
+            if status != {"sent": args.subscribers}:
+                problems.append(f"ledger {status}")
             if problems:
                 mismatches += 1
                 notes += problems[:3]
@@ -154,10 +167,11 @@ def main() -> int:
     shutil.rmtree(work)
     load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     table = (
-        "| command | SIGKILLs | chains | subscribers per chain | mismatches | resends (same Message-ID) "
-        "| clean run s |\n"
-        "|---|---|---|---|---|---|---|\n"
-        f"| `digest send` | {kills} | {chains} | {args.subscribers} | {mismatches} | {resends} | {span:.1f} |"
+        "| command | SIGKILLs | chains | subscribers per chain | mismatches | delayed digests "
+        "| resends (same Message-ID) | clean run s |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        f"| `digest send` | {kills} | {chains} | {args.subscribers} | {mismatches} | {delayed} | {resends} "
+        f"| {span:.1f} |"
     )
     note = (
         f"Seed {args.seed}; each kill either after a delay uniform in [0.5 s, 1.1 x the clean run] or once "

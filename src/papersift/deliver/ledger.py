@@ -7,7 +7,9 @@ tells what to do: `pending`/`failed` rows are re-sent as stored (identical Messa
 receiver can recognise the one duplicate that a crash in the instant between the server's
 "250 OK" and our commit could cause); `sent` and `rejected` rows are never sent again; a
 period with a row is never composed again. Two runs at once agree on one row per period
-(the unique (user, period) key) and only the run holding a row's claim sends it.
+(the unique (user, period) key) and only the run holding a row's claim sends it. A claim is a
+lease held by a named process (`claimant`): the lease protects a row from a live run elsewhere,
+and a run that finds the holder dead on this host takes the claim over at once (D38).
 """
 
 from __future__ import annotations
@@ -23,11 +25,30 @@ from sqlalchemy.exc import IntegrityError
 
 from papersift.catalog.schema import inserted_id
 from papersift.community.accounts import utcnow
+from papersift.deliver import claimant
 from papersift.deliver.schema import digest_items, digests
 
 Status = Literal["pending", "sent", "failed", "rejected"]
 UNFINISHED: tuple[Status, ...] = ("pending", "failed")
 CLAIM_LEASE = timedelta(minutes=15)  # far longer than a send with all its retries
+
+
+def claim_row(engine: Engine, table: sa.Table, key: sa.ColumnElement[bool], lease: timedelta = CLAIM_LEASE) -> bool:
+    """Take the unfinished row `key` of a ledger table (`digests`, `webhook_deliveries`) for this
+    process. Free when unclaimed, when its lease ran out, or when its holder is a dead process of
+    this host; the take-over names the dead holder in its WHERE, so of two runs that both saw it
+    dead only the first update matches (compare-and-set) and the row is never sent twice at once."""
+    c = table.c
+    now, me = utcnow(), claimant.current()
+    free = sa.or_(c.claimed_until.is_(None), c.claimed_until < now)
+    with engine.begin() as conn:
+        holder = conn.execute(sa.select(c.claimed_by).where(key)).scalar()
+        if holder and holder != me and claimant.is_dead(holder):
+            free = sa.or_(free, c.claimed_by == holder)
+        done = conn.execute(
+            table.update().where(key & c.status.in_(UNFINISHED) & free).values(claimed_until=now + lease, claimed_by=me)
+        )
+    return done.rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,7 @@ class DigestRecord:
     message: str
     attempts: int
     claimed_until: datetime | None
+    claimed_by: str | None
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
@@ -152,14 +174,9 @@ class DigestLedger:
         return self.get(did), True
 
     def claim(self, digest_id: int, lease: timedelta = CLAIM_LEASE) -> bool:
-        """Take an unfinished digest for sending; False when it is finished or another run holds
-        it. The claim is a lease, so a run that crashed holding it delays the digest, never loses it."""
-        now = utcnow()
-        free = sa.or_(digests.c.claimed_until.is_(None), digests.c.claimed_until < now)
-        claimable = (digests.c.id == digest_id) & digests.c.status.in_(UNFINISHED) & free
-        with self.engine.begin() as conn:
-            done = conn.execute(digests.update().where(claimable).values(claimed_until=now + lease))
-        return done.rowcount == 1
+        """Take an unfinished digest for sending; False when it is finished or a live run holds it.
+        A run that crashed holding it leaves a claim the next run on this host takes over at once."""
+        return claim_row(self.engine, digests, digests.c.id == digest_id, lease)
 
     def start_attempt(self, digest_id: int) -> None:
         self._update(digest_id, attempts=digests.c.attempts + 1)

@@ -67,6 +67,7 @@ digests = sa.Table(
     sa.Column("message", sa.Text, nullable=False),  # the complete RFC 5322 message
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("claimed_until", sa.DateTime),  # a run is sending it (lease, so a crash frees it)
+    sa.Column("claimed_by", sa.String(255)),  # that run's process (deliver/claimant.py; migration 0012)
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime),
@@ -102,6 +103,7 @@ webhook_deliveries = sa.Table(
     sa.Column("status", sa.String(10), nullable=False),  # pending | sent | failed | rejected
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("claimed_until", sa.DateTime),
+    sa.Column("claimed_by", sa.String(255)),
     sa.Column("last_error", sa.Text),
     sa.Column("sent_at", sa.DateTime),
 )

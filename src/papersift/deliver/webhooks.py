@@ -4,7 +4,8 @@ POST signed with HMAC-SHA256.
 Webhooks are another channel for the digests the ledger already holds (`digests` +
 `digest_items`): nothing is composed twice. Each (digest, webhook) pair has one row in
 `webhook_deliveries`, created before the first POST, with the ledger's life cycle: a claim
-(a lease, so a crashed run delays a delivery but never loses it), `attempts` committed before
+(a lease named after its process, so a crashed run's delivery is taken over by the next run
+on this host and never lost), `attempts` committed before
 each POST, then `sent`, `failed` (retried by the next run) or `rejected` (a 4xx other than
 408/429: the receiver refused it for good). Within a run a failed POST is retried with
 exponential backoff. Only digests recorded after the webhook was added are sent to it.
@@ -41,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from papersift.catalog import Catalog
 from papersift.catalog.schema import inserted_id
 from papersift.community.accounts import utcnow
-from papersift.deliver.ledger import CLAIM_LEASE, UNFINISHED
+from papersift.deliver.ledger import CLAIM_LEASE, UNFINISHED, claim_row
 from papersift.deliver.schema import digest_items, digests, webhook_deliveries, webhooks
 from papersift.urls import paper_url
 
@@ -188,15 +189,7 @@ class WebhookStore:
                 )
         except IntegrityError:
             pass  # another run (or an earlier one) created it
-        now = utcnow()
-        free = sa.or_(webhook_deliveries.c.claimed_until.is_(None), webhook_deliveries.c.claimed_until < now)
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                webhook_deliveries.update()
-                .where(key & webhook_deliveries.c.status.in_(UNFINISHED) & free)
-                .values(claimed_until=now + lease)
-            )
-        return done.rowcount == 1
+        return claim_row(self.engine, webhook_deliveries, key, lease)
 
     def update(self, hook_id: int, digest_id: int, **values: Any) -> None:
         key = (webhook_deliveries.c.webhook_id == hook_id) & (webhook_deliveries.c.digest_id == digest_id)
