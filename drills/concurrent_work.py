@@ -2,7 +2,7 @@
 """Concurrent-work drill: `serve` under a steady search load while `ingest` adds papers and `index`
 embeds them, all on one home.
 
-    PYTHONPATH=src .venv/bin/python drills/concurrent.py [--shared ../shared/data] [--base 2000]
+    PYTHONPATH=src .venv/bin/python drills/concurrent_work.py [--shared ../shared/data] [--base 2000]
         [--added 1000] [--clients 4] [--out drills/results/concurrent.md]
 
 The home starts with the first `--base` arxiv-daily-cs records, fully indexed. `serve` runs on
@@ -179,7 +179,7 @@ def main() -> int:
     print(text)
     if args.out:
         command = (
-            f"PYTHONPATH=src .venv/bin/python drills/concurrent.py --base {args.base} --added {args.added} "
+            f"PYTHONPATH=src .venv/bin/python drills/concurrent_work.py --base {args.base} --added {args.added} "
             f"--clients {args.clients}"
         )
         args.out.parent.mkdir(parents=True, exist_ok=True)
