@@ -13,8 +13,6 @@ rate, and the load average before and after is printed with the table.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -22,9 +20,12 @@ import threading
 import time
 from pathlib import Path
 
-from papersift.catalog import Catalog
-from papersift.ingest import ingest
-from papersift.sources import SourceContext
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+
+from papersift.catalog import Catalog  # noqa: E402
+from papersift.ingest import ingest  # noqa: E402
+from papersift.sources import SourceContext  # noqa: E402
+from tests.harness import load, parser  # noqa: E402
 
 RUNS = [  # (label, format, path relative to shared data)
     ("arxiv-daily-cs", "beir", "arxiv-daily-cs/corpus.jsonl.gz"),
@@ -83,14 +84,8 @@ def run(fmt: str, path: Path) -> dict[str, float | str]:
     }
 
 
-def load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--out", type=Path)
+    ap = parser(__doc__)
     ap.add_argument("--repeat", type=int, default=1, help="runs per collection (best and median reported)")
     ap.add_argument("--only", help="run only the collection with this label")
     args = ap.parse_args()

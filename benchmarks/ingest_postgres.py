@@ -13,19 +13,18 @@ The machine is shared: the load average is printed next to the figures.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.postgres: the cluster helper
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.postgres (the cluster helper), tests.harness
 
 from papersift.catalog import Catalog  # noqa: E402
 from papersift.ingest import ingest  # noqa: E402
 from papersift.sources import SourceContext  # noqa: E402
+from tests.harness import load, parser  # noqa: E402
 from tests.postgres import PostgresServer, find_bindir  # noqa: E402
 
 COLLECTIONS = {"arxiv-daily-cs": "arxiv-daily-cs/corpus.jsonl.gz", "scifact": "scifact/corpus.jsonl"}
@@ -44,16 +43,10 @@ def run(url: str, path: Path) -> tuple[int, float, float]:
     return report.records, first, second
 
 
-def load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap = parser(__doc__)
     ap.add_argument("--collection", default="arxiv-daily-cs", choices=sorted(COLLECTIONS))
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     path = args.shared / COLLECTIONS[args.collection]
     bindir = find_bindir()

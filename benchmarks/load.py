@@ -1,27 +1,33 @@
 #!/usr/bin/env python3
-"""Load test: Locust users against `papersift serve` on loopback, per-route latency and server RSS.
+"""Load test: Locust users against `papersift serve` on loopback; per-route latency, server memory
+per process, and (with --ramp) the breaking point.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/load.py [--shared ../shared/data] [--papers 1000]
-        [--users 50] [--run-time 120] [--workers 1] [--out benchmarks/results/load.md]
+    PYTHONPATH=src .venv/bin/python benchmarks/load.py [--papers 1000 | --home DIR] [--work DIR]
+        [--users 50] [--run-time 120] [--workers 1] [--ramp 25,50,100 --step-time 60]
+        [--prepare-only] [--out benchmarks/results/load.md]
 
-Builds a home from the first `--papers` records of arxiv-daily-cs (ingest + full index), creates
-one account (password, API token, collection) per simulated user, starts `papersift serve` on
-127.0.0.1, waits for /healthz, then runs Locust headless (benchmarks/load/locustfile.py) for
-`--run-time` seconds. Reported: per route requests, failures, req/s, p50/p95/p99 (Locust's
-client-side times, ms), and the server's RSS (all its processes) at the start and end of the run.
-Never binds anything but 127.0.0.1; bounded by --run-time.
+Home: built from the first `--papers` records of arxiv-daily-cs (ingest + full index), or a copy of
+an existing indexed home (`--home`, e.g. all 60k papers). One account per simulated user is created
+(password, API token, collection). With `--work DIR` the prepared home and accounts are kept there
+and reused by the next run (`--prepare-only` stops after preparing, so a timed run can start at
+once later). `serve --workers N` then runs on 127.0.0.1 and Locust runs headless
+(benchmarks/load/locustfile.py). Reported per route: requests, failures, req/s, p50/p95/p99
+(Locust's client-side times, ms); per server process: RSS, PSS and USS at the start and end
+(/proc/PID/smaps_rollup) and the RSS/PSS of its mappings of the index files (shared between
+workers when PSS < RSS); the server's total RSS over the run (a leak shows as growth).
+`--ramp U1,U2,...` instead runs one `--step-time` step per user count, stopping after the first
+step whose p99 passes 1 s, and reports per step the throughput, p50/p99, the server processes'
+CPU use (100% = one core) and the machine's idle CPU, to tell which gives way first.
+Never binds anything but 127.0.0.1; bounded by --run-time / --step-time.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import gzip
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,21 +39,38 @@ from pathlib import Path
 import httpx
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+
+from tests.harness import (  # noqa: E402
+    PAPERSIFT,
+    Server,
+    first_records,
+    load,
+    memory_mib,
+    parser,
+    process_tree,
+    start_serve,
+    write_result,
+)
+
 HERE = Path(__file__).resolve().parent
-PAPERSIFT = [sys.executable, "-m", "papersift"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def build_home(home: Path, corpus: Path, users: int) -> dict[str, object]:
-    for args in (["ingest", "beir", str(corpus)], ["index"]):
-        proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{args[0]} failed: {proc.stderr[-2000:]}")
+def prepare(work: Path, source: Path | None, papers: int, shared: Path, users: int) -> tuple[Path, Path]:
+    """(home, fixture): reused from `work` when it already holds enough accounts."""
+    home, fixture = work / "home", work / "fixture.json"
+    if fixture.exists() and len(json.loads(fixture.read_text("utf-8"))["users"]) >= users:
+        return home, fixture
+    shutil.rmtree(home, ignore_errors=True)
+    if source is not None:
+        shutil.copytree(source, home)
+    else:
+        corpus = work / "corpus.jsonl"
+        corpus.write_text("".join(first_records(shared, papers)), "utf-8")
+        for args in (["ingest", "beir", str(corpus)], ["index"]):
+            proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise SystemExit(f"{args[0]} failed: {proc.stderr[-2000:]}")
     from papersift.config import load_settings
     from papersift.context import AppContext
 
@@ -59,106 +82,169 @@ def build_home(home: Path, corpus: Path, users: int) -> dict[str, object]:
         _, token = ctx.community.accounts.create_token(user, "load")
         collection = ctx.community.collections.create(user, "Load")
         accounts.append({"email": email, "password": password, "token": token, "collection": collection.id})
-    papers = list(ctx.catalog.iter_all())
-    words = Counter(w for p in papers for w in re.findall(r"[a-z]{6,}", p.title.lower()))
+    ids, words = [], Counter[str]()
+    for paper in ctx.catalog.iter_all():
+        ids.append(paper.id)
+        words.update(re.findall(r"[a-z]{6,}", paper.title.lower()))
     ctx.close()
-    return {"users": accounts, "ids": [p.id for p in papers], "words": [w for w, _ in words.most_common(200)]}
+    fixture.write_text(json.dumps({"users": accounts, "ids": ids, "words": [w for w, _ in words.most_common(200)]}))
+    return home, fixture
 
 
-def rss_mib(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-        return sum(p.memory_info().rss for p in procs) / (1 << 20)
-    except psutil.NoSuchProcess:
-        return 0.0
+def home_contents(home: Path) -> str:
+    stats = json.loads(subprocess.run([*PAPERSIFT, "--home", str(home), "stats", "--json"], capture_output=True).stdout)
+    manifest = home / "index" / "vectors" / "manifest.json"
+    vectors = json.loads(manifest.read_text())["count"] if manifest.exists() else 0
+    return f"{stats['papers']:,} arxiv-daily-cs papers, all lexically indexed, {vectors:,} with vectors"
 
 
-def load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--papers", type=int, default=1000)
-    ap.add_argument("--users", type=int, default=50)
-    ap.add_argument("--spawn-rate", type=float, default=5.0)
-    ap.add_argument("--run-time", type=int, default=120)
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="papersift-load-"))
-    corpus, home = work / "corpus.jsonl", work / "home"
-    with gzip.open(args.shared / "arxiv-daily-cs" / "corpus.jsonl.gz", "rt", encoding="utf-8") as src:
-        corpus.write_text("".join(line for _, line in zip(range(args.papers), src, strict=False)), "utf-8")
-    fixture = work / "fixture.json"
-    fixture.write_text(json.dumps(build_home(home, corpus, args.users)), "utf-8")
-    port = free_port()
-    server = subprocess.Popen(
-        [*PAPERSIFT, "--home", str(home), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", str(args.workers), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+def locust(base: str, fixture: Path, users: int, spawn_rate: float, seconds: int, prefix: Path) -> list[dict[str, str]]:
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(HERE / "load" / "locustfile.py"), "--headless"]
+        + ["-u", str(users), "-r", str(spawn_rate), "--run-time", f"{seconds}s"]
+        + ["--host", base, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10"],
+        env={**os.environ, "PAPERSIFT_LOAD_FIXTURE": str(fixture)},
+        capture_output=True,
+        check=False,
     )
-    base = f"http://127.0.0.1:{port}"
-    samples: list[float] = []
-    stop = threading.Event()
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        httpx.get(f"{base}/api/search?q=learning&mode=hybrid", timeout=60)  # load the encoder once
-        rss_start = rss_mib(server.pid)
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
-        def sample() -> None:
-            while not stop.wait(2.0):
-                samples.append(rss_mib(server.pid))
 
-        threading.Thread(target=sample, daemon=True).start()
-        before = load()
-        prefix = work / "locust"
-        subprocess.run(
-            [sys.executable, "-m", "locust", "-f", str(HERE / "load" / "locustfile.py"), "--headless"]
-            + ["-u", str(args.users), "-r", str(args.spawn_rate), "--run-time", f"{args.run_time}s"]
-            + ["--host", base, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10"],
-            env={**os.environ, "PAPERSIFT_LOAD_FIXTURE": str(fixture)},
-            capture_output=True,
-            check=False,
+def rss_total(pid: int) -> float:
+    return sum(memory_mib(p).get("rss", 0.0) for p in process_tree(pid))
+
+
+def memory_table(start: dict[int, dict[str, float]], end: dict[int, dict[str, float]], master: int) -> list[str]:
+    lines = [
+        "| process | RSS MiB start / end | PSS MiB start / end | USS MiB start / end "
+        "| index files RSS / PSS MiB (end) |",
+        "|---|---|---|---|---|",
+    ]
+    for pid in sorted(set(start) | set(end)):
+        a, b = start.get(pid, {}), end.get(pid, {})
+        role = _role(pid, master)
+        lines.append(
+            f"| {role} {pid} | {a.get('rss', 0):.0f} / {b.get('rss', 0):.0f} | {a.get('pss', 0):.0f} / "
+            f"{b.get('pss', 0):.0f} | {a.get('uss', 0):.0f} / {b.get('uss', 0):.0f} | "
+            f"{b.get('index_rss', 0):.0f} / {b.get('index_pss', 0):.0f} |"
         )
-        stop.set()
-        rss_end = rss_mib(server.pid)
-        after = load()
-        with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+    return lines
+
+
+def _role(pid: int, master: int) -> str:
+    try:
+        cmdline = " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        cmdline = ""
+    if "resource_tracker" in cmdline:
+        return "resource tracker"
+    if pid != master:
+        return "worker"
+    return "master" if len(process_tree(master)) > 1 else "server (one process)"
+
+
+def route_table(rows: list[dict[str, str]]) -> list[str]:
     lines = ["| route | requests | failures | req/s | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r['Name']} | {int(r['Request Count']):,} | {int(r['Failure Count']):,} | "
             f"{float(r['Requests/s']):.1f} | {r['50%']} | {r['95%']} | {r['99%']} |"
         )
-    note = (
-        f"{args.users} users (spawn {args.spawn_rate}/s), {args.run_time} s, "
-        f"`serve --workers {args.workers}` on 127.0.0.1, "
-        f"{args.papers:,} arxiv-daily-cs papers (dense + lexical indexed). Server RSS (all processes): start "
-        f"{rss_start:.0f} MiB, end {rss_end:.0f} MiB, max {max(samples, default=rss_end):.0f} MiB. "
-        f"Load average before: {before}; after: {after} (Locust and the server share the 2 busy cores)."
-    )
-    text = "\n".join(lines) + "\n\n" + note
-    print(text)
-    if args.out:
-        command = (
-            f"PYTHONPATH=src .venv/bin/python benchmarks/load.py --papers {args.papers} --users {args.users} "
-            f"--run-time {args.run_time} --workers {args.workers}"
+    return lines
+
+
+def ramp(server: Server, fixture: Path, steps: list[int], seconds: int, work: Path) -> list[str]:
+    """One Locust run per user count until p99 > 1 s; CPU of the server and of the machine per step."""
+    lines = [
+        "| users | req/s | failures | p50 ms | p95 ms | p99 ms | server CPU % per process (100 = one core) "
+        "| machine idle CPU % | load average after |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for users in steps:
+        procs = [psutil.Process(p) for p in process_tree(server.proc.pid)]
+        for p in procs:
+            p.cpu_percent(None)
+        psutil.cpu_times_percent(None)
+        rows = locust(server.base, fixture, users, max(5.0, users / 10), seconds, work / f"ramp-{users}")
+        cpu = [p.cpu_percent(None) for p in procs]
+        idle = psutil.cpu_times_percent(None).idle
+        agg = next(r for r in rows if r["Name"] == "Aggregated")
+        lines.append(
+            f"| {users} | {float(agg['Requests/s']):.1f} | {int(agg['Failure Count']):,} | {agg['50%']} | "
+            f"{agg['95%']} | {agg['99%']} | {' + '.join(f'{c:.0f}' for c in cpu)} | {idle:.0f} | {load()} |"
         )
-        args.out.write_text(f"# Load test (Locust)\n\nCommand: `{command}`\n\n{text}\n")
+        print(lines[-1], file=sys.stderr, flush=True)
+        if float(agg["99%"]) > 1000:
+            break
+    return lines
+
+
+def main() -> int:
+    ap = parser(__doc__)
+    ap.add_argument("--papers", type=int, default=1000)
+    ap.add_argument("--home", type=Path, help="copy this indexed home instead of building one from --papers")
+    ap.add_argument("--work", type=Path, help="keep the prepared home and accounts here (reused when present)")
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--spawn-rate", type=float, default=5.0)
+    ap.add_argument("--run-time", type=int, default=120)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--ramp", help="comma-separated user counts: find the breaking point instead")
+    ap.add_argument("--step-time", type=int, default=60)
+    ap.add_argument("--prepare-only", action="store_true")
+    args = ap.parse_args()
+    steps = [int(u) for u in args.ramp.split(",")] if args.ramp else []
+    work = args.work or Path(tempfile.mkdtemp(prefix="papersift-load-"))
+    work.mkdir(parents=True, exist_ok=True)
+    home, fixture = prepare(work, args.home, args.papers, args.shared, max([args.users, *steps]))
+    if args.prepare_only:
+        print(f"prepared {home} and {fixture}")
+        return 0
+    contents = home_contents(home)
+    server = start_serve(home, workers=args.workers)
+    samples: list[float] = []
+    stop = threading.Event()
+    try:
+        httpx.get(f"{server.base}/api/search?q=learning&mode=hybrid", timeout=120)  # load the encoder once
+        time.sleep(5 if args.workers > 1 else 0)  # every worker has imported the app
+        index_dir = home / "index"
+        mem_start = {p: memory_mib(p, index_dir) for p in process_tree(server.proc.pid)}
+        rss_start = rss_total(server.proc.pid)
+
+        def sample() -> None:
+            while not stop.wait(2.0):
+                samples.append(rss_total(server.proc.pid))
+
+        threading.Thread(target=sample, daemon=True).start()
+        before = load()
+        if steps:
+            table = ramp(server, fixture, steps, args.step_time, work)
+        else:
+            table = route_table(locust(server.base, fixture, args.users, args.spawn_rate, args.run_time, work / "run"))
+        stop.set()
+        mem_end = {p: memory_mib(p, index_dir) for p in process_tree(server.proc.pid)}
+        rss_end = rss_total(server.proc.pid)
+        after = load()
+    finally:
+        server.stop()
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    what = f"ramp {args.ramp}, {args.step_time} s per step" if steps else f"{args.users} users, {args.run_time} s"
+    note = (
+        f"{what} (spawn {args.spawn_rate}/s), `serve --workers {args.workers}` on 127.0.0.1; home: {contents}. "
+        f"Server RSS (all processes): start {rss_start:.0f} MiB, end {rss_end:.0f} MiB, max "
+        f"{max(samples, default=rss_end):.0f} MiB. Load average before: {before}; after: {after} (Locust and the "
+        "server share the machine's 2 cores)."
+    )
+    source = f"--home {args.home}" if args.home else f"--papers {args.papers}"
+    mode = (
+        f"--ramp {args.ramp} --step-time {args.step_time}"
+        if steps
+        else f"--users {args.users} --run-time {args.run_time}"
+    )
+    command = f"PYTHONPATH=src .venv/bin/python benchmarks/load.py {source} {mode} --workers {args.workers}"
+    text = "\n".join(table) + "\n\n" + "\n".join(memory_table(mem_start, mem_end, server.proc.pid)) + "\n\n" + note
+    write_result(args.out, "Load test (Locust)" + (": breaking point" if steps else ""), command, text)
     return 0
 
 

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,11 @@ from pathlib import Path
 
 import httpx
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "hf-daily-papers" / "corpus.jsonl.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+
+from tests.harness import PAPERSIFT, shared_data, start_serve  # noqa: E402
+
+CORPUS = shared_data() / "hf-daily-papers" / "corpus.jsonl.gz"
 PAGES = {
     "home (daily feed)": "/",
     "search page (hybrid)": "/search?q=vision+language+model",
@@ -34,48 +37,11 @@ PAGES = {
     "API daily feed": "/api/daily",
 }
 CONCURRENCY = (1, 10, 50)
-CLI = [str(Path(sys.executable).with_name("papersift"))]
 
 
 def build_home(home: Path) -> None:
     for args in (["ingest", "beir", str(CORPUS)], ["index"]):
-        subprocess.run([*CLI, "--home", str(home), *args], check=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(home: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *CLI,
-            "--home",
-            str(home),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ]
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/", timeout=2)
-            return proc, base
-        except httpx.TransportError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit("server did not start")
+        subprocess.run([*PAPERSIFT, "--home", str(home), *args], check=True)
 
 
 def server_side(base: str, path: str, n: int = 200) -> tuple[float, float]:
@@ -139,7 +105,8 @@ def main() -> None:
         home = Path(tempfile.mkdtemp(prefix="papersift-bench-")) / "home"
         build_home(home)
     tool = "wrk" if shutil.which("wrk") else "httpx"
-    proc, base = start(home, args.workers)
+    server = start_serve(home, workers=args.workers, ready="/")
+    base = server.base
     try:
         print(f"server: {args.workers} worker(s), load generator: {tool}, {args.duration}s per run, loopback\n")
         print(
@@ -159,8 +126,7 @@ def main() -> None:
                 cells += [f"{p50:.1f}", f"{p99:.1f}", f"{rps:.0f}"]
             print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,14 @@
 embeds them, all on one home.
 
     PYTHONPATH=src .venv/bin/python drills/concurrent_work.py [--shared ../shared/data] [--base 2000]
-        [--added 1000] [--clients 4] [--out drills/results/concurrent.md]
+        [--added 1000] [--clients 4] [--home DIR --added-from arxiv-quant-ph] [--lexical-only]
+        [--out drills/results/concurrent.md]
 
-The home starts with the first `--base` arxiv-daily-cs records, fully indexed. `serve` runs on
+The home starts with the first `--base` arxiv-daily-cs records, fully indexed; or, with `--home`,
+as a copy of an existing indexed home (e.g. all 60k arxiv-daily-cs papers), the added records
+then coming from `--added-from` (another collection, so they are new). `--lexical-only` runs
+`index --lexical-only` (for a home whose papers were never embedded; dense is then not checked).
+`serve` runs on
 127.0.0.1 while `--clients` threads send searches (lexical, hybrid) and daily-feed requests back
 to back. Phase "before": 30 s of load alone. Phase "during": the next `--added` records are
 ingested while `papersift index` runs in a loop beside it, until the ingest is done and one last
@@ -16,12 +21,8 @@ the output of every process.
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,13 +33,9 @@ from pathlib import Path
 
 import httpx
 
-PAPERSIFT = [sys.executable, "-m", "papersift"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.harness import PAPERSIFT, first_records, load, parser, start_serve, write_result  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -49,20 +46,28 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap = parser(__doc__)
     ap.add_argument("--base", type=int, default=2000)
     ap.add_argument("--added", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--out", type=Path)
+    ap.add_argument("--home", type=Path, help="start from a copy of this indexed home instead of --base records")
+    ap.add_argument("--added-from", default="arxiv-daily-cs", help="collection of the added records (with --home)")
+    ap.add_argument("--lexical-only", action="store_true", help="index without embeddings; dense is not checked")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="papersift-concurrent-"))
     home = work / "home"
-    with gzip.open(args.shared / "arxiv-daily-cs" / "corpus.jsonl.gz", "rt", encoding="utf-8") as src:
-        lines = [line for _, line in zip(range(args.base + args.added), src, strict=False)]
-    (work / "base.jsonl").write_text("".join(lines[: args.base]), "utf-8")
-    (work / "added.jsonl").write_text("".join(lines[args.base :]), "utf-8")
+    if args.home:
+        shutil.copytree(args.home, home)
+        lines = first_records(args.shared, args.added, args.added_from)
+        base_text = f"copy of {args.home.name}"
+    else:
+        lines = first_records(args.shared, args.base + args.added)
+        (work / "base.jsonl").write_text("".join(lines[: args.base]), "utf-8")
+        lines = lines[args.base :]
+        base_text = f"{args.base:,} arxiv-daily-cs papers"
+    (work / "added.jsonl").write_text("".join(lines), "utf-8")
     newest = json.loads(lines[-1])
+    index_cmd = ["index", "--lexical-only"] if args.lexical_only else ["index"]
     logs: list[str] = []
 
     def run(*a: str) -> subprocess.CompletedProcess[str]:
@@ -70,27 +75,13 @@ def main() -> int:
         logs.append(proc.stderr)
         return proc
 
-    assert run("ingest", "beir", str(work / "base.jsonl")).returncode == 0
-    assert run("index").returncode == 0
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            *PAPERSIFT,
-            "--home",
-            str(home),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    if not args.home:
+        assert run("ingest", "beir", str(work / "base.jsonl")).returncode == 0
+        assert run("index").returncode == 0
+    papers_before = json.loads(run("stats", "--json").stdout)["papers"]
+    server_log = (work / "serve.log").open("w+", encoding="utf-8")
+    server = start_serve(home, stderr=server_log)
+    base = server.base
     phase = ["warmup"]
     results: list[tuple[str, float, int]] = []
     stop = threading.Event()
@@ -114,12 +105,6 @@ def main() -> int:
                 results.append((phase[0], time.perf_counter() - t0, status))
 
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
         httpx.get(f"{base}{urls[1]}", timeout=120)  # encoder loaded before measuring
         threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.clients)]
         for t in threads:
@@ -137,7 +122,7 @@ def main() -> int:
         index_runs = 0
         while True:
             done = ingest.poll() is not None
-            proc = run("index")
+            proc = run(*index_cmd)
             index_runs += 1
             if proc.returncode != 0:
                 print(f"index run failed: {proc.stderr[-500:]}", file=sys.stderr)
@@ -150,14 +135,20 @@ def main() -> int:
             f"{base}/api/search", params={"q": f'"{newest["title"]}"', "mode": "lexical"}, timeout=60
         ).json()
         time.sleep(2)  # the server picks up a new vector generation within a second
-        dense = httpx.get(f"{base}/api/search", params={"q": newest["title"], "mode": "dense"}, timeout=60).json()
+        dense = (
+            {}
+            if args.lexical_only
+            else httpx.get(f"{base}/api/search", params={"q": newest["title"], "mode": "dense"}, timeout=60).json()
+        )
+        papers_after = json.loads(run("stats", "--json").stdout)["papers"]
         stop.set()
         for t in threads:
             t.join(timeout=30)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        logs.append(server.stderr.read() if server.stderr else "")
+        server.stop()
+        server_log.seek(0)
+        logs.append(server_log.read())
+        server_log.close()
         shutil.rmtree(work, ignore_errors=True)
     rows = ["| phase | requests | failed | p50 ms | p99 ms |", "|---|---|---|---|---|"]
     for name in ("before", "during"):
@@ -167,23 +158,24 @@ def main() -> int:
     first = [h["paper"]["id"] for h in lexical.get("results", [])[:1]]
     top10 = [h["paper"]["id"] for h in dense.get("results", [])[:10]]
     locked = sum(text.count("database is locked") for text in logs)
+    dense_text = "not checked (--lexical-only)" if args.lexical_only else str(newest["_id"] in top10)
     note = (
-        f"Home: {args.base:,} arxiv-daily-cs papers indexed; during: +{args.added:,} ingested while `index` ran "
-        f"{index_runs} times ({during_s:.0f} s). {args.clients} client threads on 127.0.0.1, back to back. "
-        f"Newest paper {newest['_id']}: lexical top hit by its title: {first == [newest['_id']]}; "
-        f"dense top-10 by its title: {newest['_id'] in top10}. "
-        f'"database is locked" in any process output: {locked}. '
-        f"Load average at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."
+        f"Home: {base_text} ({papers_before:,} papers, {' '.join(index_cmd)}); during: +{args.added:,} records of "
+        f"{args.added_from if args.home else 'arxiv-daily-cs'} ingested ({papers_after:,} papers after) while "
+        f"`{' '.join(index_cmd)}` ran {index_runs} times ({during_s:.0f} s). {args.clients} client threads on "
+        f"127.0.0.1, back to back. Newest paper {newest['_id']}: lexical top hit by its title: "
+        f"{first == [newest['_id']]}; dense top-10 by its title: {dense_text}. "
+        f'"database is locked" in any process output: {locked}. Load average at the end: {load()}.'
     )
-    text = "\n".join(rows) + "\n\n" + note
-    print(text)
-    if args.out:
-        command = (
-            f"PYTHONPATH=src .venv/bin/python drills/concurrent_work.py --base {args.base} --added {args.added} "
-            f"--clients {args.clients}"
-        )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(f"# Concurrent serve + ingest + index drill\n\nCommand: `{command}`\n\n{text}\n")
+    if args.home:
+        source = f"--home {args.home} --added-from {args.added_from}"
+    else:
+        source = f"--base {args.base}"
+    command = (
+        f"PYTHONPATH=src .venv/bin/python drills/concurrent_work.py {source} --added {args.added} "
+        f"--clients {args.clients}" + (" --lexical-only" if args.lexical_only else "")
+    )
+    write_result(args.out, "Concurrent serve + ingest + index drill", command, "\n".join(rows) + "\n\n" + note)
     return 0
 
 

@@ -18,8 +18,6 @@ A mismatch is any difference; the table reports kills, chains, mismatches and wh
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import os
 import random
 import shutil
@@ -32,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-PAPERSIFT = [sys.executable, "-m", "papersift"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+
+from tests.harness import PAPERSIFT, first_records, lexical_ids, load, parser, vectors, write_result  # noqa: E402
 
 
 def run(home: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -67,27 +67,6 @@ def chain(home: Path, args: list[str], env: dict[str, str], rng: random.Random, 
         return kills
 
 
-def lexical_ids(home: Path) -> list[str]:
-    import tantivy
-
-    index = tantivy.Index.open(str(home / "index" / "lexical"))
-    searcher = index.searcher()
-    hits = searcher.search(tantivy.Query.all_query(), limit=max(1, searcher.num_docs)).hits
-    return sorted(searcher.doc(addr)["id"][0] for _, addr in hits)
-
-
-def vectors(home: Path) -> dict[str, np.ndarray]:
-    from papersift.index.embedded.vectors import HnswIndex
-
-    index = HnswIndex.open(home / "index" / "vectors", 384, "minilm-int8")
-    out = {}
-    for pid in [i for i in index._ids if i]:  # noqa: SLF001 - the drill inspects the stored generation
-        vec = index.get(pid)
-        assert vec is not None
-        out[pid] = np.asarray(vec, dtype=np.float32)
-    return out
-
-
 def compare_index(clean: Path, home: Path) -> list[str]:
     problems = []
     a, b = lexical_ids(clean), lexical_ids(home)
@@ -103,25 +82,18 @@ def compare_index(clean: Path, home: Path) -> list[str]:
     return problems
 
 
-def load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap = parser(__doc__)
     ap.add_argument("--papers", type=int, default=1000)
     ap.add_argument("--kills", type=int, default=30)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--only", choices=["ingest", "index"])
-    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     env = {**os.environ, "PAPERSIFT_ENCODER_THREADS": "1"}
     work = Path(tempfile.mkdtemp(prefix="papersift-crash-"))
     corpus = work / "corpus.jsonl"
-    with gzip.open(args.shared / "arxiv-daily-cs" / "corpus.jsonl.gz", "rt", encoding="utf-8") as src:
-        corpus.write_text("".join(line for _, line in zip(range(args.papers), src, strict=False)), "utf-8")
+    corpus.write_text("".join(first_records(args.shared, args.papers)), "utf-8")
     ingest = ["ingest", "beir", str(corpus)]
     clean = work / "clean"
     t_ingest = timed(clean, ingest, env)
@@ -161,16 +133,12 @@ def main() -> int:
         f"Corpus: first {args.papers:,} records of arxiv-daily-cs; seed {args.seed}; kill delays uniform in "
         f"[0.8 x start-up ({t_start:.1f} s), 1.1 x the clean run]. Load average before: {before}; after: {load()}."
     )
-    text = "\n".join(table) + "\n\n" + note
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        only = f" --only {args.only}" if args.only else ""
-        command = (
-            f"PYTHONPATH=src .venv/bin/python drills/crash.py --papers {args.papers} --kills {args.kills} "
-            f"--seed {args.seed}{only}"
-        )
-        args.out.write_text(f"# Crash-anywhere drill\n\nCommand: `{command}`\n\n{text}\n")
+    only = f" --only {args.only}" if args.only else ""
+    command = (
+        f"PYTHONPATH=src .venv/bin/python drills/crash.py --papers {args.papers} --kills {args.kills} "
+        f"--seed {args.seed}{only}"
+    )
+    write_result(args.out, "Crash-anywhere drill", command, "\n".join(table) + "\n\n" + note)
     return 0
 
 

@@ -20,9 +20,7 @@ at-least-once edge), not a mismatch.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import random
 import re
 import shutil
@@ -36,7 +34,7 @@ from collections import defaultdict
 from email.message import EmailMessage
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.deliver.fixtures
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.deliver.fixtures, tests.harness
 
 from typer.testing import CliRunner  # noqa: E402
 
@@ -44,9 +42,9 @@ from papersift.cli import app  # noqa: E402
 from papersift.encoder.embed import load_encoder  # noqa: E402
 from papersift.index.indexer import run_indexer  # noqa: E402
 from tests.community.factories import make_context  # noqa: E402
-from tests.deliver.fixtures import SmtpServer, corpus, free_port, run_server  # noqa: E402
+from tests.deliver.fixtures import SmtpServer, corpus, run_server  # noqa: E402
+from tests.harness import PAPERSIFT, free_port, load, parser, write_result  # noqa: E402
 
-PAPERSIFT = [sys.executable, "-m", "papersift"]
 NOW = "2025-06-04T07:00:00"
 
 
@@ -108,11 +106,10 @@ def build(home: Path, subscribers: int) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--subscribers", type=int, default=40)
     ap.add_argument("--kills", type=int, default=30)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="papersift-digest-crash-"))
@@ -121,7 +118,7 @@ def main() -> int:
     smtp = SlowSmtp(free_port())
     kills = chains = mismatches = resends = delayed = 0
     notes: list[str] = []
-    load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load()
     for server in run_server(smtp):
         clean = work / "clean"
         shutil.copytree(base, clean)
@@ -165,7 +162,7 @@ def main() -> int:
             print(f"chain {chains}: kills {kills}, problems {problems[:3]}", file=sys.stderr)
             shutil.rmtree(home)
     shutil.rmtree(work)
-    load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_after = load()
     table = (
         "| command | SIGKILLs | chains | subscribers per chain | mismatches | delayed digests "
         "| resends (same Message-ID) | clean run s |\n"
@@ -179,15 +176,11 @@ def main() -> int:
         f"40 ms per message. Load average before: {load_before}; after: {load_after}."
         + (f" Problems: {'; '.join(notes[:5])}" if notes else "")
     )
-    text = f"{table}\n\n{note}"
-    print(text)
-    if args.out:
-        command = (
-            f"PYTHONPATH=src:. .venv/bin/python drills/digest_crash.py --subscribers {args.subscribers} "
-            f"--kills {args.kills} --seed {args.seed}"
-        )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(f"# Crash drill: digest send\n\nCommand: `{command}`\n\n{text}\n")
+    command = (
+        f"PYTHONPATH=src:. .venv/bin/python drills/digest_crash.py --subscribers {args.subscribers} "
+        f"--kills {args.kills} --seed {args.seed}"
+    )
+    write_result(args.out, "Crash drill: digest send", command, f"{table}\n\n{note}")
     return 0
 
 

@@ -5,7 +5,6 @@ failures can be scripted: refuse (4xx/5xx) or drop the connection mid-DATA."""
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from aiosmtpd.controller import Controller
 from papersift.paper import Paper
 from tests.community.factories import paper
 from tests.conftest import require
+from tests.harness import free_port  # noqa: F401  (re-exported: the delivery tests and drills import it from here)
 
 D1, D2, D3, D4 = date(2025, 6, 2), date(2025, 6, 3), date(2025, 6, 4), date(2025, 6, 5)
 
@@ -119,12 +119,6 @@ def corpus() -> list[Paper]:
     for i, (pid, title, day, cats, authors, abstract) in enumerate(OTHER):
         out.append(paper(pid, title, day, 20 + i, cats=cats, authors=authors, abstract=abstract))
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

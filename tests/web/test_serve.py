@@ -9,54 +9,34 @@ are the same on both: all of them live in the shared database or the home's secr
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import feedparser
 import httpx
-import pytest
 
 from papersift.community.accounts import MAX_FAILURES_PER_ACCOUNT
+from papersift.encoder.embed import load_encoder
+from papersift.index.indexer import run_indexer
+from tests import harness
 from tests.community.factories import make_context
-from tests.deliver.fixtures import free_port
+from tests.harness import Server, memory_mib
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
-@contextmanager
-def served(home: Path, *options: str, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m papersift [options] serve` on a free loopback port, until the block ends."""
-    port = free_port()
+def served(home: Path, *options: str, workers: int = 1) -> AbstractContextManager[Server]:
+    """The shared harness's server, with no PAPERSIFT_* variable of the test run leaking in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERSIFT_")}
-    cmd = [sys.executable, "-m", "papersift", "--home", str(home), *options, "serve"]
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"papersift serve did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
-        yield base, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    return harness.served(home, *options, workers=workers, env=env, stderr=None)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -136,9 +116,9 @@ def _one_browser_per_worker(port: int, server_pid: int, workers: int = 2) -> dic
 def test_two_workers_share_sessions_csrf_votes_and_throttles(tmp_path: Path) -> None:
     home = tmp_path / "home"
     make_context(home).close()
-    with served(home, workers=2) as (base, proc):
-        port = int(base.rsplit(":", 1)[1])
-        placed = _one_browser_per_worker(port, proc.pid)
+    with served(home, workers=2) as server:
+        port = server.port
+        placed = _one_browser_per_worker(port, server.proc.pid)
         a, b = placed.values()
 
         # sign up on worker A; B uses A's session cookie and the CSRF token A's page issued
@@ -173,8 +153,8 @@ def test_config_file_serve_uses_its_base_url_and_env_overrides_it(tmp_path: Path
     make_context(home).close()
     config = tmp_path / "elsewhere.toml"
     config.write_text('base_url = "https://sift.example.org/lab"\n')
-    with served(home, "--config", str(config)) as (base, _):
-        feed = feedparser.parse(httpx.get(base + "/feeds/category/cs.CL.atom").content)
+    with served(home, "--config", str(config)) as server:
+        feed = feedparser.parse(httpx.get(server.base + "/feeds/category/cs.CL.atom").content)
     links = [feed.feed.link, *(e.link for e in feed.entries)]
     assert len(feed.entries) == 4 and all(link.startswith("https://sift.example.org/lab/") for link in links), links
 
@@ -194,3 +174,24 @@ def test_config_file_serve_uses_its_base_url_and_env_overrides_it(tmp_path: Path
         [*run, "stats"], env={**clean, "PAPERSIFT_INGEST_BATCH_SIZE": "lots"}, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "PAPERSIFT_INGEST_BATCH_SIZE" in bad.stderr.upper()
+
+
+def test_two_workers_map_one_copy_of_the_index_files(tmp_path: Path) -> None:
+    """Each worker memory-maps the index files (vector generation and lexical segments) instead of
+    reading them into its own memory, so the page cache holds one copy that all workers share: the
+    proportional share (PSS) of those mappings is below their resident size (RSS) in every worker."""
+    home = tmp_path / "home"
+    ctx = make_context(home)
+    run_indexer(ctx.catalog, ctx.indexes, load_encoder("minilm-int8", threads=1))
+    ctx.close()
+    generation = json.loads((home / "index" / "vectors" / "manifest.json").read_text())["generation"]
+    with served(home, workers=2) as server:
+        placed = _one_browser_per_worker(server.port, server.proc.pid)
+        for browser in placed.values():
+            assert browser.request("GET", "/search?q=language+models")[0] == 200  # hybrid: both indexes open
+        for pid in placed:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+            for name in (f"gen-{generation}.npy", f"gen-{generation}.usearch", ".store"):
+                assert name in maps, f"worker {pid} does not map {name}"
+            memory = memory_mib(pid, home / "index")
+            assert 0 < memory["index_pss"] < memory["index_rss"], memory
