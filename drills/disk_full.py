@@ -20,7 +20,7 @@ then
      a clear error (no traceback); the manifest still names generation 1, no file of the failed
      generation is left behind, and dense search still answers from generation 1.
   6. Ballast removed, `index` re-run: exit 0; vector ids and every vector bit-identical to a clean
-     run of all `--dense-papers` records on an ordinary disk.
+     run of the same commands on an ordinary disk.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ def dense_phase(work: Path, volume: Path, records: list[str]) -> list[tuple[str,
     cut = len(records) * 3 // 4
     first.write_text("".join(records[:cut]), "utf-8")
     rest.write_text("".join(records[cut:]), "utf-8")
-    clean = work / "dense-clean"
-    for part in (first, rest):
+    clean = work / "dense-clean"  # the same commands on an ordinary disk: vectors depend on the batch they
+    for part in (first, rest):  # were embedded in (int8 activations are quantised per batch), so same batches
         assert cli(clean, "ingest", "beir", str(part)).returncode == 0
-    assert cli(clean, "index").returncode == 0
+        assert cli(clean, "index").returncode == 0
     home = volume / "dense-home"
     assert cli(home, "ingest", "beir", str(first)).returncode == 0
     assert cli(home, "index").returncode == 0

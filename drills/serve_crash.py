@@ -86,7 +86,7 @@ def client(
 ) -> None:
     """Write until the server goes away (or `stop`): vote, save, sign in, round-robin over accounts."""
     with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as http:
-        n = 0
+        n = rng.randrange(3)  # each round starts with another kind of write, so all three get cut and acknowledged
         while not stop.is_set():
             account, kind = mine[n % len(mine)], n % 3
             n += 1

@@ -79,14 +79,18 @@ def backup_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the backup manifest as JSON.")] = False,
 ) -> None:
     """Consistent online snapshot of the home (catalog, index generations, secret key) while it runs."""
-    from papersift.ops.backup import BackupError, backup
+    from papersift.ops.backup import BackupError, backup, home_milvus_lite
 
     app_ctx: AppContext = ctx.obj
     s = app_ctx.settings
-    if s.backend != "embedded":
-        err.print("note: the Milvus collection is not in the backup; `papersift index` rebuilds it after a restore")
+    lite = home_milvus_lite(s.index_dir, s.resolved_milvus_uri) if s.backend == "milvus" else None
+    if s.backend == "milvus" and lite is None:
+        err.print(
+            "note: a Milvus server's collection is not in the backup (back it up with Milvus's own tools); "
+            "`papersift index` rebuilds it after a restore"
+        )
     try:
-        manifest = backup(app_ctx.catalog, s.home, s.index_dir, dest)
+        manifest = backup(app_ctx.catalog, s.home, s.index_dir, dest, milvus_lite=lite)
     except BackupError as exc:
         fail(str(exc))
     if json_out:
@@ -113,7 +117,8 @@ def restore_cmd(
     app_ctx: AppContext = ctx.obj
     s = app_ctx.settings
     try:
-        manifest = restore(src, s.home, s.index_dir, s.resolved_database_url)
+        milvus_uri = s.resolved_milvus_uri if s.backend == "milvus" else None
+        manifest = restore(src, s.home, s.index_dir, s.resolved_database_url, milvus_uri=milvus_uri)
     except BackupError as exc:
         fail(str(exc))
     if json_out:

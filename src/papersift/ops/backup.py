@@ -8,6 +8,13 @@ What is copied, in this order (the order is what makes it consistent without sto
   3. the catalog last: SQLite through its online backup API (one step, one read transaction, so
      a concurrent ingest is either wholly in or wholly out), any other database through
      `catalog.copy` into a SQLite file of the backup.
+With the Milvus backend on a milvus-lite directory inside the home (the default `index/milvus.db`),
+step 2 copies `index/milvus-state.json` and then each collection's `manifest.json` and the immutable
+data, delta and index files it names (milvus-lite 3 replaces its manifest atomically and never
+rewrites a named file; a compaction that deletes one meanwhile makes the attempt fail and retry).
+Its write-ahead log is left out: it holds only writes after the last flush, and the indexer
+flushes before it records a position, so they lie beyond the copied state and are redone.
+A Milvus server (a `://` URI) is not copied: it is backed up with Milvus's own tools.
 Indexes therefore never describe papers the copied catalog lacks; at worst they lag it, and
 `papersift index` on the restored home catches up from the copied positions (work redone, never
 skipped). Other files of the home (the secret key that signs sessions, papersift.toml) are copied
@@ -40,6 +47,7 @@ MANIFEST = "backup.json"
 CATALOG_FILE = "catalog.db"
 SKIPPED_FILES = (CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", f"{CATALOG_FILE}-journal")
 ATTEMPTS = 5
+MILVUS_STATE = "milvus-state.json"  # index/milvus/store.py's STATE_FILE (ops may not import index backends)
 
 
 class BackupError(Exception):
@@ -58,15 +66,34 @@ class BackupManifest:
     vector_generation: int | None = None
     lexical: bool = False
     files: list[str] = field(default_factory=list)
+    milvus_lite: str | None = None  # the milvus-lite directory, relative to index/, when it was copied
 
 
-def backup(catalog: Catalog, home: Path, index_dir: Path, dest: Path) -> BackupManifest:
-    """Snapshot a (possibly running) home into `dest`, which must be absent or empty."""
+def home_milvus_lite(index_dir: Path, uri: str | None) -> Path | None:
+    """The milvus-lite directory a backup copies: a local path inside the home's index folder."""
+    if uri is None or "://" in uri:
+        return None
+    path = Path(uri).resolve()
+    return path if path.is_relative_to(index_dir.resolve()) else None
+
+
+def backup(
+    catalog: Catalog, home: Path, index_dir: Path, dest: Path, milvus_lite: Path | None = None
+) -> BackupManifest:
+    """Snapshot a (possibly running) home into `dest`, which must be absent or empty; `milvus_lite`
+    is the home's milvus-lite directory (see `home_milvus_lite`) when the Milvus backend is in use."""
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty; back up into a new directory")
     dest.mkdir(parents=True, exist_ok=True)
     index_copy = dest / "index"
     state = _copy_index(index_dir, index_copy)
+    lite = None
+    if milvus_lite is not None and milvus_lite.is_dir():
+        lite = str(milvus_lite.resolve().relative_to(index_dir.resolve()))
+        source, target = milvus_lite, index_copy / lite
+        if not _retry(lambda: copy_milvus_lite(source, target)):
+            (index_copy / MILVUS_STATE).unlink(missing_ok=True)  # restored home re-indexes; said, not hidden
+            log.warning("the milvus-lite files changed during every copy attempt; the restored home will re-index")
     catalog_url = f"sqlite:///{dest / CATALOG_FILE}"
     if catalog.engine.dialect.name == "sqlite":
         _sqlite_backup(catalog.engine, dest / CATALOG_FILE)
@@ -92,13 +119,16 @@ def backup(catalog: Catalog, home: Path, index_dir: Path, dest: Path) -> BackupM
         vector_generation=_generation(index_copy / "vectors"),
         lexical=(index_copy / "lexical" / "meta.json").exists(),
         files=files,
+        milvus_lite=lite,
     )
     atomic_write_json(dest / MANIFEST, asdict(manifest))
     return manifest
 
 
-def restore(src: Path, home: Path, index_dir: Path, database_url: str) -> BackupManifest:
-    """Restore a backup into an empty home (and an empty database when it is not the home's SQLite)."""
+def restore(src: Path, home: Path, index_dir: Path, database_url: str, milvus_uri: str | None = None) -> BackupManifest:
+    """Restore a backup into an empty home (and an empty database when it is not the home's SQLite).
+    A copied milvus-lite directory keeps its positions when the restored home's Milvus URI is that
+    directory (its state names the URI it describes: the old home's path is rewritten)."""
     manifest = read_manifest(src)
     if (home / CATALOG_FILE).exists() or (index_dir.exists() and any(index_dir.iterdir())):
         raise BackupError(f"{home} already holds a catalog or indexes; restore into an empty home")
@@ -123,6 +153,11 @@ def restore(src: Path, home: Path, index_dir: Path, database_url: str) -> Backup
         )
     if (src / "index").exists():
         shutil.copytree(src / "index", index_dir, dirs_exist_ok=True)
+    state_file = index_dir / MILVUS_STATE
+    if manifest.milvus_lite and state_file.exists() and milvus_uri is not None:
+        lite = index_dir / manifest.milvus_lite
+        if home_milvus_lite(index_dir, milvus_uri) == lite.resolve():
+            atomic_write_json(state_file, {**json.loads(state_file.read_text("utf-8")), "uri": milvus_uri})
     for name in manifest.files:
         shutil.copy2(src / name, home / name)
     return manifest
@@ -160,6 +195,8 @@ def _copy_index(index_dir: Path, dest: Path) -> dict[str, object]:
     state: dict[str, object] = {}
     if state_file.exists():
         state = json.loads(state_file.read_text("utf-8"))
+    if (index_dir / MILVUS_STATE).exists():
+        shutil.copy2(index_dir / MILVUS_STATE, dest / MILVUS_STATE)  # before the data it describes
     if (index_dir / "vectors" / "manifest.json").exists():
         if not _retry(lambda: _copy_vectors(index_dir / "vectors", dest / "vectors")):
             state["dense_seq"] = 0  # restored home re-embeds; said, not hidden
@@ -213,6 +250,51 @@ def _copy_lexical(src: Path, dest: Path) -> None:
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise
         raise ValueError(f"copied lexical index does not open ({exc})") from exc
+
+
+def copy_milvus_lite(src: Path, dest: Path) -> None:
+    """Each collection's manifest first, then the files it names (see the module docstring); then
+    the copy is opened with milvus-lite and must hold every collection."""
+    shutil.rmtree(dest, ignore_errors=True)
+    expected: list[str] = []
+    for coll in sorted(p for p in (src / "collections").iterdir() if p.is_dir()):
+        manifest = (coll / "manifest.json").read_bytes()
+        out = dest / "collections" / coll.name
+        out.mkdir(parents=True)
+        shutil.copy2(coll / "schema.json", out / "schema.json")
+        for part, files in json.loads(manifest)["partitions"].items():
+            pdir, pout = coll / "partitions" / part, out / "partitions" / part
+            data = list(files.get("data_files", []))
+            for rel in [*data, *files.get("delta_files", [])]:
+                (pout / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(pdir / rel, pout / rel)
+            stems = {Path(rel).stem for rel in data}
+            indexes = pdir / "indexes"
+            for f in sorted(indexes.iterdir()) if indexes.is_dir() else []:
+                if f.name.split(".")[0] in stems:  # sidecars are named <data file stem>.<field>.<type>.idx
+                    (pout / "indexes").mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(f, pout / "indexes" / f.name)
+        (out / "manifest.json").write_bytes(manifest)
+        expected.append(coll.name)
+    _open_milvus_lite(dest, expected)
+
+
+def _open_milvus_lite(path: Path, expected: list[str]) -> None:
+    """The copy must open and hold every collection (ValueError otherwise, so the copy is retried)."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:  # pragma: no cover - the milvus extra makes these files
+        raise BackupError("copying a milvus-lite index needs the milvus extra (pymilvus, milvus-lite)") from exc
+    try:
+        client = MilvusClient(str(path))
+        try:
+            missing = [name for name in expected if not client.has_collection(name)]
+        finally:
+            client.close()
+    except Exception as exc:  # pymilvus and milvus-lite raise their own types; any means "does not open"
+        raise ValueError(f"copied milvus-lite index does not open ({exc})") from exc
+    if missing:
+        raise ValueError(f"copied milvus-lite index lacks collections {missing}")
 
 
 def _generation(vectors: Path) -> int | None:
