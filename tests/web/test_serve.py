@@ -3,7 +3,8 @@
 With two uvicorn workers, which worker holds a connection is read from /proc (the server-side
 socket's inode in /proc/net/tcp, found among a worker's file descriptors), so the tests can put
 one client on each worker and check that sessions, CSRF tokens, votes and sign-in throttles
-are the same on both: all of them live in the shared database or the home's secret key.
+are the same on both (all of them live in the shared database or the home's secret key) and that
+request metrics are summed over both.
 """
 
 from __future__ import annotations
@@ -144,6 +145,20 @@ def test_two_workers_share_sessions_csrf_votes_and_throttles(tmp_path: Path) -> 
         for who in fresh:
             right = {"email": "ada@example.org", "password": PASSWORD, "csrf_token": who.csrf("/account/signin")}
             assert who.request("POST", "/account/signin", right)[0] == 429  # throttled on both workers
+
+        # request metrics are summed over the workers: either worker's /metrics counts both
+        before = _healthz_count(a)
+        for who, times in ((a, 3), (b, 2)):
+            for _ in range(times):
+                assert who.request("GET", "/healthz")[0] == 200
+        assert _healthz_count(b) == _healthz_count(a) == before + 5
+
+
+def _healthz_count(browser: Browser) -> float:
+    status, text = browser.request("GET", "/metrics")
+    assert status == 200
+    line = 'papersift_http_requests_total{method="GET",route="/healthz",status="200"} '
+    return sum(float(row[len(line) :]) for row in text.splitlines() if row.startswith(line))
 
 
 def test_config_file_serve_uses_its_base_url_and_env_overrides_it(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -50,6 +51,8 @@ def serve(
         derived = derived_base_url(host, port)
         os.environ["PAPERSIFT_BASE_URL"] = app_ctx.settings.base_url = derived
         err.print(f"papersift: links use {derived} (from --host/--port; set base_url to change it)", highlight=False)
+    if workers > 1:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(app_ctx.settings.home))
     err.print(f"papersift: serving {app_ctx.settings.home} on http://{host}:{port}/ ({workers} worker(s))")
     uvicorn.run(
         "papersift.web.app:app_from_env",
@@ -62,6 +65,16 @@ def serve(
         forwarded_allow_ips=app_ctx.settings.trusted_proxies,
         server_header=False,
     )
+
+
+def _metrics_dir(home: Path) -> Path:
+    """Where the workers' request metrics meet (prometheus-client multiprocess mode): emptied at
+    every start, since counters of a previous run's workers would otherwise be summed in."""
+    path = home / "run" / "metrics"
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink()
+    return path
 
 
 def derived_base_url(host: str, port: int) -> str:

@@ -3,12 +3,15 @@
 `/metrics` exports per-route request counts and latency (the route's template, e.g.
 `/paper/{paper_id:path}`, never the raw path, so label values stay few), and, read at scrape time,
 the catalog size, index lag behind the catalog change log, vector count and the digest ledger by
-status. Counters are per process: with `serve --workers N` each worker counts its own requests
-(docs/operations.md). Operators should keep `/metrics` off the public internet (reverse proxy).
+status. With `serve --workers N` the request counters and latencies are summed over all workers:
+`serve` points prometheus-client's multiprocess mode at `<home>/run/metrics` (emptied at each
+start), each worker writes its values there and any worker's `/metrics` reads them all. Operators
+should keep `/metrics` off the public internet (reverse proxy).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
@@ -17,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,20 +53,24 @@ class HomeCollector(Collector):
 
 
 class Metrics:
-    """One registry per app (tests build many apps in one process)."""
+    """One registry per app (tests build many apps in one process). Under several workers
+    ($PROMETHEUS_MULTIPROC_DIR set by `serve`), the counters live in that directory's files instead
+    and the registry reads every worker's files (prometheus-client's multiprocess mode)."""
 
     def __init__(self, ctx: AppContext):
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "papersift_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
-        )
+        shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        own = None if shared else self.registry
+        self.requests = Counter("papersift_http_requests", "HTTP requests", ["method", "route", "status"], registry=own)
         self.latency = Histogram(
             "papersift_http_request_duration_seconds",
             "Time to the end of the response",
             ["route"],
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
+        if shared:
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]  # untyped upstream
         self.registry.register(HomeCollector(ctx))
 
 
