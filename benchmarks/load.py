@@ -111,11 +111,39 @@ def locust(base: str, fixture: Path, users: int, spawn_rate: float, seconds: int
         return list(csv.DictReader(fh))
 
 
+def warm_up(base: str, workers: int) -> None:
+    """Load the encoder and open the indexes in every worker before measuring: concurrent dense
+    searches (a busy worker leaves the next connection to another), then a pause."""
+    with httpx.Client(base_url=base, timeout=300) as client:
+        client.get("/api/search?q=learning&mode=hybrid")
+        if workers > 1:
+            threads = [
+                threading.Thread(target=client.get, args=(f"/api/search?q=warm+{i}&mode=hybrid",))
+                for i in range(4 * workers)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            time.sleep(5)
+
+
+def rss_series(samples: list[tuple[float, float]], seconds: float) -> str:
+    """The total RSS at each tenth of the run (the sample nearest each mark): growth vs a plateau."""
+    if not samples:
+        return "-"
+    marks = [seconds * k / 10 for k in range(1, 11)]
+    return ", ".join(f"{min(samples, key=lambda s: abs(s[0] - m))[1]:.0f}" for m in marks) + " MiB"
+
+
 def rss_total(pid: int) -> float:
     return sum(memory_mib(p).get("rss", 0.0) for p in process_tree(pid))
 
 
-def memory_table(start: dict[int, dict[str, float]], end: dict[int, dict[str, float]], master: int) -> list[str]:
+Memory = dict[int, dict[str, float]]
+
+
+def memory_table(start: Memory, end: Memory, roles: dict[int, str]) -> list[str]:
     lines = [
         "| process | RSS MiB start / end | PSS MiB start / end | USS MiB start / end "
         "| index files RSS / PSS MiB (end) |",
@@ -123,7 +151,7 @@ def memory_table(start: dict[int, dict[str, float]], end: dict[int, dict[str, fl
     ]
     for pid in sorted(set(start) | set(end)):
         a, b = start.get(pid, {}), end.get(pid, {})
-        role = _role(pid, master)
+        role = roles.get(pid, "worker (started later)")
         lines.append(
             f"| {role} {pid} | {a.get('rss', 0):.0f} / {b.get('rss', 0):.0f} | {a.get('pss', 0):.0f} / "
             f"{b.get('pss', 0):.0f} | {a.get('uss', 0):.0f} / {b.get('uss', 0):.0f} | "
@@ -202,18 +230,20 @@ def main() -> int:
         return 0
     contents = home_contents(home)
     server = start_serve(home, workers=args.workers)
-    samples: list[float] = []
+    samples: list[tuple[float, float]] = []  # (seconds into the run, MiB)
     stop = threading.Event()
     try:
-        httpx.get(f"{server.base}/api/search?q=learning&mode=hybrid", timeout=120)  # load the encoder once
-        time.sleep(5 if args.workers > 1 else 0)  # every worker has imported the app
+        warm_up(server.base, args.workers)
         index_dir = home / "index"
-        mem_start = {p: memory_mib(p, index_dir) for p in process_tree(server.proc.pid)}
+        tree = process_tree(server.proc.pid)
+        roles = {p: _role(p, server.proc.pid) for p in tree}
+        mem_start = {p: memory_mib(p, index_dir) for p in tree}
         rss_start = rss_total(server.proc.pid)
+        began = time.monotonic()
 
         def sample() -> None:
             while not stop.wait(2.0):
-                samples.append(rss_total(server.proc.pid))
+                samples.append((time.monotonic() - began, rss_total(server.proc.pid)))
 
         threading.Thread(target=sample, daemon=True).start()
         before = load()
@@ -232,9 +262,10 @@ def main() -> int:
     what = f"ramp {args.ramp}, {args.step_time} s per step" if steps else f"{args.users} users, {args.run_time} s"
     note = (
         f"{what} (spawn {args.spawn_rate}/s), `serve --workers {args.workers}` on 127.0.0.1; home: {contents}. "
-        f"Server RSS (all processes): start {rss_start:.0f} MiB, end {rss_end:.0f} MiB, max "
-        f"{max(samples, default=rss_end):.0f} MiB. Load average before: {before}; after: {after} (Locust and the "
-        "server share the machine's 2 cores)."
+        f"Server RSS (all processes), after a warm-up that loads the encoder in every worker: start "
+        f"{rss_start:.0f} MiB, end {rss_end:.0f} MiB, max {max((m for _, m in samples), default=rss_end):.0f} MiB; "
+        f"by tenth of the run: {rss_series(samples, args.run_time if not steps else len(steps) * args.step_time)}. "
+        f"Load average before: {before}; after: {after} (Locust and the server share the machine's 2 cores)."
     )
     source = f"--home {args.home}" if args.home else f"--papers {args.papers}"
     mode = (
@@ -243,7 +274,7 @@ def main() -> int:
         else f"--users {args.users} --run-time {args.run_time}"
     )
     command = f"PYTHONPATH=src .venv/bin/python benchmarks/load.py {source} {mode} --workers {args.workers}"
-    text = "\n".join(table) + "\n\n" + "\n".join(memory_table(mem_start, mem_end, server.proc.pid)) + "\n\n" + note
+    text = "\n".join(table) + "\n\n" + "\n".join(memory_table(mem_start, mem_end, roles)) + "\n\n" + note
     write_result(args.out, "Load test (Locust)" + (": breaking point" if steps else ""), command, text)
     return 0
 

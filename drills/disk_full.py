@@ -14,8 +14,8 @@ Needs root (it mounts a size-limited tmpfs). Steps and what is checked:
      index state never claims more than the index holds and lexical search still answers.
   4. Ballast removed, `index --lexical-only` re-run: exit 0, the index holds exactly the catalog's ids.
 Dense phase (vector save), on a second home on the same volume holding the first `--dense-papers`
-records: the first 3/4 are ingested and fully indexed (vector generation 1), the rest ingested,
-then
+records: the first 3/4 are ingested and fully indexed (vector generation 1), the rest ingested and
+lexically indexed (so only the dense phase is left), then
   5. `index` with the volume filled by ballast: the papers are embedded, saving generation 2 fails:
      a clear error (no traceback); the manifest still names generation 1, no file of the failed
      generation is left behind, and dense search still answers from generation 1.
@@ -69,11 +69,15 @@ def dense_phase(work: Path, volume: Path, records: list[str]) -> list[tuple[str,
     clean = work / "dense-clean"  # the same commands on an ordinary disk: vectors depend on the batch they
     for part in (first, rest):  # were embedded in (int8 activations are quantised per batch), so same batches
         assert cli(clean, "ingest", "beir", str(part)).returncode == 0
+        assert cli(clean, "index", "--lexical-only").returncode == 0
         assert cli(clean, "index").returncode == 0
     home = volume / "dense-home"
     assert cli(home, "ingest", "beir", str(first)).returncode == 0
     assert cli(home, "index").returncode == 0
     assert cli(home, "ingest", "beir", str(rest)).returncode == 0
+    assert cli(home, "index", "--lexical-only").returncode == 0  # so only the dense phase is left to fail
+    state = json.loads((home / "index" / "state.json").read_text())
+    lexical_done = state["lexical_seq"] > state["dense_seq"]
     vdir = home / "index" / "vectors"
     manifest_before = json.loads((vdir / "manifest.json").read_text())
     files_before = sorted(f.name for f in vdir.iterdir())
@@ -88,7 +92,8 @@ def dense_phase(work: Path, volume: Path, records: list[str]) -> list[tuple[str,
     rows = [
         (
             f"5. `index` (dense phase) with 64 KiB free: {len(records) - cut} papers to embed on top of generation "
-            f"{manifest_before['generation']} ({manifest_before['count']} vectors)",
+            f"{manifest_before['generation']} ({manifest_before['count']} vectors); lexical phase done before: "
+            f"{lexical_done}",
             f"exit {failed.returncode}; traceback: {'Traceback' in failed.stderr}; `{one_line(failed)}`",
             f"manifest unchanged: {manifest == manifest_before} (generation {manifest['generation']}, "
             f"{manifest['count']} vectors); files as before the run: {files == files_before}"
