@@ -27,6 +27,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -183,24 +184,33 @@ def route_table(rows: list[dict[str, str]]) -> list[str]:
 
 
 def ramp(server: Server, fixture: Path, steps: list[int], seconds: int, work: Path) -> list[str]:
-    """One Locust run per user count until p99 > 1 s; CPU of the server and of the machine per step."""
+    """One Locust run per user count until p99 > 1 s. Per step: CPU of each server process and of
+    Locust itself (100 = one core), the machine's idle CPU, and the three slowest routes by p99,
+    to tell what gives way first (a busy worker while cores idle = too few workers; no idle CPU =
+    the machine; write routes alone slow = the catalog's writer lock)."""
     lines = [
-        "| users | req/s | failures | p50 ms | p95 ms | p99 ms | server CPU % per process (100 = one core) "
-        "| machine idle CPU % | load average after |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| users | req/s | failures | p50 ms | p95 ms | p99 ms | server CPU % per process | Locust CPU % "
+        "| machine idle CPU % | slowest routes by p99 (ms) | load average after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for users in steps:
         procs = [psutil.Process(p) for p in process_tree(server.proc.pid)]
         for p in procs:
             p.cpu_percent(None)
         psutil.cpu_times_percent(None)
+        child_before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
         rows = locust(server.base, fixture, users, max(5.0, users / 10), seconds, work / f"ramp-{users}")
+        child_after, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
+        locust_cpu = 100 * (child_after.ru_utime + child_after.ru_stime - child_before.ru_utime - child_before.ru_stime)
         cpu = [p.cpu_percent(None) for p in procs]
         idle = psutil.cpu_times_percent(None).idle
         agg = next(r for r in rows if r["Name"] == "Aggregated")
+        slowest = sorted((r for r in rows if r["Name"] != "Aggregated"), key=lambda r: -float(r["99%"]))[:3]
+        slow = "; ".join(f"{r['Name']} {r['99%']}" for r in slowest)
         lines.append(
             f"| {users} | {float(agg['Requests/s']):.1f} | {int(agg['Failure Count']):,} | {agg['50%']} | "
-            f"{agg['95%']} | {agg['99%']} | {' + '.join(f'{c:.0f}' for c in cpu)} | {idle:.0f} | {load()} |"
+            f"{agg['95%']} | {agg['99%']} | {' + '.join(f'{c:.0f}' for c in cpu)} | {locust_cpu / wall:.0f} | "
+            f"{idle:.0f} | {slow} | {load()} |"
         )
         print(lines[-1], file=sys.stderr, flush=True)
         if float(agg["99%"]) > 1000:

@@ -8,9 +8,10 @@ collections and sign in; restart it each time; check that no acknowledged write 
 Home: the first `--papers` arxiv-daily-cs records, ingested and lexically indexed, and `--users`
 accounts (password, API token, one collection). Each round starts `serve` (one worker, 127.0.0.1),
 lets `--clients` threads write back to back — an upvote through the JSON API, an add to the user's
-collection, a sign-in through the real form — and SIGKILLs the server after a delay uniform in
-[0.5 s, 6 s]. A write is *acknowledged* when its response arrived with success (200, or the
-sign-in's 303 with a session cookie); a request cut by the kill is not. After every kill: SQLite
+collection, a sign-in through the real form — and SIGKILLs the server (a coin flip per round:
+after a delay uniform in [0.5 s, 6 s], or once 1-12 more writes have been acknowledged). A write
+is *acknowledged* when its response arrived with success (200, or the sign-in's 303 with a
+session cookie); a request cut by the kill is not. After every kill: SQLite
 `PRAGMA integrity_check`. After every restart: /healthz answers and a lexical search finds
 papers (the index opens). At the end, against the catalog and a last server: every acknowledged
 vote and collection add is in the catalog, every acknowledged sign-in's session cookie still opens
@@ -58,6 +59,9 @@ class Acked:
     saves: list[tuple[int, str]] = field(default_factory=list)
     sessions: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     cut: int = 0  # requests that got no answer (the kill landed during them)
+
+    def count(self) -> int:
+        return len(self.votes) + len(self.saves) + len(self.sessions)
 
 
 def build(home: Path, corpus: Path, users: int) -> tuple[list[Account], list[str]]:
@@ -116,6 +120,17 @@ def client(
                 return  # the server is gone: this round is over for this thread
 
 
+def wait_for_kill(acked: Acked, rng: random.Random) -> None:
+    """Half the rounds: a delay uniform in [0.5 s, 6 s]; the other half: until 1-12 more writes are
+    acknowledged (at most 120 s), so kills also land while writes flow on a slow, loaded machine."""
+    if rng.random() < 0.5:
+        time.sleep(rng.uniform(0.5, 6.0))
+        return
+    target, deadline = acked.count() + rng.randint(1, 12), time.monotonic() + 120
+    while acked.count() < target and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def integrity(home: Path) -> str:
     with sqlite3.connect(f"file:{home / 'catalog.db'}?mode=ro", uri=True) as db:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -164,7 +179,7 @@ def main() -> int:
             ]
             for t in threads:
                 t.start()
-            time.sleep(rng.uniform(0.5, 6.0))
+            wait_for_kill(acked, rng)
             server.proc.send_signal(signal.SIGKILL)
             server.proc.wait()
             kills += 1
@@ -200,7 +215,8 @@ def main() -> int:
     ]
     note = (
         f"{args.papers:,} arxiv-daily-cs papers (lexical index), {args.users} accounts, {args.clients} client threads; "
-        f"seed {args.seed}; kill delay uniform in [0.5 s, 6 s] after /healthz answered; `serve --workers 1` on "
+        f"seed {args.seed}; kill (coin flip) after a delay uniform in [0.5 s, 6 s] from /healthz answering, or "
+        f"once 1-12 more writes were acknowledged; `serve --workers 1` on "
         f"127.0.0.1 (SQLite catalog in WAL mode). Load average before: {before}; after: {load()}."
         + (f" integrity_check: {bad_integrity[:3]}" if bad_integrity else "")
     )
