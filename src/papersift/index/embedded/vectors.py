@@ -27,13 +27,16 @@ On disk, under `directory/`:
                         absent in generations written before provisional vectors existed)
 `save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
 removes older generations: a crash at any point leaves the previous generation intact and a
-reader never sees a half-written file. Readers poll `stale()` to pick up a new generation.
+reader never sees a half-written file; a save that fails (a full disk) removes what it wrote.
+Readers poll `stale()` to pick up a new generation.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -327,28 +330,51 @@ class HnswIndex:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         generation = self.generation + 1
-        _durable(self._file(generation, ".usearch"), lambda tmp: self._graph.save(str(tmp)))
-        _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
-        _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
-        _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
-        _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
-        flags = self._provisional[: len(self._ids)]
-        _durable(self._file(generation, ".prov.npy"), lambda tmp: _save_array(tmp, flags))
-        atomic_write_json(
-            self.manifest_path,
-            {
-                "generation": generation,
-                "model": self.model,
-                "dim": self.dim,
-                "count": len(self._slot),
-                "provisional": self._provisional_count,
-                "vocab": self._payload.vocab,
-            },
-        )
+        try:
+            _durable(self._file(generation, ".usearch"), self._save_graph)
+            _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
+            _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
+            _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
+            _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
+            flags = self._provisional[: len(self._ids)]
+            _durable(self._file(generation, ".prov.npy"), lambda tmp: _save_array(tmp, flags))
+            atomic_write_json(
+                self.manifest_path,
+                {
+                    "generation": generation,
+                    "model": self.model,
+                    "dim": self.dim,
+                    "count": len(self._slot),
+                    "provisional": self._provisional_count,
+                    "vocab": self._payload.vocab,
+                },
+            )
+        except BaseException:
+            self._discard(generation)
+            raise
         self.generation, self._dirty = generation, False
         for old in self.dir.glob("gen-*"):
             if not old.name.startswith(f"gen-{generation}."):
                 old.unlink(missing_ok=True)  # readers still mapping it keep their copy until they reopen
+
+    def _save_graph(self, tmp: Path) -> None:
+        """usearch reports a failed write as a bare RuntimeError; when the graph no longer fits in
+        the free space, say what it is (ENOSPC), so the CLI gives its one-line "disk is full"."""
+        try:
+            self._graph.save(str(tmp))
+        except RuntimeError as exc:
+            tmp.unlink(missing_ok=True)
+            if shutil.disk_usage(tmp.parent).free < self._graph.serialized_length:
+                raise OSError(errno.ENOSPC, f"no space left for the vector graph ({exc})") from exc
+            raise
+
+    def _discard(self, generation: int) -> None:
+        """Remove what a failed save wrote of `generation`, unless the manifest already names it."""
+        manifest = self._read_manifest()
+        if manifest is not None and int(manifest.get("generation", 0)) == generation:
+            return
+        for stale in [*self.dir.glob(f"gen-{generation}.*"), *self.dir.glob(f".gen-{generation}.*.tmp")]:
+            stale.unlink(missing_ok=True)
 
 
 def _load_flags(path: Path, slots: int) -> np.ndarray:
