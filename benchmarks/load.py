@@ -193,6 +193,14 @@ def ramp(server: Server, fixture: Path, steps: list[int], seconds: int, work: Pa
         "| machine idle CPU % | slowest routes by p99 (ms) | load average after |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    try:
+        _steps(server, fixture, steps, seconds, work, lines)
+    except KeyboardInterrupt:  # a time limit (timeout -s INT) ends the ramp; what was measured stays
+        lines.append(f"| (stopped by SIGINT before the next step) |{' |' * 10}")
+    return lines
+
+
+def _steps(server: Server, fixture: Path, steps: list[int], seconds: int, work: Path, lines: list[str]) -> None:
     for users in steps:
         procs = [psutil.Process(p) for p in process_tree(server.proc.pid)]
         for p in procs:
@@ -215,7 +223,6 @@ def ramp(server: Server, fixture: Path, steps: list[int], seconds: int, work: Pa
         print(lines[-1], file=sys.stderr, flush=True)
         if float(agg["99%"]) > 1000:
             break
-    return lines
 
 
 def main() -> int:
