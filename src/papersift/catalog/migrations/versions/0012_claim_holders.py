@@ -1,14 +1,14 @@
 """Delivery claims name their holder process, so a crashed sender's claims are taken over at once.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
