@@ -13,10 +13,8 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import pytest
 
 from papersift.config import load_settings
 from papersift.context import AppContext
+from tests import harness
 from tests.community.factories import XSS_TITLE, demo_papers
 from tests.conftest import REPO, require
 
@@ -53,12 +52,6 @@ require(Path(CHROMIUM).is_file(), f"browser tests: {CHROMIUM} is missing (apt-ge
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _papersift() -> list[str]:
     script = Path(sys.executable).with_name("papersift")
     return [str(script)] if script.exists() else [shutil.which("papersift") or "papersift"]
@@ -81,38 +74,8 @@ def _fill_home(home: Path) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("browser") / "home"
     _fill_home(home)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            *_papersift(),
-            "--home",
-            str(home),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "PAPERSIFT_HOME": str(home)},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"papersift serve did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with harness.served(home, env={**os.environ, "PAPERSIFT_HOME": str(home)}, stderr=None) as running:
+        yield running.base
 
 
 def sign_up_in_browser(page: Page, base: str, email: str, back: str, *, lands: str | None = None) -> None:

@@ -12,9 +12,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,9 +20,10 @@ import httpx
 import pytest
 
 from papersift.paper import Popularity
+from tests import harness
 from tests.community.factories import demo_papers, make_context
 from tests.conftest import REPO, require
-from tests.web.test_browser import ARGS, CHROMIUM, _papersift, sign_up_in_browser
+from tests.web.test_browser import ARGS, CHROMIUM, sign_up_in_browser
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = REPO / "docs" / "screenshots" / "discussion-thread.png"
@@ -41,38 +39,14 @@ require(Path(CHROMIUM).is_file(), f"browser tests: {CHROMIUM} is missing (apt-ge
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("discussion") / "home"
     papers = demo_papers()
     papers[1].popularity.append(Popularity("hf-daily", date(2024, 5, 27), comments=4))  # 2405.00002
     make_context(home, papers).close()
-    port = _free_port()
-    cmd = [*_papersift(), "--home", str(home), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--log-level", "warning"], env={**os.environ, "PAPERSIFT_HOME": str(home)})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"papersift serve did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with harness.served(home, env={**os.environ, "PAPERSIFT_HOME": str(home)}, stderr=None) as running:
+        yield running.base
 
 
 @pytest.fixture(scope="module")
