@@ -35,7 +35,7 @@ def _home(tmp_path: Path, proxies: str) -> tuple[Path, Path]:
 @pytest.mark.parametrize("trusted", [False, True], ids=["untrusted-peer", "trusted-peer"])
 def test_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path: Path, trusted: bool) -> None:
     home, config = _home(tmp_path, '["127.0.0.1"]' if trusted else '["192.0.2.1"]')  # we connect from 127.0.0.1
-    with served(home, "--config", str(config)) as (base, _), httpx.Client(base_url=base, timeout=60) as client:
+    with served(home, "--config", str(config)) as server, httpx.Client(base_url=server.base, timeout=60) as client:
         match = _CSRF.search(client.get("/account/signin").text)
         assert match
         token = match.group(1)
