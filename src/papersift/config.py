@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     encoder: str = Field(default="minilm-int8", description="registered encoder name (index/embed.py)")
     encoder_max_length: int = Field(default=256, ge=16, le=512)
     encoder_threads: int | None = Field(default=None, ge=1)
-    ingest_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    ingest_batch_size: int = Field(default=10_000, ge=1, le=100_000)
     base_url: str = "http://127.0.0.1:8000"
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -60,7 +60,7 @@ def ingest(
     fmt: str,
     locations: list[str],
     ctx: SourceContext,
-    batch_size: int = 1000,
+    batch_size: int = 10_000,
     on_progress: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """Ingest every location with format `fmt`; per-location failures are reported, not raised.

@@ -369,13 +369,16 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+_NOT_IN_URL = re.compile("[\r\n\t\x00 ]")  # one regex scan, not a generator per character class
+
+
 def web_link(url: object) -> str | None:
     """`url` if it is an absolute http(s) URL with a host, else None.
 
     Outside links (code, project page) come from third-party sources; anything else —
     `javascript:`, `data:`, protocol-relative or malformed — is dropped at ingest and again
     when rendered, so it can never become a clickable link on our pages."""
-    if not isinstance(url, str) or len(url) > 2000 or any(c in url for c in "\r\n\t\x00 "):
+    if not isinstance(url, str) or len(url) > 2000 or _NOT_IN_URL.search(url):
         return None
     try:
         parts = urlsplit(url.strip())

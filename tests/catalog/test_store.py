@@ -133,3 +133,21 @@ def test_long_category_and_doi_are_stored(catalog: Catalog) -> None:
     catalog.upsert([arxiv(categories=["cs.CV", msc], doi=doi)])
     stored = catalog.get("2401.00001")
     assert stored is not None and msc in stored.categories and stored.doi == doi
+
+
+def test_dates_and_categories_give_the_filter_metadata_of_get_many(catalog: Catalog) -> None:
+    """The vector index's filter columns read only dates and categories; they must agree with
+    the full rows (payload.meta_of is the one definition both go through)."""
+    from papersift.index.payload import meta_of
+
+    papers = [
+        arxiv("2401.00001", primary_category="cs.LG"),
+        arxiv("2401.00002", version=2, categories=["math.ST"]),
+        replace(arxiv("2401.00003"), submitted=None, announced=date(2024, 5, 1)),
+    ]
+    catalog.upsert(papers)
+    catalog.delete("2401.00002")
+    ids = ["2401.00001", "2401.00002", "2401.00003", "missing"]
+    full, slim = catalog.get_many(ids), catalog.dates_and_categories(ids)
+    assert set(slim) == set(full) == {"2401.00001", "2401.00003"}
+    assert {pid: meta_of(p) for pid, p in slim.items()} == {pid: meta_of(p) for pid, p in full.items()}

@@ -29,11 +29,13 @@ from papersift.catalog.schema import checkpoints, paper_authors, paper_categorie
 from papersift.paper import Paper, parse_arxiv_id
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-WRITER_CACHE_KIB = 32 * 1024
+WRITER_CACHE_KIB = 256 * 1024
+"""SQLite page cache of a connection that writes a batch: the default 2 MiB made every batch re-read
+index pages from the OS (348k page reads for a 60k ingest, 54k with 32 MiB). At 1M papers the author
+name index alone is ~150 MiB of randomly updated pages: 256 MiB keeps it (and a 10k-paper batch's
+dirty pages) in memory instead of spilling and re-reading them (D48). Bounded, so memory stays flat."""
 WRITER_WAIT_S = 600.0  # how long a catalog writer waits for another one's batch before failing
 log = logging.getLogger(__name__)
-"""SQLite page cache of a connection that writes a batch: the default 2 MiB made every batch re-read
-index pages from the OS (348k page reads for a 60k ingest, 54k with 32 MiB). Bounded, so memory stays flat."""
 WRITER_LOCK_KEY = 0x7061_7065_7273  # "papers": the PostgreSQL advisory lock id catalog writers serialise on
 
 
@@ -342,8 +344,13 @@ class Catalog:
         if ids:
             conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(ids)))
             conn.execute(paper_categories.delete().where(paper_categories.c.paper_id.in_(ids)))
-        authors = [(p.id, i, a, author_key(a)) for p in pending.values() for i, a in enumerate(p.authors)]
-        cats = [(p.id, c) for p in pending.values() for c in dict.fromkeys(p.categories)]
+        # in index order: the name index is updated at random places, and sorted rows reach each of its
+        # pages once per batch instead of once per author (fewer page-cache misses, D48)
+        authors = sorted(
+            ((p.id, i, a, author_key(a)) for p in pending.values() for i, a in enumerate(p.authors)),
+            key=lambda row: row[3],
+        )
+        cats = sorted(((p.id, c) for p in pending.values() for c in dict.fromkeys(p.categories)), key=lambda r: r[1])
         insert_values(conn, paper_authors, ["paper_id", "position", "name", "name_key"], authors)
         insert_values(conn, paper_categories, ["paper_id", "category"], cats)
         return seq
@@ -415,6 +422,37 @@ class Catalog:
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
                 found.update(self._load(conn, papers.c.id.in_(wanted[i : i + 500])))
+        return found
+
+    def dates_and_categories(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """Live papers for the given ids with only their dates and categories filled in (title "",
+        everything else empty): what a vector index's filter columns need (`payload.meta_of`), read
+        without the text and JSON columns that make `get_many` cost ~10x more per row at 1M papers."""
+        wanted = list(dict.fromkeys(ids))
+        cols = (
+            papers.c.id,
+            papers.c.categories,
+            papers.c.primary_category,
+            papers.c.submitted,
+            papers.c.announced,
+            papers.c.updated,
+        )
+        found: dict[str, Paper] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    sa.select(*cols).where(papers.c.id.in_(wanted[i : i + 500]), papers.c.deleted.is_(False))
+                )
+                for r in rows:
+                    found[r.id] = Paper(
+                        id=r.id,
+                        title="",
+                        categories=list(r.categories or []),
+                        primary_category=r.primary_category,
+                        submitted=r.submitted,
+                        announced=r.announced,
+                        updated=r.updated,
+                    )
         return found
 
     def max_seq(self) -> int:
