@@ -332,6 +332,17 @@ def test_snippets_are_escaped_and_marked(index: LexicalIndex) -> None:
     assert index.snippet("unknown", parse("x")) == ""
 
 
+@pytest.mark.parametrize("query", ["tokenizers", "transformers molecules", "cat:cs.CL", '"white matter" cells'])
+def test_snippets_of_held_abstracts_equal_the_stored_ones(
+    index: LexicalIndex, corpus: dict[str, Paper], query: str
+) -> None:
+    """A results page cuts snippets from the catalog rows it already read: same text, same marks."""
+    parsed = parse(query)
+    page = [*ids(index, query, 20), "2402.00005", "2401.00001"]
+    held = index.snippets_of({pid: corpus[pid].abstract for pid in page}, parsed)
+    assert held == index.snippets(page, parsed) and held
+
+
 def test_long_abstract_snippet_is_trimmed(index: LexicalIndex) -> None:
     pid = ids(index, '"white matter"')[0]
     text = index.snippet(pid, parse("white matter"), max_chars=120)
@@ -551,3 +562,19 @@ def test_a_surname_that_is_a_common_word_does_not_outrank_the_topic(wood_index: 
     assert ids(wood_index, "wood properties")[0] == "about"
     assert "byname" in ids(wood_index, "wood")  # bare words still search authors
     assert ids(wood_index, "au:wood") == ["byname"]
+
+
+def test_upsert_after_reopen_replaces_committed_papers(tmp_path: Path) -> None:
+    """A new writer on an existing index finds committed papers by id and replaces them (the
+    look-up that lets brand-new papers skip the delete)."""
+    small(tmp_path).close()
+    again = TantivyIndex.open(tmp_path / "lex")
+    again.upsert([Paper(id="2401.00001", title="Completely different words"), SYNTHETIC[4]])
+    again.commit()
+    assert again.doc_count() == 4
+    assert ids(again, "different") == ["2401.00001"] and ids(again, "molecular") == ["2403.00002"]
+    again.upsert([SYNTHETIC[4]])  # rolled back, then added again: still one copy
+    again.close()
+    again.upsert([SYNTHETIC[4], SYNTHETIC[4]])
+    again.commit()
+    assert again.doc_count() == 4

@@ -22,7 +22,7 @@ from papersift.encoder.static import StaticMiniLMEncoder
 from papersift.index.payload import meta_of
 from papersift.index.protocols import IndexStore
 
-LEXICAL_BATCH = 2000
+LEXICAL_BATCH = 10_000  # papers per lexical commit: each commit is a segment to merge later (D48)
 DENSE_BATCH = 256
 PROVISIONAL_BATCH = 4096  # the static encoder is cheap: bigger batches amortise catalog reads and inserts
 DENSE_SAVE_EVERY_S = 60.0  # bound the work a crash can lose without rewriting vectors constantly

@@ -10,7 +10,7 @@ verify the whole surface, not just the calls that happen to exist today.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -63,6 +63,9 @@ class LexicalIndex(Protocol):
     def snippet(self, pid: str, parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240) -> str: ...
     def snippets(
         self, ids: Iterable[str], parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240
+    ) -> dict[str, str]: ...
+    def snippets_of(
+        self, abstracts: Mapping[str, str], parsed: q.ParsedQuery, max_chars: int = 240
     ) -> dict[str, str]: ...
     def facets(
         self, parsed: q.ParsedQuery, field: FacetField = "categories", limit: int = 20

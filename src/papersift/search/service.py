@@ -253,7 +253,9 @@ class SearchService:
         start = (page - 1) * per_page
         page_ids = ids[start : start + per_page]
         papers = self.catalog.get_many(page_ids)
-        snippets = self.store.lexical.snippets([pid for pid in page_ids if pid in papers], parsed)
+        # from the rows just read, not from the index's stored copies (one look-up per page saved)
+        abstracts = {pid: papers[pid].abstract for pid in page_ids if pid in papers}
+        snippets = self.store.lexical.snippets_of(abstracts, parsed)
         hits = [
             SearchHit(paper=papers[pid], score=scores[pid], snippet=snippets.get(pid, ""))
             for pid in page_ids

@@ -26,7 +26,7 @@ from __future__ import annotations
 import html
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -109,6 +109,7 @@ class TantivyIndex:
     def __init__(self, index: tantivy.Index, path: Path, heap_size: int, threads: int):
         self._index, self.path, self._heap, self._threads = index, path, heap_size, threads
         self._writer: tantivy.IndexWriter | None = None
+        self._pending: set[str] = set()  # ids added since the last commit (not visible to the searcher yet)
         # where bare words are scored; benchmarks/relevance.py sets TEXT_FIELDS to measure the
         # pre-D25 per-field sum on the same index
         self.ranked_fields = RANKED_FIELDS
@@ -151,11 +152,19 @@ class TantivyIndex:
         return self._writer
 
     def upsert(self, papers: Iterable[Paper]) -> int:
-        """Replace-or-add each paper (delete by id, then add); idempotent. Returns the count."""
+        """Replace-or-add each paper (delete by id, then add); idempotent. Returns the count.
+
+        A paper the index has never seen gets no delete: tantivy applies every queued delete to
+        every segment at commit, which made a first build of 1M papers pay for a million deletes
+        of nothing. Whether the id may be present is one term look-up (committed documents) plus
+        the set of ids added since the last commit."""
         writer, n = self._w(), 0
+        searcher = self._index.searcher()
         for paper in papers:
-            writer.delete_documents_by_term("id", paper.id)
+            if paper.id in self._pending or searcher.doc_freq("id", paper.id):
+                writer.delete_documents_by_term("id", paper.id)
             writer.add_document(_document(paper))
+            self._pending.add(paper.id)
             n += 1
         return n
 
@@ -169,12 +178,14 @@ class TantivyIndex:
         if self._writer is not None:
             self._writer.commit()
             self._index.reload()
+            self._pending.clear()
 
     def close(self) -> None:
         """Discard uncommitted writes and release the write lock."""
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+            self._pending.clear()
 
     def reload(self) -> None:
         """See commits made by another process now (they also appear on their own after a moment)."""
@@ -370,25 +381,48 @@ class TantivyIndex:
         """HTML-escaped best fragment of `field` with query terms in <mark>; "" if `pid` is unknown."""
         return self.snippets([pid], parsed, field, max_chars).get(pid, "")
 
+    def _snippet_generator(
+        self, searcher: tantivy.Searcher, parsed: q.ParsedQuery, field: str, max_chars: int
+    ) -> tantivy.SnippetGenerator | None:
+        text_query = self._text(parsed.text, 1.0, shown=True) if parsed.text is not None else None
+        if text_query is None:
+            return None
+        gen = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, field)
+        gen.set_max_num_chars(max(max_chars, 1))
+        return gen
+
     def snippets(
         self, ids: Iterable[str], parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240
     ) -> dict[str, str]:
         """`snippet` for many ids, sharing one tantivy SnippetGenerator."""
-        searcher = self._index.searcher()
-        text_query = self._text(parsed.text, 1.0, shown=True) if parsed.text is not None else None
-        gen = None
-        if text_query is not None:
-            gen = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, field)
-            gen.set_max_num_chars(max(max_chars, 1))
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
+        searcher = self._index.searcher()
+        gen = self._snippet_generator(searcher, parsed, field, max_chars)
         out = {}
         found = searcher.search(Query.term_set_query(SCHEMA, "id", wanted), len(wanted), count=False).hits
         for _, addr in found:  # one lookup for the whole page, not one search per id
             doc = searcher.doc(addr)
             text = "; ".join(doc.get_all(field))
             out[_paper_id(doc)] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
+        return out
+
+    def snippets_of(self, abstracts: Mapping[str, str], parsed: q.ParsedQuery, max_chars: int = 240) -> dict[str, str]:
+        """`snippets` of abstracts the caller already holds (a results page's catalog rows): the
+        same fragments and marks, without finding and reading each paper's stored document."""
+        if not abstracts:
+            return {}
+        gen = self._snippet_generator(self._index.searcher(), parsed, "abstract", max_chars)
+        out = {}
+        for pid, abstract in abstracts.items():
+            text = utf8(abstract)
+            snip = None
+            if gen is not None:
+                doc = tantivy.Document()
+                doc.add_text("abstract", text)
+                snip = gen.snippet_from_doc(doc)
+            out[pid] = _highlight(snip, text, max_chars)
         return out
 
     def facets(

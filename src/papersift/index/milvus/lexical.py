@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from itertools import islice
 from typing import Any, Literal
@@ -229,6 +229,11 @@ class MilvusLexical:
                 text = "; ".join(row[field]) if field == "authors" else row[field]
                 out[pid] = highlight(text, terms, max_chars)
         return out
+
+    def snippets_of(self, abstracts: Mapping[str, str], parsed: q.ParsedQuery, max_chars: int = 240) -> dict[str, str]:
+        """`snippets` of abstracts the caller already holds (no row reads)."""
+        terms = {t for w in (q.walk_positive(parsed.text) if parsed.text is not None else ()) for t in stems(w)}
+        return {pid: highlight(text, terms, max_chars) for pid, text in abstracts.items()}
 
     def facets(
         self, parsed: q.ParsedQuery, field: Literal["categories", "year"] = "categories", limit: int = 20
