@@ -231,3 +231,23 @@ def test_filters_the_columns_cannot_answer_return_none(filtered: tuple, tmp_path
     assert partial.search_filtered(vectors[0], 10, parse("cat:cs.CV").filters) is None
     partial.delete([papers[1].id])
     assert partial.search_filtered(vectors[0], 10, parse("cat:nothing").filters) == []
+
+
+def test_filter_masks_are_remembered_until_the_columns_change() -> None:
+    """A repeated filter reuses its mask (read-only, so no request can alter another's); adding
+    or deleting papers forgets every remembered mask, so answers stay exact."""
+    from papersift.index.payload import Payload
+    from papersift.query.syntax import parse
+
+    payload = Payload()
+    payload.append(3, [(738000, ("cs.CV",)), (738001, ("cs.CL",)), (0, ("cs.CV", "cs.LG"))])
+    cv = parse("cat:cs.CV").filters
+    first = payload.mask(cv)
+    assert first is not None and first.tolist() == [True, False, True] and not first.flags.writeable
+    assert payload.mask(parse("cat:cs.CV").filters) is first  # an equal filter, parsed again
+    payload.append(1, [(738002, ("cs.CV",))])
+    again = payload.mask(cv)
+    assert again is not first and again is not None and again.tolist() == [True, False, True, True]
+    payload.forget([0])
+    after = payload.mask(cv)
+    assert after is not None and after.tolist() == [False, False, True, True]
