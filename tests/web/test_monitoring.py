@@ -44,3 +44,28 @@ def test_metrics_count_routes_and_report_index_lag(client: TestClient, ctx: AppC
     m = samples(client)
     assert m[("papersift_catalog_papers", ())] == 7 and m[("papersift_index_lag", (("index", "dense"),))] == 7
     assert m[("papersift_digests", (("status", "pending"),))] == 0
+
+
+def test_warm_up_opens_everything_and_leaves_no_trace_in_the_metrics(ctx: AppContext) -> None:
+    """`serve` warms each worker with real requests through the app; they are not visitors' requests."""
+    from papersift.web.app import create_app
+    from papersift.web.warmup import warm_up
+
+    app = create_app(ctx)
+    assert warm_up(app) > 0
+    assert "indexes" in ctx.__dict__ and "search" in ctx.__dict__  # opened before the first visitor
+    with TestClient(app) as client:
+        requests = [k for k in samples(client) if k[0] == "papersift_http_requests_total"]
+        assert requests == []  # the scrape itself is counted after it is answered
+        assert client.get("/search?q=transformers").status_code == 200
+        assert any(dict(k[1]).get("route") == "/search" for k in samples(client))
+
+
+def test_warm_up_of_a_broken_home_still_lets_the_server_start(ctx: AppContext) -> None:
+    from papersift.web.app import create_app
+    from papersift.web.warmup import warm_up
+
+    app = create_app(ctx)
+    ctx.catalog.engine.dispose()
+    ctx.settings.home.joinpath("catalog.db").write_bytes(b"not a database")
+    assert warm_up(app) > 0  # logged, not raised

@@ -49,6 +49,7 @@ from papersift.web import (
 from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
 from papersift.web.limits import LimitsMiddleware
 from papersift.web.templating import make_templates
+from papersift.web.warmup import warm_up
 
 STATIC = Path(__file__).with_name("static")
 ROUTERS = (
@@ -247,5 +248,8 @@ def create_app(ctx: AppContext) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """Uvicorn factory for `papersift serve`: settings from PAPERSIFT_HOME / PAPERSIFT_CONFIG."""
-    return create_app(AppContext(load_settings()))
+    """Uvicorn factory for `papersift serve`: settings from PAPERSIFT_HOME / PAPERSIFT_CONFIG.
+    Each worker warms up (indexes, encoder, templates) before it takes its first request."""
+    app = create_app(AppContext(load_settings()))
+    warm_up(app)
+    return app
