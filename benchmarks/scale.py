@@ -2,7 +2,7 @@
 """One corpus size end to end: generate, ingest, index, serve queries, measure.
 
     .venv/bin/python benchmarks/scale.py --papers 1000000 [--json] [--work ~/.cache/papersift/scale]
-        [--queries 300] [--reuse] [--profile]
+        [--queries 300] [--reuse] [--profile] [--http 1,2]
 
 1. Generate N records + vectors (benchmarks/scale_corpus.py: real text resampled, real
    embeddings mixed; the method and its nearest-neighbour check are documented there).
@@ -16,6 +16,10 @@
    filter (one month); each query seen once per mode (query-embedding cache emptied between
    passes, so dense/hybrid include encoding the query); then hybrid queries/s with 1, 4 and 16
    client threads, resident memory, and optionally a pyinstrument profile of hybrid queries.
+4. With `--http 1,2`: a real `papersift serve --workers N` per N, driven over HTTP on loopback
+   (benchmarks/serve_http.py says exactly what is measured): hybrid API searches/s at 1, 4 and
+   8 client threads, client and server-side latency, first search after start, and the memory
+   of all server processes (RSS and PSS).
 `--reuse` skips steps 1-2 when the work directory already holds that size.
 """
 
@@ -43,6 +47,7 @@ from papersift.sources import SourceContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_corpus import generate, load_pool  # noqa: E402
+from serve_http import measure  # noqa: E402
 
 FILTERS = {"none": "", "cat": " cat:cs.CV", "month": " date:2024-03"}
 MODES = ("lexical", "dense", "hybrid")
@@ -193,6 +198,8 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true", help="reuse a corpus/home already built for this size")
     ap.add_argument("--profile", action="store_true", help="add a pyinstrument profile of hybrid queries")
     ap.add_argument("--json", action="store_true", help="print one JSON document")
+    ap.add_argument("--http", default="", help="also serve over HTTP with these worker counts, e.g. 1,2")
+    ap.add_argument("--no-inprocess", action="store_true", help="skip the in-process latency table")
     ap.add_argument("--serve-only", type=Path, help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
     queries = make_queries(args.shared, args.queries)
@@ -219,7 +226,13 @@ def main() -> int:
         str(work / "home"),
     ]
     child += ["--profile"] if args.profile else []
-    figures |= json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+    if not args.no_inprocess:
+        figures["inprocess_load_before"] = os.getloadavg()[0]
+        figures |= json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+        figures["inprocess_load_after"] = os.getloadavg()[0]
+    for workers in [int(w) for w in args.http.split(",") if w]:
+        for key, value in measure(work / "home", queries, workers, (1, 4, 8)).items():
+            figures[f"http_w{workers}_{key}"] = value
     if args.json:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}, indent=2))
     else:
