@@ -122,8 +122,10 @@ def test_roundtrip_through_database_is_lossless(catalog: Catalog) -> None:
     p = arxiv(
         title="T\n  with  spaces", doi="10.1/x", popularity=[Popularity("hf-daily", date(2024, 1, 2), 5, None, 7)]
     )
-    catalog.upsert([p])
+    q = arxiv("2401.00002", comments="c", journal_ref="J", license="x", links={"code": "https://github.com/a/b"})
+    catalog.upsert([p, q])
     assert catalog.get(p.id) == replace(p)
+    assert catalog.get_many([q.id, p.id, "missing"]) == {p.id: catalog.get(p.id), q.id: catalog.get(q.id)}
 
 
 def test_long_category_and_doi_are_stored(catalog: Catalog) -> None:

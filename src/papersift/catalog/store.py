@@ -219,6 +219,28 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+_COLUMNS = tuple(c.name for c in papers.c)
+_JSON_COLUMNS = tuple(c.name for c in papers.c if isinstance(c.type, sa.JSON))
+
+
+def _load_sqlite(conn: Connection, ids: list[str]) -> dict[str, Paper]:
+    """Live papers by id straight through the SQLite driver. SQLAlchemy's statement and per-row
+    result processing were ~2/3 of reading a results page's 20 rows (2.7 ms at 1M papers); JSON
+    columns are decoded as its JSON type would, dates are left to `Paper.from_dict`'s parser."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM papers WHERE deleted = 0 AND id IN ({marks})"
+    found = {}
+    for row in conn.exec_driver_sql(sql, tuple(ids)):
+        values = dict(zip(_COLUMNS, row, strict=True))
+        for name in _JSON_COLUMNS:
+            text = values[name]
+            values[name] = None if text is None else json.loads(text)
+        found[values["id"]] = Paper.from_dict(values)
+    return found
+
+
 def _row_to_paper(row: sa.Row[Any]) -> Paper:
     m = dict(row._mapping)
     return Paper.from_dict(m)
@@ -420,8 +442,10 @@ class Catalog:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, Paper] = {}
         with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
             for i in range(0, len(wanted), 500):
-                found.update(self._load(conn, papers.c.id.in_(wanted[i : i + 500])))
+                chunk = wanted[i : i + 500]
+                found.update(_load_sqlite(conn, chunk) if sqlite else self._load(conn, papers.c.id.in_(chunk)))
         return found
 
     def dates_and_categories(self, ids: Iterable[str]) -> dict[str, Paper]:
