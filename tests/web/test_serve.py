@@ -121,6 +121,9 @@ def test_two_workers_share_sessions_csrf_votes_and_throttles(tmp_path: Path) -> 
         port = server.port
         placed = _one_browser_per_worker(port, server.proc.pid)
         a, b = placed.values()
+        for worker in placed:  # the cores are shared out between the workers' query encoders
+            environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+            assert f"PAPERSIFT_ENCODER_THREADS={max(1, (os.cpu_count() or 1) // 2)}".encode() in environ
 
         # sign up on worker A; B uses A's session cookie and the CSRF token A's page issued
         token = a.csrf("/account/signup")

@@ -46,6 +46,9 @@ def serve(
     os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)
     if app_ctx.settings.config_file is not None:
         os.environ["PAPERSIFT_CONFIG"] = str(app_ctx.settings.config_file.resolve())
+    if workers > 1 and app_ctx.settings.encoder_threads is None:
+        # N workers each running a query encoder on all cores would oversubscribe them: share them out
+        os.environ["PAPERSIFT_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     if "base_url" not in app_ctx.settings.model_fields_set:
         # links in feeds, digests and unsubscribe mails must point where the site is served
         derived = derived_base_url(host, port)
