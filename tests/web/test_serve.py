@@ -213,3 +213,24 @@ def test_two_workers_map_one_copy_of_the_index_files(tmp_path: Path) -> None:
                 assert name in maps, f"worker {pid} does not map {name}"
             memory = memory_mib(pid, home / "index")
             assert 0 < memory["index_pss"] < memory["index_rss"], memory
+
+
+def test_workers_listening_socket_hands_tcp_nodelay_to_every_connection() -> None:
+    """Without TCP_NODELAY, Nagle and the client's delayed ACK held each keep-alive response of a
+    multi-worker server back by ~40 ms; the listening socket's option reaches accepted connections."""
+    import socket
+
+    import uvicorn
+
+    from papersift.cli.web_cmds import listening_socket
+
+    config = uvicorn.Config("papersift.web.app:app_from_env", host="127.0.0.1", port=harness.free_port(), workers=2)
+    server = listening_socket(config)
+    try:
+        server.listen()
+        with socket.create_connection(server.getsockname()):
+            accepted, _ = server.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        server.close()

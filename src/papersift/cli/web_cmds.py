@@ -6,7 +6,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,8 @@ from papersift.cli import app
 from papersift.cli.output import err, fail, print_json
 
 if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the services
+    import uvicorn
+
     from papersift.community.accounts import Accounts
     from papersift.context import AppContext
 
@@ -57,17 +59,40 @@ def serve(
     if workers > 1:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(app_ctx.settings.home))
     err.print(f"papersift: serving {app_ctx.settings.home} on http://{host}:{port}/ ({workers} worker(s))")
-    uvicorn.run(
-        "papersift.web.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        proxy_headers=True,
-        forwarded_allow_ips=app_ctx.settings.trusted_proxies,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": log_level,
+        "proxy_headers": True,
+        "forwarded_allow_ips": app_ctx.settings.trusted_proxies,
+        "server_header": False,
+    }
+    if workers == 1:
+        uvicorn.run("papersift.web.app:app_from_env", **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("papersift.web.app:app_from_env", **options)
+    try:
+        Multiprocess(config, sockets=[listening_socket(config)]).run()
+    except KeyboardInterrupt:
+        pass
+
+
+def listening_socket(config: uvicorn.Config) -> socket.socket:
+    """The socket uvicorn's workers share, with TCP_NODELAY set on it.
+
+    uvicorn binds it without naming the protocol (proto 0), so asyncio never sets TCP_NODELAY on
+    the connections the workers accept, and Nagle's algorithm plus the client's delayed ACK held
+    the end of every keep-alive response back by ~40 ms (measured on 1M papers: 68 ms at the
+    client for 24 ms in the app). Linux gives a listening socket's TCP_NODELAY to every
+    connection it accepts."""
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def _metrics_dir(home: Path) -> Path:
