@@ -1,13 +1,14 @@
 """Drive a real `papersift serve --workers N` over HTTP on loopback (used by scale.py --http).
 
 What is measured, exactly: the server is started as an operator would (`python -m papersift
---home H serve --workers N`), warm-up included; `first_ms` is the first search request after
-/healthz answers; then every query is sent once per client-count as `GET /api/search?q=...
-&mode=hybrid&per_page=20` (page of 20 with snippets, facets, total, vote counts, JSON) by C
-client threads over keep-alive connections. Reported: requests/s, client-side p50/p99 (ms),
-the server-side p50/p99 from the app's Server-Timing header, and the memory of the whole server
-process tree from /proc: RSS summed over processes (counts shared index pages once per process)
-and PSS (shared pages split between the processes that map them: the honest total).
+--home H serve --workers N`), warm-up included; `first_ms` is the first search request once
+/healthz answers and the server's processes have gone quiet (`ready_s` after start); then every
+query is sent once per client-count as `GET /api/search?q=...&mode=hybrid&per_page=20` (page of
+20 with snippets, facets, total, vote counts, JSON) by C client threads over keep-alive
+connections. Reported: requests/s, client-side p50/p99 (ms), the server-side p50/p99 from the
+app's Server-Timing header, and the memory of the whole server process tree from /proc: RSS
+summed over processes (counts shared index pages once per process) and PSS (shared pages split
+between the processes that map them: the honest total).
 The client threads run on the same 2 cores, so q/s is a lower bound for the server alone; the
 client's own CPU seconds are reported beside it. Only 127.0.0.1 is ever bound.
 """
