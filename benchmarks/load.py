@@ -45,9 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
 from tests.harness import (  # noqa: E402
     PAPERSIFT,
     Server,
+    create_accounts,
     first_records,
     load,
     memory_mib,
+    papersift_or_exit,
     parser,
     process_tree,
     start_serve,
@@ -69,20 +71,12 @@ def prepare(work: Path, source: Path | None, papers: int, shared: Path, users: i
         corpus = work / "corpus.jsonl"
         corpus.write_text("".join(first_records(shared, papers)), "utf-8")
         for args in (["ingest", "beir", str(corpus)], ["index"]):
-            proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise SystemExit(f"{args[0]} failed: {proc.stderr[-2000:]}")
+            papersift_or_exit(home, *args)
     from papersift.config import load_settings
     from papersift.context import AppContext
 
     ctx = AppContext(load_settings(home))
-    accounts = []
-    for i in range(users):
-        email, password = f"user{i}@example.org", f"load test password {i}"
-        user = ctx.community.accounts.create_user(email, password)
-        _, token = ctx.community.accounts.create_token(user, "load")
-        collection = ctx.community.collections.create(user, "Load")
-        accounts.append({"email": email, "password": password, "token": token, "collection": collection.id})
+    accounts = create_accounts(ctx, users, "user", "Load")
     ids, words = [], Counter[str]()
     for paper in ctx.catalog.iter_all():
         ids.append(paper.id)

@@ -25,7 +25,6 @@ import re
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +36,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
 
-from tests.harness import PAPERSIFT, first_records, load, parser, start_serve, write_result  # noqa: E402
+from tests.harness import (  # noqa: E402
+    create_accounts,
+    first_records,
+    load,
+    papersift_or_exit,
+    parser,
+    start_serve,
+    write_result,
+)
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -66,20 +73,12 @@ class Acked:
 
 def build(home: Path, corpus: Path, users: int) -> tuple[list[Account], list[str]]:
     for args in (["ingest", "beir", str(corpus)], ["index", "--lexical-only"]):
-        proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{args[0]} failed: {proc.stderr[-2000:]}")
+        papersift_or_exit(home, *args)
     from papersift.config import load_settings
     from papersift.context import AppContext
 
     ctx = AppContext(load_settings(home))
-    accounts = []
-    for i in range(users):
-        email, password = f"writer{i}@example.org", f"crash drill password {i}"
-        user = ctx.community.accounts.create_user(email, password)
-        _, token = ctx.community.accounts.create_token(user, "drill")
-        collection = ctx.community.collections.create(user, "Drill")
-        accounts.append(Account(user.id, email, password, token, collection.id))
+    accounts = [Account(**a) for a in create_accounts(ctx, users, "writer", "Drill")]
     ids = [p.id for p in ctx.catalog.iter_all()]
     ctx.close()
     return accounts, ids

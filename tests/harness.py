@@ -66,6 +66,29 @@ def write_result(out: Path | None, title: str, command: str, text: str) -> None:
         out.write_text(f"# {title}\n\nCommand: `{command}`\n\n{text}\n", "utf-8")
 
 
+def papersift_or_exit(home: Path, *args: str) -> None:
+    """Run `papersift --home HOME ARGS...` to build a drill's or benchmark's home; a failure ends
+    the run with the command's stderr (a broken build measures nothing)."""
+    proc = subprocess.run([*PAPERSIFT, "--home", str(home), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{args[0]} failed: {proc.stderr[-2000:]}")
+
+
+def create_accounts(ctx: Any, n: int, prefix: str, label: str) -> list[dict[str, Any]]:
+    """`n` accounts (`{prefix}{i}@example.org`), each with an API token and one collection named
+    `label`, for load and crash clients: [{"user_id", "email", "password", "token", "collection"}]."""
+    accounts = []
+    for i in range(n):
+        email, password = f"{prefix}{i}@example.org", f"{label.lower()} test password {i}"
+        user = ctx.community.accounts.create_user(email, password)
+        _, token = ctx.community.accounts.create_token(user, label.lower())
+        collection = ctx.community.collections.create(user, label)
+        accounts.append(
+            {"user_id": user.id, "email": email, "password": password, "token": token, "collection": collection.id}
+        )
+    return accounts
+
+
 @dataclass
 class Server:
     """A running `papersift serve` subprocess."""
