@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from papersift.community import Community
+from papersift.community import Community, User
 from papersift.context import AppContext
 from tests.community.factories import make_context
 
@@ -21,3 +21,13 @@ def ctx(home: Path, database_url: str) -> Iterator[AppContext]:
 @pytest.fixture
 def community(ctx: AppContext) -> Community:
     return Community(ctx.catalog, ctx.settings.home)
+
+
+@pytest.fixture
+def ada(community: Community) -> User:
+    return community.accounts.create_user("ada@example.org", "password one")
+
+
+@pytest.fixture
+def bob(community: Community) -> User:
+    return community.accounts.create_user("bob@example.org", "password two")

@@ -12,16 +12,6 @@ from papersift.community.accounts import utcnow
 from papersift.community.discussion import MAX_COMMENT_CHARS, MAX_COMMENTS_PER_WINDOW
 
 
-@pytest.fixture
-def ada(community: Community) -> User:
-    return community.accounts.create_user("ada@example.org", "password one")
-
-
-@pytest.fixture
-def bob(community: Community) -> User:
-    return community.accounts.create_user("bob@example.org", "password two")
-
-
 def test_threads_are_one_level_and_replies_join_their_thread(community: Community, ada: User, bob: User) -> None:
     d = community.discussion
     top = d.post(ada, "2405.00001", "  First **point**  ")

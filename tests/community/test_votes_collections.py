@@ -13,16 +13,6 @@ from papersift.context import AppContext
 from papersift.paper import make_paper
 
 
-@pytest.fixture
-def ada(community: Community) -> User:
-    return community.accounts.create_user("ada@example.org", "password one")
-
-
-@pytest.fixture
-def bob(community: Community) -> User:
-    return community.accounts.create_user("bob@example.org", "password two")
-
-
 def test_one_vote_per_user_and_undo(community: Community, ada: User, bob: User) -> None:
     votes = community.votes
     assert votes.vote(ada, "2405.00001") and not votes.vote(ada, "2405.00001")
