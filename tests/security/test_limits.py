@@ -158,3 +158,20 @@ def test_early_refusals_carry_the_security_headers(client: TestClient, ctx: AppC
         for name, value in SECURITY_HEADERS.items():
             assert r.headers.get(name) == value, (r.status_code, name)
     assert refusals[0].headers.get("cache-control") == "no-store"  # a personal path stays uncached
+
+
+def test_personal_answers_are_never_stored_by_a_shared_cache(client: TestClient, ctx: AppContext) -> None:
+    """A proxy cache in front of the site kept `/api/onboarding/*` and `/api/reading` answers (they had no
+    `no-store`), so the next visitor behind the same proxy could be served someone else's ratings or
+    reading list; and a public page fetched while signed in shows that user's own state."""
+    from tests.web.conftest import sign_up
+
+    anonymous = client.get("/")
+    assert anonymous.status_code == 200 and "cache-control" not in anonymous.headers
+    sign_up(client)
+    for path in ("/api/onboarding/ratings", "/api/reading", "/api/collections", "/", "/search?q=retrieval"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.status_code)
+        assert r.headers.get("cache-control") == "no-store", path
+    feed = client.get("/feeds/trending.atom")  # a public feed keeps its own cache policy
+    assert feed.status_code == 200 and feed.headers["cache-control"] == "public, max-age=300"

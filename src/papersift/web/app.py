@@ -46,7 +46,7 @@ from papersift.web import (
     syndication_routes,
     webhook_pages,
 )
-from papersift.web.deps import CSRF_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
+from papersift.web.deps import CSRF_COOKIE, SESSION_COOKIE, Problem, SignInRequired, Web, csrf_guard, is_api, render
 from papersift.web.limits import LimitsMiddleware
 from papersift.web.templating import make_templates
 from papersift.web.warmup import warm_up
@@ -87,7 +87,25 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
 HSTS = "max-age=31536000"  # sent only on https responses (a browser ignores it over http anyway)
-PRIVATE_PREFIXES = ("/account", "/recommendations", "/reading")  # personal pages (e.g. a new API token): never cached
+# Personal pages and APIs (a new API token, someone's reading list or ratings): never cached.
+PRIVATE_PREFIXES = (
+    "/account",
+    "/recommendations",
+    "/reading",
+    "/collections",
+    "/api/onboarding",
+    "/api/reading",
+    "/api/collections",
+)
+
+
+def _credentialed(scope: Scope) -> bool:
+    """Whether the request carries a session cookie or an API token: its answer may show that user's
+    state (vote marks, saved flags, the signed-in header) on any path, so a shared cache must not keep it."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" or (name == b"cookie" and f"{SESSION_COOKIE}=".encode() in value):
+            return True
+    return False
 
 
 class HeadersMiddleware:
@@ -114,6 +132,8 @@ class HeadersMiddleware:
                 if scope.get("scheme") == "https":
                     headers["strict-transport-security"] = HSTS
                 if scope["path"].startswith(PRIVATE_PREFIXES):
+                    headers["cache-control"] = "no-store"
+                elif "cache-control" not in headers and _credentialed(scope):
                     headers["cache-control"] = "no-store"
                 nonce = scope.get("state", {}).get("csrf_new_nonce")
                 if nonce:
