@@ -40,6 +40,9 @@ ARGS = [
     "--disable-sync",
 ]
 SHOTS = REPO / "artifacts" / "screenshots"
+# Screenshots that illustrate the docs: written to artifacts/ like the rest (a test run must not
+# change tracked files); `PAPERSIFT_DOC_SCREENSHOTS=docs/screenshots pytest tests/web` refreshes them.
+DOC_SHOTS = Path(os.environ.get("PAPERSIFT_DOC_SCREENSHOTS", SHOTS))
 PASSWORD = "correct horse battery"
 
 require(

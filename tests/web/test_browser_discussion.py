@@ -1,7 +1,7 @@
 """The discussion on a paper page in a real browser (Debian's chromium driven by Playwright)
 against `papersift serve`: two people sign up, comment with Markdown, reply, edit and report;
 an XSS probe posted as a comment stays text (any dialog fails the test). The thread's
-screenshot goes to docs/screenshots/discussion-thread.png.
+screenshot goes to DOC_SHOTS/discussion-thread.png (see tests/web/test_browser.py).
 
 The server runs over a small hand-made catalog (no search index is needed for paper pages),
 so this file starts in seconds, unlike tests/web/test_browser.py.
@@ -22,11 +22,11 @@ import pytest
 from papersift.paper import Popularity
 from tests import harness
 from tests.community.factories import demo_papers, make_context
-from tests.conftest import REPO, require
-from tests.web.test_browser import ARGS, CHROMIUM, sign_up_in_browser
+from tests.conftest import require
+from tests.web.test_browser import ARGS, CHROMIUM, DOC_SHOTS, sign_up_in_browser
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = REPO / "docs" / "screenshots" / "discussion-thread.png"
+SCREENSHOT = DOC_SHOTS / "discussion-thread.png"
 PAPER = "/papers/2405.00002"
 
 require(

@@ -1,7 +1,7 @@
 """Issue 12 §5 in a real browser (Debian chromium + Playwright against `papersift serve`, the same
 server and browser fixtures as test_browser.py): author/category feeds and follow, copying a
 paper's BibTeX to the clipboard, recommendation cards, the Month link, the phone layout (results
-above the fold) and /api/docs. Phone screenshots go to docs/screenshots/."""
+above the fold) and /api/docs. Phone screenshots go to DOC_SHOTS (see tests/web/test_browser.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from tests.conftest import REPO
-
 # Playwright's names come through test_browser, whose module-level checks skip when it is missing
-from tests.web.test_browser import SHOTS, Browser, Page, browser, expect, server, sign_up_in_browser  # noqa: F401  (fixtures)
+from tests.web.test_browser import DOC_SHOTS, SHOTS, Browser, Page, browser, expect, server, sign_up_in_browser  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-DOC_SHOTS = REPO / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
 

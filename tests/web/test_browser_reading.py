@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import REPO
-from tests.web.test_browser import sign_up_in_browser
+from tests.web.test_browser import DOC_SHOTS, sign_up_in_browser
 from tests.web.test_browser_discussion import browser, server  # noqa: F401  (fixtures)
 
-SCREENSHOT = REPO / "docs" / "screenshots" / "reading-queue.png"
+pytestmark = pytest.mark.browser
+SCREENSHOT = DOC_SHOTS / "reading-queue.png"
 FIRST, SECOND = "/papers/2405.00001", "/papers/2405.00002"
 
 
