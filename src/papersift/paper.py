@@ -20,6 +20,10 @@ _NEW_ID = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
 _OLD_ID = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")
 _ID_PREFIXES = ("arxiv:", "oai:arxiv.org:", "https://arxiv.org/abs/", "http://arxiv.org/abs/")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# The longest paper id the catalog stores (every paper-id column on PostgreSQL; the web refuses
+# longer ids). Canonical ids stay far below it; a longer DOI falls back to the hash id, and a
+# longer id given by a source (a BEIR `_id`) is a rejected record, not a failed batch.
+MAX_PAPER_ID_CHARS = 200
 
 
 class InvalidRecord(ValueError):
@@ -64,13 +68,14 @@ def normalize_doi(text: str | None) -> str | None:
 
 
 def canonical_id(arxiv_id: str | None, doi: str | None, title: str, authors: list[str]) -> str:
-    """arXiv id without version; else `doi:<doi>`; else a stable hash of title + first author."""
+    """arXiv id without version; else `doi:<doi>` (when it fits MAX_PAPER_ID_CHARS); else a stable hash
+    of title + first author."""
     if arxiv_id:
         parsed = parse_arxiv_id(arxiv_id)
         if parsed:
             return parsed.id
     ndoi = normalize_doi(doi)
-    if ndoi:
+    if ndoi and len(ndoi) + 4 <= MAX_PAPER_ID_CHARS:
         return f"doi:{ndoi}"
     key = " ".join(normalize_text(title).lower().split()) + "|" + (authors[0].lower() if authors else "")
     return "h:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]

@@ -12,15 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from papersift.paper import MAX_PAPER_ID_CHARS
+
 metadata = sa.MetaData()
 
 papers = sa.Table(
     "papers",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(MAX_PAPER_ID_CHARS), primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
     sa.Column("deleted", sa.Boolean, nullable=False, default=False),
-    sa.Column("merged_into", sa.String(64)),
+    sa.Column("merged_into", sa.String(MAX_PAPER_ID_CHARS)),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("abstract", sa.Text, nullable=False, default=""),
     sa.Column("authors", sa.JSON, nullable=False),
@@ -46,7 +48,9 @@ papers = sa.Table(
 paper_authors = sa.Table(
     "paper_authors",
     metadata,
-    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "paper_id", sa.String(MAX_PAPER_ID_CHARS), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("position", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("name_key", sa.Text, nullable=False, index=True),
@@ -55,7 +59,9 @@ paper_authors = sa.Table(
 paper_categories = sa.Table(
     "paper_categories",
     metadata,
-    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "paper_id", sa.String(MAX_PAPER_ID_CHARS), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("category", sa.Text, primary_key=True, index=True),
 )
 
@@ -89,7 +95,7 @@ ingest_run_papers = sa.Table(
     "ingest_run_papers",
     metadata,
     sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), primary_key=True, index=True),
+    sa.Column("paper_id", sa.String(MAX_PAPER_ID_CHARS), primary_key=True, index=True),
     sa.Column("action", sa.String(16), nullable=False),
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from papersift.catalog.schema import metadata
+from papersift.paper import MAX_PAPER_ID_CHARS
 
 
 def _fk(target: str) -> sa.ForeignKey:
@@ -61,7 +62,7 @@ votes = sa.Table(
     "votes",
     metadata,
     sa.Column("user_id", sa.Integer, _fk("users.id"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), _fk("papers.id"), primary_key=True, index=True),
+    sa.Column("paper_id", sa.String(MAX_PAPER_ID_CHARS), _fk("papers.id"), primary_key=True, index=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
@@ -82,7 +83,7 @@ collection_items = sa.Table(
     "collection_items",
     metadata,
     sa.Column("collection_id", sa.Integer, _fk("collections.id"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), _fk("papers.id"), primary_key=True, index=True),
+    sa.Column("paper_id", sa.String(MAX_PAPER_ID_CHARS), _fk("papers.id"), primary_key=True, index=True),
     sa.Column("added_at", sa.DateTime, nullable=False),
 )
 
@@ -108,7 +109,7 @@ reading_marks = sa.Table(
     "reading_marks",
     metadata,
     sa.Column("user_id", sa.Integer, _fk("users.id"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), primary_key=True),
+    sa.Column("paper_id", sa.String(MAX_PAPER_ID_CHARS), primary_key=True),
     sa.Column("seen_at", sa.DateTime),  # null: not marked seen
     sa.Column("queue_pos", sa.Float),  # null: not queued; ordered ascending
     sa.Column("note", sa.Text),  # Markdown source, private to the user
@@ -120,7 +121,7 @@ comments = sa.Table(
     "comments",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("paper_id", sa.String(64), _fk("papers.id"), nullable=False, index=True),
+    sa.Column("paper_id", sa.String(MAX_PAPER_ID_CHARS), _fk("papers.id"), nullable=False, index=True),
     sa.Column("user_id", sa.Integer, _fk("users.id"), nullable=False, index=True),
     sa.Column("parent_id", sa.Integer, _fk("comments.id"), index=True),  # null: a top-level comment
     sa.Column("body", sa.Text, nullable=False),  # Markdown-lite source

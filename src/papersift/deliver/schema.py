@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from papersift.catalog.schema import metadata
+from papersift.paper import MAX_PAPER_ID_CHARS
 
 
 def _owner() -> sa.ForeignKey:
@@ -78,7 +79,7 @@ digest_items = sa.Table(
     "digest_items",
     metadata,
     sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), primary_key=True),
+    sa.Column("paper_id", sa.String(MAX_PAPER_ID_CHARS), primary_key=True),
     sa.Column("section", sa.String(20), nullable=False),
 )
 sa.Index("ix_digest_items_paper_id", digest_items.c.paper_id)

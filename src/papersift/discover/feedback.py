@@ -15,12 +15,15 @@ from sqlalchemy.exc import IntegrityError
 
 from papersift.catalog.schema import metadata
 from papersift.community.accounts import User, utcnow
+from papersift.paper import MAX_PAPER_ID_CHARS
 
 feedback = sa.Table(
     "recommendation_feedback",
     metadata,
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "paper_id", sa.String(MAX_PAPER_ID_CHARS), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 

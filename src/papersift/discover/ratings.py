@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from papersift.catalog.schema import metadata
 from papersift.community.accounts import User, utcnow
+from papersift.paper import MAX_PAPER_ID_CHARS
 
 MAX_RATINGS = 1000  # what the model reads back; far more than onboarding rounds ever produce
 
@@ -23,7 +24,9 @@ ratings = sa.Table(
     "paper_ratings",
     metadata,
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "paper_id", sa.String(MAX_PAPER_ID_CHARS), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("relevant", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from papersift.paper import InvalidRecord, Paper
+from papersift.paper import MAX_PAPER_ID_CHARS, InvalidRecord, Paper
 from papersift.sources._files import input_files, iter_lines
 from papersift.sources.base import Item, RecordError, SourceContext
 
@@ -23,11 +23,14 @@ JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
 def convert(where: str, build: Callable[..., Paper], *args: Any) -> Paper | RecordError:
     """Run `build(*args)` for one record; a malformed record becomes a RecordError located at `where`."""
     try:
-        return build(*args)
+        paper = build(*args)
     except InvalidRecord as exc:
         return RecordError(where, str(exc))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return RecordError(where, f"malformed record ({type(exc).__name__}: {exc})")
+    if len(paper.id) > MAX_PAPER_ID_CHARS:
+        return RecordError(where, f"paper id longer than {MAX_PAPER_ID_CHARS} characters ({paper.id[:40]}...): skipped")
+    return paper
 
 
 def iter_json_lines(

@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 
 from papersift.community import RateLimited, UserError
 from papersift.community.discussion import MAX_COMMENT_CHARS, MAX_REPORT_CHARS, Comment, external_comments
+from papersift.paper import MAX_PAPER_ID_CHARS
 from papersift.urls import discussion_feed_url
 from papersift.web.deps import MaybeUser, SignedIn, WebDep
 from papersift.web.discussion import CommentId, discussion_problem
 from papersift.web.schemas import ERRORS
-from papersift.web.views import MAX_ID, MAX_PAPER_ID_CHARS, get_paper
+from papersift.web.views import MAX_ID, get_paper
 
 router = APIRouter(prefix="/api", tags=["discussion"], responses=ERRORS)
 PaperId = Annotated[str, Path(max_length=MAX_PAPER_ID_CHARS)]

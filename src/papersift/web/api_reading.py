@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 
 from papersift.community.accounts import UserError
 from papersift.community.reading import MAX_NOTE_CHARS, MAX_QUEUE, render_note
+from papersift.paper import MAX_PAPER_ID_CHARS
 from papersift.web.deps import Problem, SignedIn, WebDep
 from papersift.web.schemas import ERRORS
-from papersift.web.views import MAX_PAPER_ID_CHARS, get_paper
+from papersift.web.views import get_paper
 
 router = APIRouter(prefix="/api/reading", tags=["reading"], responses=ERRORS)
 PaperId = Annotated[str, Path(max_length=MAX_PAPER_ID_CHARS)]

@@ -15,13 +15,12 @@ from fastapi.responses import Response
 from papersift.community import Collection, User
 from papersift.community.export import to_bibtex, to_jsonl
 from papersift.community.listings import Feed, FeedSort, Listing, Period, parse_period
-from papersift.paper import Paper
+from papersift.paper import MAX_PAPER_ID_CHARS, Paper
 from papersift.query.types import Filters
 from papersift.search.types import SearchHit
 from papersift.sources.references import to_csl_json, to_ris
 from papersift.web.deps import Problem, Web
 
-MAX_PAPER_ID_CHARS = 200  # longer than any id a source gives (arXiv, DOI-derived, h:); a longer one names nothing
 Page = Annotated[int, Query(ge=1, le=1000, description="1-based page number")]
 SortParam = Annotated[FeedSort, Query(description="trending (time-decayed votes), votes, or newest")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="results per page")]
