@@ -200,6 +200,22 @@ def test_permanent_refusal_is_reported_and_not_retried(delivery: Delivery, home:
     assert smtp.data_calls == 1
 
 
+def test_a_confirmation_link_that_was_not_sent_fails_the_run(delivery: Delivery, home: Path, smtp: SmtpServer) -> None:
+    """`digest send` exited 0 when the only mail due, a confirmation link, was refused: cron saw success."""
+    user = make_user(delivery, confirmed=False)
+    assert cli(home, "digest", "subscribe", user.email, "--query", "robots").exit_code == 0
+    smtp.plan = ["550 5.1.1 mailbox unavailable"]
+    refused = send(home, smtp.port)
+    [outcome] = json.loads(refused.stdout)["digests"]
+    assert refused.exit_code == 1 and json.loads(refused.stdout)["ok"] is False
+    assert (outcome["status"], outcome["subject"]) == ("unconfirmed", "confirmation link not sent")
+    delivered = send(home, smtp.port)  # the next run tries again, and succeeds
+    assert (
+        delivered.exit_code == 0 and json.loads(delivered.stdout)["digests"][0]["subject"] == "confirmation link sent"
+    )
+    assert len(smtp.received) == 1
+
+
 def test_digest_recorded_before_a_crash_is_sent_by_the_next_run(
     delivery: Delivery, home: Path, smtp: SmtpServer
 ) -> None:

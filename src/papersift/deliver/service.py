@@ -133,7 +133,11 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        return self.aborted is None and not any(o.status in ("failed", "rejected") for o in self.outcomes)
+        """False when anything that was due did not go out: a digest, or a confirmation link."""
+        undelivered = any(
+            o.status in ("failed", "rejected") or (o.status == "unconfirmed" and o.error) for o in self.outcomes
+        )
+        return self.aborted is None and not undelivered
 
 
 @dataclass
