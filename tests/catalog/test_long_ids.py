@@ -43,7 +43,9 @@ def test_ids_up_to_the_limit_are_stored_and_a_longer_one_is_one_rejected_record(
     assert (report.written.inserted, report.rejected) == (4, 1)
     assert report.errors == [f"{path}:4: paper id longer than 200 characters (corpus:{'d' * 33}...): skipped"]
     stored = catalog.get_many([f"{prefix}{d['_id']}" for d in docs])
-    assert sorted(p.title for p in stored.values()) == sorted(d["title"] for d in docs if d["title"] != docs[3]["title"])
+    assert sorted(p.title for p in stored.values()) == sorted(
+        d["title"] for d in docs if d["title"] != docs[3]["title"]
+    )
 
 
 def test_a_doi_too_long_for_an_id_falls_back_to_the_title_hash() -> None:
