@@ -15,7 +15,7 @@ import pytest
 
 from papersift.context import AppContext
 from papersift.query.syntax import parse
-from papersift.search.answer import match_filter, required_filter
+from papersift.search.answer import keyword_condition, match_filter, required_filter
 from papersift.search.types import MODES, SearchPage
 from tests.search.conftest import UNEMBEDDED
 
@@ -66,6 +66,19 @@ def test_a_fully_required_query_has_one_total_in_every_mode(demo_ctx: AppContext
     totals = {mode: page.total for mode, (_, page) in answers.items()}
     assert len(set(totals.values())) == 1, totals
     assert len({frozenset(ids) for ids, _ in answers.values()}) == 1
+
+
+@pytest.mark.parametrize("query", [*CONSTRAINED, "rlhf preference optimization", "the of cat:cs.LG", "graph -neural"])
+def test_keyword_condition_picks_exactly_the_papers_keyword_search_lists(demo_ctx: AppContext, query: str) -> None:
+    """Hybrid's total asks which meaning-side papers keyword search would list with a match test
+    (`filter_among` of `keyword_condition`) instead of a ranked search: the same papers."""
+    lexical, parsed = demo_ctx.indexes.lexical, parse(query)
+    listed = {pid for pid, _ in lexical.search(parsed, limit=max(lexical.count(parsed), 1))}
+    candidates = [pid for pid, _ in demo_ctx.search.nearest(demo_ctx.search.embed_query(query), parse("x"), 300)]
+    mixed = [*candidates, *list(listed)[:50], "no-such-paper"]
+    expected = listed & set(mixed)
+    assert expected and set(mixed) - expected, "the sample must hold both kinds"
+    assert lexical.filter_among(keyword_condition(parsed), mixed) == expected
 
 
 def test_gibberish_has_no_hybrid_results_and_offers_meaning(demo_ctx: AppContext) -> None:

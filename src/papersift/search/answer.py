@@ -170,10 +170,12 @@ def impute_missing(
     return sorted([*dense, *extra], key=lambda kv: -kv[1])
 
 
-def among(parsed: q.ParsedQuery, ids: Sequence[str]) -> q.ParsedQuery:
-    """`parsed` restricted to `ids`: searching it tells which of them match the query's words."""
-    allowed = _any([q.IdFilter(pid) for pid in ids])
-    return q.ParsedQuery(parsed.text, _all([*_conjuncts(parsed.filters), *([allowed] if allowed is not None else [])]))
+def keyword_condition(parsed: q.ParsedQuery) -> q.Node | None:
+    """What keyword search requires of a paper (its words' match condition and the filters) as one
+    filter AST, so `filter_among` can tell which of a few papers keyword search would list without
+    ranking anything. None when nothing is required (the words constrain nothing, no filters)."""
+    words = match_filter(parsed.text) if parsed.text is not None else None
+    return _all([*([words] if words is not None else []), *_conjuncts(parsed.filters)])
 
 
 def _conjuncts(node: q.Node | None) -> tuple[q.Node, ...]:
