@@ -78,7 +78,7 @@ def setup_home(tmp_path: Path, papers: list[Paper]) -> tuple[Catalog, EmbeddedSt
 
 
 def assert_all_full(catalog: Catalog, store: EmbeddedStore, full: MiniLMEncoder) -> None:
-    got = catalog.get_many([p for p in store.vectors._slot])
+    got = catalog.get_many([p for p in store.vectors._ids if p])
     expected = full.encode([paper_text(p.title, p.abstract) for p in got.values()])
     stored = np.stack([store.vectors.get(pid) for pid in got])  # type: ignore[misc]
     assert len(got) == N and store.vectors.provisional_count() == 0

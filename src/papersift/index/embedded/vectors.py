@@ -46,6 +46,7 @@ import numpy as np
 from usearch.index import Index
 
 from papersift.fsutil import atomic_write_json
+from papersift.index.embedded.slots import SlotIds
 from papersift.index.payload import Meta, Payload
 from papersift.query import syntax as q
 
@@ -84,8 +85,7 @@ class HnswIndex:
         self.generation = 0
         self._graph = _new_graph(dim)
         self._buffer = np.zeros((0, dim), dtype=np.float16)  # slot -> vector (+ spare rows); may be a memory map
-        self._ids: list[str] = []  # slot -> paper id, "" once deleted
-        self._slot: dict[str, int] = {}
+        self._ids = SlotIds()  # slot <-> paper id ("" once deleted)
         self._payload = Payload()
         self._provisional = np.zeros(0, dtype=bool)  # slot -> provisional (+ spare rows, like _buffer)
         self._provisional_count = 0
@@ -124,7 +124,7 @@ class HnswIndex:
             )
         generation = int(manifest["generation"])
         try:
-            ids = np.load(index._file(generation, ".ids.npy"), allow_pickle=False).tolist()
+            ids = SlotIds(np.load(index._file(generation, ".ids.npy"), mmap_mode="r", allow_pickle=False))
             matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
             graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
             provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
@@ -132,25 +132,24 @@ class HnswIndex:
                 np.load(index._file(generation, ".days.npy"), allow_pickle=False),
                 np.load(index._file(generation, ".cats.npy"), allow_pickle=False),
                 list(manifest.get("vocab", [])),
-                np.array([bool(p) for p in ids], dtype=bool),
+                ids.alive(),
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise VectorIndexCorrupt(f"{directory}: generation {generation} unreadable ({exc})") from exc
-        live = {pid: slot for slot, pid in enumerate(ids) if pid}
         if (
             graph is None
             or graph.ndim != dim
-            or matrix.shape != (len(ids), dim)
-            or len(graph) != len(live)
-            or payload.size != len(ids)
-            or provisional.shape != (len(ids),)
+            or matrix.shape != (ids.slots, dim)
+            or len(graph) != len(ids)
+            or payload.size != ids.slots
+            or provisional.shape != (ids.slots,)
         ):
             raise VectorIndexCorrupt(
                 f"{directory}: generation {generation} is inconsistent "
-                f"({len(ids)} slots, {len(live)} ids, {0 if graph is None else len(graph)} "
+                f"({ids.slots} slots, {len(ids)} ids, {0 if graph is None else len(graph)} "
                 f"graph nodes, matrix {matrix.shape})"
             )
-        index.generation, index._ids, index._slot = generation, ids, live
+        index.generation, index._ids = generation, ids
         index._graph, index._buffer, index._payload, index._viewed = graph, matrix, payload, True
         index._provisional, index._provisional_count = provisional, int(np.count_nonzero(provisional))
         return index
@@ -172,13 +171,13 @@ class HnswIndex:
 
     @property
     def _matrix(self) -> np.ndarray:
-        return self._buffer[: len(self._ids)]
+        return self._buffer[: self._ids.slots]
 
     def __len__(self) -> int:
-        return len(self._slot)
+        return len(self._ids)
 
     def __contains__(self, paper_id: str) -> bool:
-        return paper_id in self._slot
+        return paper_id in self._ids
 
     def provisional_count(self) -> int:
         """How many of the vectors are provisional (static-encoder stand-ins)."""
@@ -188,26 +187,23 @@ class HnswIndex:
         """Up to `limit` ids whose vector is provisional, oldest first: the upgrade pass's work list."""
         if not self._provisional_count or limit <= 0:
             return []
-        slots = np.flatnonzero(self._provisional[: len(self._ids)])[:limit]
-        return [self._ids[int(slot)] for slot in slots]
+        return self._ids.at_many(np.flatnonzero(self._provisional[: self._ids.slots])[:limit])
 
     def have(self, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` that have a vector."""
-        return {pid for pid in ids if pid in self._slot}
+        return set(self._ids.at_many(self._ids.slots_of(ids)))
 
     def get(self, paper_id: str) -> np.ndarray | None:
-        slot = self._slot.get(paper_id)
+        slot = self._ids.slot_of(paper_id)
         return None if slot is None else self._matrix[slot].astype(np.float32)
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (id, cosine) for a normalised query; `allowed` restricts to those ids exactly."""
-        if not self._slot or k <= 0:
+        if not len(self._ids) or k <= 0:
             return []
         query = query.astype(np.float32, copy=False)
         if allowed is not None:
-            return self._score(
-                query, k, np.fromiter((s for p in allowed if (s := self._slot.get(p)) is not None), dtype=np.int64)
-            )
+            return self._score(query, k, self._ids.slots_of(allowed))
         return self._graph_search(query, k)
 
     def search_filtered(self, query: np.ndarray, k: int, filters: q.Node) -> list[tuple[str, float]] | None:
@@ -223,23 +219,21 @@ class HnswIndex:
         if allowed <= EXACT_ROWS:
             return self._score(query, k, np.flatnonzero(mask))
         # a broad filter: walk the graph's ranking until k allowed papers are found
-        want = k * len(self._slot) // allowed
+        live = len(self._ids)
+        want = k * live // allowed
         while True:
-            want = min(max(want * 2, k), len(self._slot))
-            matches = self._graph.search(query, want, exact=len(self._slot) <= self.exact_below, threads=1)
+            want = min(max(want * 2, k), live)
+            matches = self._graph.search(query, want, exact=live <= self.exact_below, threads=1)
             keep = mask[matches.keys.astype(np.int64)]
-            if keep.sum() >= k or want >= len(self._slot):
-                ids = self._ids
-                return [
-                    (ids[int(key)], 1.0 - float(dist))
-                    for key, dist in zip(matches.keys[keep][:k], matches.distances[keep][:k], strict=True)
-                ]
+            if keep.sum() >= k or want >= live:
+                ids = self._ids.at_many(matches.keys[keep][:k])
+                return [(pid, 1.0 - float(dist)) for pid, dist in zip(ids, matches.distances[keep][:k], strict=True)]
 
     def _graph_search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
-        k = min(k, len(self._slot))
-        matches = self._graph.search(query, k, exact=len(self._slot) <= self.exact_below, threads=1)
-        ids = self._ids
-        return [(ids[int(key)], 1.0 - float(dist)) for key, dist in zip(matches.keys, matches.distances, strict=True)]
+        k = min(k, len(self._ids))
+        matches = self._graph.search(query, k, exact=len(self._ids) <= self.exact_below, threads=1)
+        ids = self._ids.at_many(matches.keys)
+        return [(pid, 1.0 - float(dist)) for pid, dist in zip(ids, matches.distances, strict=True)]
 
     def _score(self, query: np.ndarray, k: int, slots: np.ndarray) -> list[tuple[str, float]]:
         """Exact cosines of the given slots (numkong's SIMD f16 dot products), best k."""
@@ -251,7 +245,7 @@ class HnswIndex:
         k = min(k, scores.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._ids[int(slots[i])], float(scores[i])) for i in top]
+        return [(pid, float(scores[i])) for pid, i in zip(self._ids.at_many(slots[top]), top, strict=True)]
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -269,10 +263,10 @@ class HnswIndex:
         """Grow the slot matrix geometrically, so appending n vectors costs O(n) overall."""
         if rows > self._buffer.shape[0]:
             grown = np.empty((max(rows, 2 * self._buffer.shape[0], 1024), self.dim), dtype=np.float16)
-            grown[: len(self._ids)] = self._matrix
+            grown[: self._ids.slots] = self._matrix
             self._buffer = grown
             flags = np.zeros(grown.shape[0], dtype=bool)
-            flags[: len(self._ids)] = self._provisional[: len(self._ids)]
+            flags[: self._ids.slots] = self._provisional[: self._ids.slots]
             self._provisional = flags
 
     def upsert(
@@ -295,8 +289,8 @@ class HnswIndex:
         if not latest:
             return
         self._writable()
-        self.delete(pid for pid in latest if pid in self._slot)  # usearch keys cannot be overwritten
-        start = len(self._ids)
+        self.delete(pid for pid in latest if pid in self._ids)  # usearch keys cannot be overwritten
+        start = self._ids.slots
         rows = np.fromiter(latest.values(), dtype=np.int64)
         block = vectors[rows].astype(np.float16)
         self._reserve(start + len(block))
@@ -304,19 +298,16 @@ class HnswIndex:
         self._provisional[start : start + len(block)] = provisional
         self._provisional_count += len(block) if provisional else 0
         self._payload.append(len(latest), None if meta is None else [meta[row] for row in rows])
-        for offset, pid in enumerate(latest):
+        for pid in latest:
             self._ids.append(pid)
-            self._slot[pid] = start + offset
         self._graph.add(np.arange(start, start + len(latest), dtype=np.uint64), block, threads=threads)
         self._dirty = True
 
     def delete(self, ids: Iterable[str]) -> None:
-        slots = [slot for pid in ids if (slot := self._slot.pop(pid, None)) is not None]
+        slots = [slot for pid in ids if (slot := self._ids.remove(pid)) is not None]
         if not slots:
             return
         self._writable()
-        for slot in slots:
-            self._ids[slot] = ""
         gone = np.asarray(slots, dtype=np.int64)
         self._provisional_count -= int(np.count_nonzero(self._provisional[gone]))
         self._provisional[gone] = False
@@ -333,10 +324,10 @@ class HnswIndex:
         try:
             _durable(self._file(generation, ".usearch"), self._save_graph)
             _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
-            _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, np.array(self._ids, dtype=str)))
+            _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, self._ids.as_array()))
             _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
             _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
-            flags = self._provisional[: len(self._ids)]
+            flags = self._provisional[: self._ids.slots]
             _durable(self._file(generation, ".prov.npy"), lambda tmp: _save_array(tmp, flags))
             atomic_write_json(
                 self.manifest_path,
@@ -344,7 +335,7 @@ class HnswIndex:
                     "generation": generation,
                     "model": self.model,
                     "dim": self.dim,
-                    "count": len(self._slot),
+                    "count": len(self._ids),
                     "provisional": self._provisional_count,
                     "vocab": self._payload.vocab,
                 },
