@@ -129,8 +129,9 @@ class HnswIndex:
             graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
             provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
             payload = Payload(
-                np.load(index._file(generation, ".days.npy"), allow_pickle=False),
-                np.load(index._file(generation, ".cats.npy"), allow_pickle=False),
+                # mapped like the ids: the first append copies them (a read-only map is never written)
+                np.load(index._file(generation, ".days.npy"), mmap_mode="r", allow_pickle=False),
+                np.load(index._file(generation, ".cats.npy"), mmap_mode="r", allow_pickle=False),
                 list(manifest.get("vocab", [])),
                 ids.alive(),
             )
