@@ -148,6 +148,8 @@ def test_random_edits_match_a_dictionary(
     assert len(index) == len(model)
     for pid, vec in model.items():
         assert np.allclose(index.get(pid), vec, atol=1e-3)
+    many = index.get_many([*model, "absent", *model])  # duplicates and unknown ids
+    assert set(many) == set(model) and all(np.array_equal(many[pid], index.get(pid)) for pid in model)
     if model:
         pid, vec = next(iter(model.items()))
         assert {p for p, _ in index.search(vec, 20)} == set(model)

@@ -152,6 +152,8 @@ def test_ids_with_quotes_and_backslashes(tmp_path: Path) -> None:
         assert store.lexical.snippets([pid], parse("quotes")) == {pid: "x"}
     store.vectors.upsert(ids, HashEncoder().encode(ids))
     assert {pid for pid, _ in store.vectors.search(HashEncoder().encode([ids[0]])[0], 5, set(ids[:2]))} == set(ids[:2])
+    many = store.vectors.get_many([*ids, "nope"])
+    assert set(many) == set(ids) and all(np.allclose(many[pid], store.vectors.get(pid)) for pid in ids)
     store.vectors.delete(ids[:1])
     store.lexical.delete(ids[1:2])
     assert len(store.vectors) == 1 and store.lexical.doc_count() == 2

@@ -198,6 +198,14 @@ class HnswIndex:
         slot = self._ids.slot_of(paper_id)
         return None if slot is None else self._matrix[slot].astype(np.float32)
 
+    def get_many(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors of those of `ids` that have one (one gather, not one copy per id)."""
+        slots = self._ids.slots_of(dict.fromkeys(ids))
+        if not slots.size:
+            return {}
+        rows = np.take(self._matrix, slots, axis=0).astype(np.float32)
+        return {pid: rows[i] for i, pid in enumerate(self._ids.at_many(slots))}
+
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (id, cosine) for a normalised query; `allowed` restricts to those ids exactly."""
         if not len(self._ids) or k <= 0:

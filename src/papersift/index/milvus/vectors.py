@@ -44,6 +44,11 @@ class MilvusVectors:
         row = self.table.rows([paper_id], ["id", "vec", "has_vec"]).get(paper_id)
         return np.asarray(row["vec"], dtype=np.float32) if row and row["has_vec"] else None
 
+    def get_many(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors of those of `ids` that have one (one query per chunk, not one per id)."""
+        rows = self.table.rows(ids, ["id", "vec", "has_vec"])
+        return {pid: np.asarray(row["vec"], dtype=np.float32) for pid, row in rows.items() if row["has_vec"]}
+
     # Provisional (static-encoder) vectors are not supported here yet: the schema has no field
     # for the mark, so the indexer embeds a Milvus home with the full encoder only.
     supports_provisional = False
