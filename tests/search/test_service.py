@@ -19,6 +19,7 @@ from papersift.paper import Paper, make_paper
 from papersift.query.syntax import parse
 from papersift.query.types import Filters, QueryError
 from papersift.search.feedback import FEEDBACK_DOCS
+from papersift.search.smoothing import SMOOTH_WEIGHT
 
 ARXIV = [
     ("2401.00001", "Graph neural networks for molecular property prediction", "cs.LG", date(2024, 1, 5)),
@@ -168,5 +169,22 @@ def test_hybrid_feeds_back_the_top_fused_papers_to_the_dense_side(ctx: AppContex
         service.feedback_docs = FEEDBACK_DOCS
     assert with_feedback[0][0] in {"2401.00001", "2401.00002"} and without[0][0] in {"2401.00001", "2401.00002"}
     assert with_feedback != without
+    filtered = service.ranked(parse("prediction cat:cs.LG"), "hybrid")
+    assert {pid for pid, _ in filtered} <= {"2401.00001", "2401.00002"}
+
+
+def test_hybrid_regularises_fused_scores_over_neighbouring_candidates(ctx: AppContext) -> None:
+    """With smoothing (D57) the ranking changes, the obvious papers stay on top and filters hold;
+    off, it is exactly the fused ranking."""
+    service = ctx.search
+    parsed = parse("graph neural networks molecules")
+    smoothed = service.ranked(parsed, "hybrid")
+    service.smooth_weight = 0.0
+    try:
+        plain = service.ranked(parsed, "hybrid")
+    finally:
+        service.smooth_weight = SMOOTH_WEIGHT
+    assert smoothed[0][0] in {"2401.00001", "2401.00002"} and plain[0][0] in {"2401.00001", "2401.00002"}
+    assert smoothed != plain
     filtered = service.ranked(parse("prediction cat:cs.LG"), "hybrid")
     assert {pid for pid, _ in filtered} <= {"2401.00001", "2401.00002"}

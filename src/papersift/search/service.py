@@ -29,6 +29,7 @@ from papersift.query.types import Filters, QueryError
 from papersift.search.answer import Answer, Coverage, constrained, impute_missing, keyword_condition
 from papersift.search.feedback import FEEDBACK_DOCS, rocchio
 from papersift.search.fusion import convex, rrf
+from papersift.search.smoothing import SMOOTH_WEIGHT, regularise
 from papersift.search.types import (
     MAX_PAGE,
     MODES,
@@ -63,6 +64,7 @@ class SearchService:
         rrf_k: float = 60.0,
         depth: int = 100,
         feedback_docs: int = FEEDBACK_DOCS,
+        smooth_weight: float = SMOOTH_WEIGHT,
         trending: TrendingScores | None = None,
     ):
         self.catalog = catalog
@@ -71,6 +73,7 @@ class SearchService:
         self._encoder: Encoder | None = None
         self.fusion, self.alpha, self.rrf_k, self.depth = fusion, alpha, rrf_k, depth
         self.feedback_docs = feedback_docs  # 0: no pseudo-relevance feedback
+        self.smooth_weight = smooth_weight  # 0: fused scores are not regularised over neighbours
         self.trending = trending
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -136,17 +139,32 @@ class SearchService:
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(fused list, the meaning list it fused) after one round of dense pseudo-relevance
         feedback (D27): the query vector moves toward the top fused papers, meaning is searched
-        again under the same constraints, and the lists are fused again."""
-        fused = self._fuse(lex, den, coverage)
+        again under the same constraints, and the lists are fused again. Each fusion's scores are
+        regularised over each candidate's nearest fellow candidates (D57), the first one before
+        it picks the feedback papers."""
+        known: dict[str, np.ndarray] = {}  # candidates' vectors, read once for both fusions
+        fused = self._smoothed(self._fuse(lex, den, coverage), depth, known)
         text = parsed.dense_text()
-        if self.feedback_docs <= 0 or not text:
-            return fused, den
         vectors = self.store.vectors
-        top = [v for pid, _ in fused[: self.feedback_docs] if (v := vectors.get(pid)) is not None]
-        if not top:
-            return fused, den
-        again = self._meaning(parsed, depth, rocchio(self.embed_query(text), top))
-        return self._fuse(lex, again, coverage), again
+        top = [
+            v
+            for pid, _ in fused[: self.feedback_docs]
+            if (v := known[pid] if pid in known else vectors.get(pid)) is not None
+        ]
+        if top and text:
+            den = self._meaning(parsed, depth, rocchio(self.embed_query(text), top))
+            fused = self._smoothed(self._fuse(lex, den, coverage), depth, known)
+        return fused, den
+
+    def _smoothed(
+        self, fused: list[tuple[str, float]], depth: int, known: dict[str, np.ndarray]
+    ) -> list[tuple[str, float]]:
+        """`fused` with its head's scores regularised (search/smoothing.py); `known` caches vectors."""
+        if self.smooth_weight <= 0:
+            return fused
+        missing = [pid for pid, _ in fused[:depth] if pid not in known]
+        known.update(self.store.vectors.get_many(missing))
+        return regularise(fused, known, self.smooth_weight, depth=depth)
 
     def _fuse(
         self, lex: list[tuple[str, float]], den: list[tuple[str, float]], coverage: Coverage
