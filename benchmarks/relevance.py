@@ -15,7 +15,9 @@ with everything else at its default, so "hybrid (default)" minus a row is what t
     BM25 sum of title, abstract and authors (the same index, other query);
   - query as typed (D26): the dense side embeds the query text as written; off = the word list;
   - dense feedback (D27): Rocchio from the top 3 fused papers; off = one dense pass;
-  - author weight (D41): the authors field counts 0.5 in a bare word's BM25 sum; off = 1.0.
+  - author weight (D41): the authors field counts 0.5 in a bare word's BM25 sum; off = 1.0;
+  - score smoothing (D57): fused scores mixed with their 2 nearest candidates' (weight 0.15);
+    off = the fused scores as they are.
 Multi-vector passages (issue 14 lever 3) are measured by benchmarks/relevance_passages.py.
 """
 
@@ -48,10 +50,11 @@ VARIANTS: list[tuple[str, str, dict[str, object]]] = [
     ("hybrid, dense feedback off", "hybrid", {"feedback_docs": 0}),
     ("lexical, author weight 1 (off)", "lexical", {"author_weight": 1.0}),
     ("hybrid, author weight 1 (off)", "hybrid", {"author_weight": 1.0}),
+    ("hybrid, score smoothing off", "hybrid", {"smooth_weight": 0.0}),
     (
-        "hybrid, all four off (the pre-issue-14 ranking)",
+        "hybrid, all five off (the pre-issue-14 ranking)",
         "hybrid",
-        {"per_field": True, "word_list": True, "feedback_docs": 0, "author_weight": 1.0},
+        {"per_field": True, "word_list": True, "feedback_docs": 0, "author_weight": 1.0, "smooth_weight": 0.0},
     ),
     ("hybrid rrf k=60", "hybrid", {"fusion": "rrf"}),
     ("hybrid convex a=0.3", "hybrid", {"alpha": 0.3}),
@@ -98,7 +101,14 @@ def main() -> int:
         ctx, collection = prepare(root, args.homes / name)
         service = ctx.search
         lexical = ctx.indexes.lexical
-        defaults = (service.fusion, service.alpha, service.feedback_docs, lexical.ranked_fields, lexical.author_weight)  # type: ignore[attr-defined]
+        defaults = (
+            service.fusion,
+            service.alpha,
+            service.feedback_docs,
+            lexical.ranked_fields,  # type: ignore[attr-defined]
+            lexical.author_weight,  # type: ignore[attr-defined]
+            service.smooth_weight,
+        )
         prefix = f"{collection.name}:"
         for label, mode, changes in VARIANTS:
             service.fusion = str(changes.get("fusion", defaults[0]))
@@ -106,6 +116,7 @@ def main() -> int:
             service.feedback_docs = int(changes.get("feedback_docs", defaults[2]))  # type: ignore[call-overload]
             lexical.ranked_fields = TEXT_FIELDS if changes.get("per_field") else defaults[3]  # type: ignore[attr-defined]
             lexical.author_weight = float(changes.get("author_weight", defaults[4]))  # type: ignore[attr-defined,arg-type]
+            service.smooth_weight = float(changes.get("smooth_weight", defaults[5]))  # type: ignore[arg-type]
             words = bool(changes.get("word_list"))
             result = evaluate(
                 collection,
@@ -130,7 +141,7 @@ def main() -> int:
             "(the ones tuned on). Latency includes query embedding (cached per distinct "
             "query text); it is not a latency benchmark (see search_latency.md). Rows after the "
             "first three are the ablation described in the script's docstring and in "
-            f"docs/DECISIONS.md D25-D27 and D41.\n\n{table}\n"
+            f"docs/DECISIONS.md D25-D27, D41 and D57.\n\n{table}\n"
         )
     return 0
 

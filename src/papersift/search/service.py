@@ -159,8 +159,10 @@ class SearchService:
     def _smoothed(
         self, fused: list[tuple[str, float]], depth: int, known: dict[str, np.ndarray]
     ) -> list[tuple[str, float]]:
-        """`fused` with its head's scores regularised (search/smoothing.py); `known` caches vectors."""
-        if self.smooth_weight <= 0:
+        """`fused` with its head's scores regularised (search/smoothing.py); `known` caches vectors.
+        Convex fusion only: its scores are in [0, 1] as the weight was tuned for; RRF's are 1/(60 + rank)
+        sums, so close together that the same mix reorders them wholesale (SciFact 0.721 -> 0.674)."""
+        if self.smooth_weight <= 0 or self.fusion != "convex":
             return fused
         missing = [pid for pid, _ in fused[:depth] if pid not in known]
         known.update(self.store.vectors.get_many(missing))
