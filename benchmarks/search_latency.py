@@ -18,6 +18,9 @@ vectors (each word a fixed random direction, a paper the normalised sum) instead
 seconds instead of ~25 min of embedding, for comparing the *latency* of two code versions on a
 box too loaded to embed 60k papers. Queries are still embedded by MiniLM, so every step costs
 what it costs in production; only the ranking quality of the dense side is meaningless.
+
+--smoothing-ab adds a table of hybrid latency with score smoothing (D57) off and on, timed back
+to back per query so both see the same load.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from papersift.evaluate.beir import percentile
 from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense, index_lexical
 from papersift.ingest import ingest
+from papersift.search.service import SearchService
 from papersift.sources import SourceContext
 
 
@@ -105,6 +109,34 @@ def throughput(ctx: AppContext, figures: dict[str, object]) -> None:
         sample_catalog.close()
 
 
+def smoothing_ab(service: SearchService, queries: list[str]) -> list[str]:
+    """Hybrid p50/p99 with score smoothing off (A) and on (B), A and B timed back to back for each
+    query (the same load for both) with the query embedding already cached, so the difference is
+    the smoothing's own cost."""
+    rows = [
+        "| hybrid, filter | smoothing off p50 ms | on p50 ms | on/off | off p99 | on p99 |",
+        "|---|---|---|---|---|---|",
+    ]
+    weight = service.smooth_weight
+    for flt in ("", " cat:cs.CV", " cat:cs.RO"):
+        lat: dict[float, list[float]] = {0.0: [], weight: []}
+        for q in queries:
+            service.search(q + flt, mode="hybrid")  # embeds the query once, untimed
+            for w in (0.0, weight):
+                service.smooth_weight = w
+                t0 = time.perf_counter()
+                service.search(q + flt, mode="hybrid")
+                lat[w].append((time.perf_counter() - t0) * 1000)
+        service.smooth_weight = weight
+        a, b = percentile(lat[0.0], 0.5), percentile(lat[weight], 0.5)
+        rows.append(
+            f"| {flt.strip() or '-'} | {a:.1f} | {b:.1f} | {b / a:.2f} | {percentile(lat[0.0], 0.99):.1f} | "
+            f"{percentile(lat[weight], 0.99):.1f} |"
+        )
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -112,6 +144,11 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--stand-in-vectors", action="store_true", help="hashed word vectors instead of MiniLM's")
+    ap.add_argument(
+        "--smoothing-ab",
+        action="store_true",
+        help="also time hybrid with score smoothing (D57) off and on, interleaved query by query",
+    )
     args = ap.parse_args()
     ctx = AppContext(load_settings(args.home))
     figures: dict[str, object] = {}
@@ -146,10 +183,14 @@ def main() -> int:
                 f"{percentile(lat, 0.99):.1f} |"
             )
             print(rows[-1], file=sys.stderr)
+    if args.smoothing_ab:
+        rows += ["", *smoothing_ab(service, queries)]
     text = "\n".join(f"- {k}: {v}" for k, v in figures.items()) + "\n\n" + "\n".join(rows)
     print(text)
     if args.out:
-        flag = " --stand-in-vectors" if args.stand_in_vectors else ""
+        flag = (" --stand-in-vectors" if args.stand_in_vectors else "") + (
+            " --smoothing-ab" if args.smoothing_ab else ""
+        )
         args.out.write_text(
             "# Search latency on arxiv-daily-cs\n\nCommand: `.venv/bin/python "
             f"benchmarks/search_latency.py{flag} --out {args.out}`\n\n"
