@@ -18,12 +18,14 @@ Strategies for choosing the next round of ROUND = 10 papers (the model refitted 
 as the onboarding page asks):
   random       uniformly from the pool
   popularity   most HF upvotes first (then newest), the "rate these well-known papers" approach
-  active       discover/onboarding.py `choose`, what ships: uncertainty around the score above which
-               BASE_RATE of the pool lies, MMR diversity within the round (popularity before any positive)
-  ablations    the same with uncertainty at the model's own cut; the same without diversity;
-               greedy (the model's top-scored papers: relevance feedback, no uncertainty)
+  active       discover/onboarding.py `choose`, what ships: uncertainty at the model's own cut
+               (BASE_RATE None), MMR diversity within the round (popularity before any positive)
+  top5         ablation, the first default: uncertainty around the score above which 5% of the pool lies
+  greedy       ablation: the model's top-scored papers (relevance feedback, no uncertainty)
 The n=0 column is the model from the pasted papers alone (the same for every strategy).
-Usage: python benchmarks/onboarding.py [--quick] [--seeds=3,1] [--repeats=3]  (uses recommend_data.py's cached vectors)
+`--strategies=random,active` runs only those rows (keys: random, popularity, active, top5, greedy).
+Usage: python benchmarks/onboarding.py [--quick] [--seeds=3,1] [--repeats=3] [--strategies=...]
+(uses recommend_data.py's cached vectors)
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from papersift.discover.onboarding import BASE_RATE, DIVERSITY, ROUND, choose
 
 STEPS = (0, ROUND, 2 * ROUND, 3 * ROUND)  # 0, 10, 20, 30 answers
 REPEATS = 3
-SHIPPED = f"active (shipped): uncertainty around the top {BASE_RATE:.0%}, MMR diversity {DIVERSITY}"
+CUT = "the model's own cut" if BASE_RATE is None else f"the score above which {BASE_RATE:.0%} of the pool lies"
+SHIPPED = f"active (shipped): uncertainty at {CUT}, MMR diversity {DIVERSITY}"
 TOP = 100
 SEEDS = (3, 1)  # pasted papers the user starts from: "a few", or just one
 
@@ -129,13 +132,14 @@ def by_score(s: Setting, rated: list[int], model: LibraryModel | None) -> list[i
     return [free[i] for i in np.argsort(-scores, kind="stable")[:ROUND]]
 
 
-STRATEGIES: dict[str, Chooser] = {
-    "random": by_random,
-    "popularity": by_popularity,
-    SHIPPED: by_activity(),
-    "active, uncertainty at the model's own cut": by_activity(base_rate=None),
-    "greedy (the model's top papers)": by_score,
+ALL_STRATEGIES: dict[str, tuple[str, Chooser]] = {  # --strategies key: (row label, chooser)
+    "random": ("random", by_random),
+    "popularity": ("popularity", by_popularity),
+    "active": (SHIPPED, by_activity()),
+    "top5": ("active, uncertainty around the top 5% (the first default)", by_activity(base_rate=0.05)),
+    "greedy": ("greedy (the model's top papers)", by_score),
 }
+STRATEGIES: dict[str, Chooser] = dict(ALL_STRATEGIES.values())
 
 
 def curve(
@@ -156,7 +160,12 @@ def curve(
     return runs, positives
 
 
-def main(quick: bool = False, seeds: tuple[int, ...] = SEEDS, repeats: int = REPEATS) -> None:
+def main(
+    quick: bool = False,
+    seeds: tuple[int, ...] = SEEDS,
+    repeats: int = REPEATS,
+    strategies: dict[str, Chooser] = STRATEGIES,
+) -> None:
     started = time.perf_counter()
     records = load_records()
     tasks = make_tasks(records)
@@ -172,21 +181,21 @@ def main(quick: bool = False, seeds: tuple[int, ...] = SEEDS, repeats: int = REP
         + ", ".join(f"{t.name} {sum(r.category == t.name.split()[0] for r in pools[_label(t)])}" for t in tasks)
     )
     for n_seeds in seeds:
-        scores: dict[str, dict[int, list[float]]] = {name: {n: [] for n in STEPS} for name in STRATEGIES}
-        found: dict[str, dict[int, list[int]]] = {name: {n: [] for n in STEPS} for name in STRATEGIES}
+        scores: dict[str, dict[int, list[float]]] = {name: {n: [] for n in STEPS} for name in strategies}
+        found: dict[str, dict[int, list[int]]] = {name: {n: [] for n in STEPS} for name in strategies}
         qrels = Qrels({t.name: {pid: 1 for pid in t.held_out} for t in tasks})
         for rep in range(repeats):
-            runs = {name: {n: {} for n in STEPS} for name in STRATEGIES}
+            runs = {name: {n: {} for n in STEPS} for name in strategies}
             for t in tasks:
                 first = _setting(t, pools[_label(t)], vecs, upvotes, n_seeds, rep)
                 start = rank(first, model_after(first, [], vecs), vecs, upvotes)
-                for name, chooser in STRATEGIES.items():
+                for name, chooser in strategies.items():
                     s = _setting(t, pools[_label(t)], vecs, upvotes, n_seeds, rep)
                     by_step, pos = curve(s, chooser, vecs, upvotes, start)
                     for n in STEPS:
                         runs[name][n][t.name] = by_step[n]
                         found[name][n].append(pos[n])
-            for name in STRATEGIES:
+            for name in strategies:
                 for n in STEPS:
                     scores[name][n].append(float(evaluate(qrels, Run(runs[name][n]), "ndcg@10")))
             print(f"  {n_seeds} seeds: draw {rep + 1} done ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -196,7 +205,7 @@ def main(quick: bool = False, seeds: tuple[int, ...] = SEEDS, repeats: int = REP
         )
         print("| strategy | " + " | ".join(f"n={n}" for n in STEPS) + " | relevant answers among 10 / 20 / 30 |")
         print("|---|" + "---|" * (len(STEPS) + 1))
-        for name in STRATEGIES:
+        for name in strategies:
             cells = [
                 f"{statistics.mean(scores[name][n]):.3f} ± {statistics.pstdev(scores[name][n]):.3f}" for n in STEPS
             ]
@@ -243,4 +252,5 @@ if __name__ == "__main__":
         quick="--quick" in sys.argv,
         seeds=tuple(int(x) for x in _option("seeds", ",".join(map(str, SEEDS))).split(",")),
         repeats=int(_option("repeats", str(REPEATS))),
+        strategies=dict(ALL_STRATEGIES[k] for k in _option("strategies", ",".join(ALL_STRATEGIES)).split(",")),
     )

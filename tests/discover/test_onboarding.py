@@ -43,12 +43,12 @@ def test_choose_returns_distinct_rows_of_the_pool(
 def test_uncertainty_peaks_at_the_cut() -> None:
     model = LibraryModel(np.array([1.0, 0.0], dtype=np.float32), 0.0, threshold=0.5)
     pool = np.array([[0.5, 0.0], [0.9, 0.0], [0.0, 0.0], [0.55, 0.0]])
-    u = uncertainty(model, pool, base_rate=None)  # the model's own cut
+    u = uncertainty(model, pool)  # the default: the model's own cut (benchmarks/results/onboarding.md)
     assert u[0] == 1.0 and u[3] > u[1] and u[3] > u[2]
-    assert choose(pool, 2, model=model, diversity=0.0, base_rate=None) == [0, 3]
+    assert choose(pool, 2, model=model, diversity=0.0) == [0, 3]
     scores = np.linspace(0.0, 1.0, 101)
     ranked = np.stack([scores, np.zeros(101)], axis=1)
-    top = uncertainty(model, ranked, base_rate=0.05)  # the cut the real (small) share of relevant papers implies
+    top = uncertainty(model, ranked, base_rate=0.05)  # the option: the cut above which 5% of the pool lies
     assert int(np.argmax(top)) == 95
 
 
