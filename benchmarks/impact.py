@@ -21,13 +21,17 @@ overlap of the top 10, and how many of today's final top 3 are in the hour-0 top
 Rolling origin (`--rolling`): instead of one split, the prior is refitted at the start of every
 month on all earlier papers and predicts that month; the scores and the replay then cover every
 day after the first MIN_TRAIN_PAPERS papers.
-Usage: python benchmarks/impact.py [--replay | --rolling] [CORPUS]
+Validation (`--validate`): the same table on a split *inside* the training days (the last 20% of
+them validate, the earlier ones train), plus the design variants (other learners, fewer
+features). Choices are made on this split, so the test days are looked at once per design.
+Usage: python benchmarks/impact.py [--replay | --rolling | --validate] [CORPUS]
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import itertools
 import json
 import logging
 import math
@@ -39,16 +43,18 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+import lightgbm
 import numpy as np
 from scipy import sparse
 from scipy.stats import spearmanr
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 
 from papersift.community.trending import trending_score
 from papersift.discover.impact import ImpactModel
 from papersift.discover.impact_eval import DayScores, day_scores, time_split
-from papersift.discover.impact_features import Announcement, History, announcement, log_votes
+from papersift.discover.impact_features import FEATURES, Announcement, History, announcement, log_votes
 from papersift.paper import Paper
 from papersift.sources import SourceContext, get_source
 
@@ -56,6 +62,55 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT = DATA / "hf-daily-papers" / "corpus.jsonl.gz"
 CATEGORIES = DATA / "arxiv-daily-cs" / "corpus.jsonl.gz"
 POOL_DAYS, TOP = 14, 10
+FIRST_FEATURES = 18  # the features of the first prior (issue 16, D21); the rest came with the second
+
+
+class FirstFeatures(History):
+    """Variant: only the first prior's 18 features (the later history columns held constant)."""
+
+    def matrix(self, anns: Sequence[Announcement]) -> np.ndarray:
+        x = super().matrix(anns)
+        x[:, FIRST_FEATURES:] = 0.0
+        return x
+
+
+class SklearnTrees(ImpactModel):
+    """Variant: the first prior's learner, scikit-learn's HistGradientBoostingRegressor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trees = HistGradientBoostingRegressor(
+            max_iter=300, learning_rate=0.04, min_samples_leaf=40, random_state=0
+        )
+
+
+class DayRanker(ImpactModel):
+    """Variant: LightGBM lambdarank, each featured day one query group; relevance label
+    floor(log2(1 + upvotes)) (0-7 here), since the measure is a ranking within the day."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trees = lightgbm.LGBMRanker(
+            n_estimators=300,
+            learning_rate=0.03,
+            num_leaves=15,
+            min_child_samples=40,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            lambdarank_truncation_level=30,
+            random_state=0,
+            n_jobs=1,
+            verbose=-1,
+        )
+
+    def _fit_trees(
+        self, anns: Sequence[Announcement], upvotes: Sequence[int], x: np.ndarray, target: np.ndarray
+    ) -> None:
+        order = sorted(range(len(anns)), key=lambda i: (anns[i].day or date.min, i))
+        labels = np.minimum(np.floor(np.log2(1 + np.maximum(np.asarray(upvotes), 0))), 30).astype(int)
+        sizes = [sum(1 for _ in group) for _, group in itertools.groupby(anns[i].day for i in order)]
+        self.trees.fit(x[order], labels[order], group=sizes)
 
 
 def load(path: Path) -> tuple[list[Announcement], list[int]]:
@@ -104,15 +159,26 @@ def tfidf_author_ridge(anns: Sequence[Announcement], y: np.ndarray, train: list[
     return np.asarray(Ridge(alpha=3.0).fit(x[train], y[train]).predict(x))
 
 
-def evaluate(anns: list[Announcement], votes: list[int]) -> tuple[list[tuple[str, DayScores, float]], dict[int, float]]:
-    """The table rows, and the shipped model's test-day predictions as upvotes (for the replay)."""
+def evaluate(
+    anns: list[Announcement], votes: list[int], validate: bool = False
+) -> tuple[list[tuple[str, DayScores, float]], dict[int, float]]:
+    """The table rows, and the shipped model's test-day predictions as upvotes (for the replay).
+
+    `validate`: train and score inside the training days (their last 20% validate), with the variants."""
     days = [a.day for a in anns]
     train, test, cut = time_split(days)
+    if validate:
+        inner_train, inner_test, cut = time_split([days[i] for i in train])
+        train, test = [train[i] for i in inner_train], [train[i] for i in inner_test]
     y = np.array([log_votes(v) for v in votes])
     history = History(zip(anns, votes, strict=True))
     test_days = [days[i] for i in test]
     actual = [float(votes[i]) for i in test]
-    print(f"papers {len(anns)}: train {len(train)} (days before {cut}), test {len(test)} (days from {cut})")
+    held = "validation" if validate else "test"
+    print(
+        f"papers {len(anns)}: train {len(train)} (days before {cut}), "
+        f"{held} {len(test)} (days from {cut} to {days[test[-1]]})"
+    )
     results = []
 
     def record(name: str, predicted: np.ndarray, seconds: float) -> None:
@@ -128,13 +194,22 @@ def evaluate(anns: list[Announcement], votes: list[int]) -> tuple[list[tuple[str
     record("has code + author count", x[:, 12] * 100 + x[:, 14], 0.0)
     start = time.perf_counter()
     record("TF-IDF + author-token ridge", tfidf_author_ridge(anns, y, train), time.perf_counter() - start)
-    for name, subset in (
-        ("papersift impact prior", anns),
-        ("  without organisations", [dataclasses.replace(a, organization=None) for a in anns]),
-    ):
+    no_orgs = [dataclasses.replace(a, organization=None) for a in anns]
+    variants: list[tuple[str, list[Announcement], type[History], type[ImpactModel]]] = [
+        ("papersift impact prior", anns, History, ImpactModel),
+        ("  without organisations", no_orgs, History, ImpactModel),
+    ]
+    if validate:
+        variants += [
+            (f"  only the first {FIRST_FEATURES} of the {len(FEATURES)} features", anns, FirstFeatures, ImpactModel),
+            ("  scikit-learn HistGradientBoosting instead of LightGBM", anns, History, SklearnTrees),
+            (f"  scikit-learn trees and the first {FIRST_FEATURES} features", anns, FirstFeatures, SklearnTrees),
+            ("  LightGBM lambdarank, days as query groups", anns, History, DayRanker),
+        ]
+    for name, subset, history_kind, model_kind in variants:
         start = time.perf_counter()
-        sub_history = History(zip(subset, votes, strict=True))
-        model = ImpactModel().fit([subset[i] for i in train], [votes[i] for i in train], sub_history)
+        sub_history = history_kind(zip(subset, votes, strict=True))
+        model = model_kind().fit([subset[i] for i in train], [votes[i] for i in train], sub_history)
         predicted = np.zeros(len(anns))
         predicted[test] = model.predict([subset[i] for i in test], sub_history)
         record(name, predicted, time.perf_counter() - start)
@@ -234,8 +309,9 @@ def main() -> None:
     if "--rolling" in sys.argv:  # every day the data allows, instead of the last 20%
         replay(anns, votes, rolling(anns, votes))
         return
-    results, expected = evaluate(anns, votes)
-    print("\n| method | within-day Spearman | top-3 precision | test days |")
+    validate = "--validate" in sys.argv
+    results, expected = evaluate(anns, votes, validate=validate)
+    print(f"\n| method | within-day Spearman | top-3 precision | {'validation' if validate else 'test'} days |")
     print("|---|---|---|---|")
     for name, scores, _ in results:
         print(f"| {name.strip()} | {scores.spearman:.3f} | {scores.top3:.3f} | {scores.days} |")

@@ -12,7 +12,7 @@ import pytest
 from papersift.community.trending import PRIOR_FADE, trending_score
 from papersift.discover.impact import ImpactModel
 from papersift.discover.impact_eval import day_scores, time_split
-from papersift.discover.impact_features import FEATURES, History, announcement
+from papersift.discover.impact_features import FEATURES, RECENT_HALF_LIFE, History, announcement
 from papersift.paper import Paper, Popularity, make_paper
 from papersift.sources import SourceContext, get_source
 
@@ -62,6 +62,29 @@ def test_history_sees_only_strictly_earlier_papers() -> None:
     louder.mean = history.mean
     assert louder.features(announcement(target)) == row
     assert mean != history.mean
+
+
+def test_history_summaries_use_only_earlier_voted_papers() -> None:
+    lab = "https://huggingface.co/lab"
+    old = _paper("2503.00001", DAY - timedelta(days=200), ["Ada Lovelace"], votes=100)
+    old = dataclasses.replace(old, links={"organization": lab})
+    recent = _paper("2503.00002", DAY - timedelta(days=10), ["Ada Lovelace"], votes=1)
+    unvoted = _paper("2503.00003", DAY - timedelta(days=5), ["Ada Lovelace"])
+    same_day = _paper("2503.00004", DAY, ["Ada Lovelace"], votes=500)
+    later = _paper("2503.00005", DAY + timedelta(days=1), ["Ada Lovelace"], votes=900)
+    target = dataclasses.replace(_paper("2503.00006", DAY, ["Ada Lovelace", "Bob"]), links={"organization": lab})
+    papers = (old, recent, unvoted, same_day, later, target)
+    history = History((announcement(p), p.popularity[0].upvotes if p.popularity else None) for p in papers)
+    row = history.features(announcement(target))
+    logs = np.log1p([100.0, 1.0])
+    weights = 0.5 ** (np.array([200.0, 10.0]) / RECENT_HALF_LIFE)
+    assert row[_column("author_best_median")] == pytest.approx(np.median(logs))
+    assert row[_column("author_best_recent")] == pytest.approx(weights @ logs / weights.sum())
+    assert row[_column("author_best_recent")] < np.median(logs)  # the recent weak paper counts more
+    assert row[_column("days_since_author_voted")] == 10  # the unvoted paper 5 days ago is not a voted one
+    assert row[_column("first_author_best")] == pytest.approx(logs[0]) and row[_column("last_author_best")] == 0
+    assert row[_column("first_author_papers")] == 3 and row[_column("last_author_papers")] == 0
+    assert row[_column("org_best")] == pytest.approx(logs[0]) and row[_column("org_median")] == pytest.approx(logs[0])
 
 
 def test_unvoted_papers_count_as_history_but_not_in_averages() -> None:

@@ -8,7 +8,10 @@ feature can see them, whatever the input file holds.
 Author and organisation history come from *other* papers announced strictly before the paper's
 own listing day (`History`): how many such papers each author has in the catalog and how many
 votes the voted ones received. Averages are shrunk towards the overall mean (an author with one
-lucky paper is not a star), and a paper never contributes to its own history.
+lucky paper is not a star), and a paper never contributes to its own history. Besides averages,
+the history gives each author's best and median earlier paper and a recency-weighted average
+(half-life RECENT_HALF_LIFE days: a group's attention drifts), for the first and last author
+separately too, and the organisation's best and median (benchmarks/results/impact.md).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from papersift.catalog.store import author_key
 from papersift.paper import Paper
 
 SHRINK = 2.0  # pseudo-papers at the overall mean added to every author's/organisation's average
+RECENT_HALF_LIFE = 120.0  # days after which an earlier paper counts half in the recency-weighted average
+NO_RECENT = 3650.0  # "days since the last voted paper" of an author without one
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,27 @@ class _Track:
             return 0, 0, 0.0, 0.0
         return n, self.voted[n - 1], self.total[n - 1], self.best[n - 1]
 
+    def voted_before(self, day: int) -> _Voted | None:
+        """Median, recency-weighted average and days since the last of the voted papers strictly
+        before `day` (None: there are none)."""
+        n = bisect_left(self.days, day)
+        pairs = [(d, v) for d, v in zip(self.days[:n], self.votes[:n], strict=True) if v is not None]
+        if not pairs:
+            return None
+        ages = np.array([day - d for d, _ in pairs], dtype=np.float64)
+        values = np.array([v for _, v in pairs], dtype=np.float64)
+        weights = 0.5 ** (ages / RECENT_HALF_LIFE)
+        return _Voted(float(np.median(values)), float(weights @ values / weights.sum()), float(ages.min()))
+
+
+@dataclass(frozen=True)
+class _Voted:
+    """Summary of one author's (or organisation's) voted papers before a day, on the log scale."""
+
+    median: float
+    recent: float
+    days_since: float
+
 
 # (name, what it means in words, kind) in column order; `shown` turns a value into words for `explain`.
 # kinds: "votes" = a log(1 + upvotes) average, "count", "flag", "chars" (and "rank", "score" in impact.py).
@@ -117,6 +143,17 @@ FEATURES: tuple[tuple[str, str, str], ...] = (
     ("abstract_chars", "abstract length", "chars"),
     ("title_chars", "title length", "chars"),
     ("days_since_submission", "days between submission and announcement", "count"),
+    ("author_best_median", "best earlier median among its authors", "votes"),
+    ("author_best_recent", "best recent average among its authors", "votes"),
+    ("author_mean_recent", "its authors' recent average", "votes"),
+    ("days_since_author_voted", "days since one of its authors was last voted on", "count"),
+    ("first_author_best", "first author's best earlier paper", "votes"),
+    ("last_author_best", "last author's best earlier paper", "votes"),
+    ("first_author_papers", "first author's earlier papers", "count"),
+    ("last_author_papers", "last author's earlier papers", "count"),
+    ("org_best", "its organisation's best earlier paper", "votes"),
+    ("org_median", "its organisation's earlier median", "votes"),
+    ("org_recent", "its organisation's recent average", "votes"),
 )
 
 
@@ -177,6 +214,10 @@ class History:
         first = self._shrunk(*seen[0][1:3]) if seen else self.mean
         last = self._shrunk(*seen[-1][1:3]) if seen else self.mean
         org = self._lookup(self.orgs, ann.organization, day) if ann.organization else (0, 0, 0.0, 0.0)
+        voted = [self.authors[a].voted_before(day) if a in self.authors else None for a in ann.authors]
+        known = [v for v in voted if v is not None]
+        org_track = self.orgs.get(ann.organization) if ann.organization else None
+        org_voted = org_track.voted_before(day) if org_track else None
         return [
             max(means, default=self.mean),
             float(np.mean(means)) if means else self.mean,
@@ -196,6 +237,17 @@ class History:
             float(len(ann.abstract)),
             float(len(ann.title)),
             float(min(max((ann.day - ann.submitted).days, 0), 365)) if ann.day and ann.submitted else -1.0,
+            max((v.median for v in known), default=self.mean),
+            max((v.recent for v in known), default=self.mean),
+            float(np.mean([v.recent for v in known])) if known else self.mean,
+            min((v.days_since for v in known), default=NO_RECENT),
+            seen[0][3] if seen else 0.0,
+            seen[-1][3] if seen else 0.0,
+            float(seen[0][0]) if seen else 0.0,
+            float(seen[-1][0]) if seen else 0.0,
+            org[3],
+            org_voted.median if org_voted else self.mean,
+            org_voted.recent if org_voted else self.mean,
         ]
 
     def matrix(self, anns: Sequence[Announcement]) -> np.ndarray:
