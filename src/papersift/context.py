@@ -85,7 +85,7 @@ class AppContext:
 
     @cached_property
     def impact(self) -> ImpactService:
-        from papersift.discover.impact_service import ImpactService  # scikit-learn: only when used
+        from papersift.discover.impact_service import ImpactService  # scikit-learn, LightGBM: only when used
 
         return ImpactService(self.catalog, self.settings.home)
 
