@@ -52,7 +52,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 
 from papersift.community.trending import trending_score
-from papersift.discover.impact import ImpactModel
+from papersift.discover.impact import TREE_PARAMS, ImpactModel
 from papersift.discover.impact_eval import DayScores, day_scores, time_split
 from papersift.discover.impact_features import FEATURES, Announcement, History, announcement, log_votes
 from papersift.paper import Paper
@@ -90,19 +90,7 @@ class DayRanker(ImpactModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.trees = lightgbm.LGBMRanker(
-            n_estimators=300,
-            learning_rate=0.03,
-            num_leaves=15,
-            min_child_samples=40,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.8,
-            lambdarank_truncation_level=30,
-            random_state=0,
-            n_jobs=1,
-            verbose=-1,
-        )
+        self.trees = lightgbm.LGBMRanker(**TREE_PARAMS, lambdarank_truncation_level=30)
 
     def _fit_trees(
         self, anns: Sequence[Announcement], upvotes: Sequence[int], x: np.ndarray, target: np.ndarray

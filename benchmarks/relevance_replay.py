@@ -13,7 +13,7 @@ fused again) and measures, on all five collections:
 
     PYTHONPATH=src nice -n 15 .venv/bin/python benchmarks/relevance_dump.py \
         --homes /tmp/bench-homes-14 --out /tmp/replay14
-    nice -n 15 .venv/bin/python benchmarks/relevance_replay.py /tmp/replay14 {base,smoothing,sdm,tmm,ltr}
+    nice -n 15 .venv/bin/python benchmarks/relevance_replay.py /tmp/replay14 {smoothing,sdm,tmm,ltr}
 """
 # ruff: noqa: E731, B023
 
@@ -22,6 +22,8 @@ import pickle
 import sys
 
 import numpy as np
+
+from papersift.search.fusion import minmax  # the product's own normalisation, replayed
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "/tmp/replay14"
 NAMES = ["scifact", "nfcorpus-preprocessed", "cacm", "cisi", "cranfield"]
@@ -59,15 +61,6 @@ class Coll:
         top = np.argpartition(-s, k)[:k]
         top = top[np.argsort(-s[top], kind="stable")]
         return [(int(i), float(s[i])) for i in top]
-
-
-def minmax(ranked):
-    if not ranked:
-        return {}
-    sc = [s for _, s in ranked]
-    lo, hi = min(sc), max(sc)
-    sp = hi - lo
-    return {d: ((s - lo) / sp if sp > 0 else 1.0) for d, s in ranked}
 
 
 def convex(lex, den, a=0.5):

@@ -26,7 +26,7 @@ def rrf(lists: Sequence[Ranked], k: float = 60.0, weights: Sequence[float] | Non
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _minmax(ranked: Ranked) -> dict[str, float]:
+def minmax(ranked: Ranked) -> dict[str, float]:
     if not ranked:
         return {}
     scores = [s for _, s in ranked]
@@ -39,6 +39,6 @@ def convex(lexical: Ranked, dense: Ranked, alpha: float = 0.5) -> list[tuple[str
     """alpha * minmax(dense) + (1 - alpha) * minmax(lexical); a doc missing from a list gets 0 there."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    lex, den = _minmax(lexical), _minmax(dense)
+    lex, den = minmax(lexical), minmax(dense)
     fused = {d: alpha * den.get(d, 0.0) + (1 - alpha) * lex.get(d, 0.0) for d in {*lex, *den}}
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
