@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-from datetime import date
 
 import pytest
 from hypothesis import given
@@ -19,6 +18,7 @@ from papersift.deliver.ledger import DigestLedger
 from papersift.deliver.schema import digests
 from papersift.deliver.service import Delivery
 from tests.deliver.conftest import make_user
+from tests.deliver.test_ledger import record
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
 
@@ -33,17 +33,7 @@ def holder_process() -> tuple[subprocess.Popen[str], str]:
 
 
 def pending_digest(ledger: DigestLedger, user_id: int) -> int:
-    rec, _ = ledger.record(
-        user_id=user_id,
-        period="2025-06-04",
-        since=date(2025, 6, 3),
-        until=date(2025, 6, 4),
-        recipient="ada@example.org",
-        subject="s",
-        message_id="<m@x>",
-        message="m",
-        items=[],
-    )
+    rec, _ = record(ledger, user_id)
     return rec.id
 
 
