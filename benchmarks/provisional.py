@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/provisional.py --homes-from /tmp/bench-homes-14 \\
         [--shared ../shared/data] [--collections scifact,cacm] [--out benchmarks/results/provisional.md]
+        [--speed-only]
 
 Speed: "title. abstract" texts of the five collections' corpora (~15k real documents), encoded
 by `minilm-static` in one process: a cold pass (every word new to the word cache) and three warm
@@ -153,6 +154,7 @@ def main() -> int:
     ap.add_argument("--collections", default=",".join(COLLECTIONS))
     ap.add_argument("--homes-from", type=Path, required=True, help="relevance-benchmark homes with full vectors")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--speed-only", action="store_true", help="only the speed passes (seconds; for a quiet window)")
     args = ap.parse_args()
     names = args.collections.split(",")
     load = f"load average before: {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f}"
@@ -161,6 +163,9 @@ def main() -> int:
         speed_rows += ["", *indexer_pass(args.homes_from / names[0], Path(work))]
     print(speed_rows[-1], file=sys.stderr)
     load += f"; after the speed passes: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs"
+    if args.speed_only:
+        print("\n".join([*speed_rows, "", load]))
+        return 0
     columns = ["lexical", "static alone dense", "static alone hybrid", "provisional dense", "provisional hybrid"]
     columns += ["mixed hybrid", "full dense", "full hybrid"]
     rows = ["| collection | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
