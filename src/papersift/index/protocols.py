@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 import numpy as np
 
@@ -24,6 +24,13 @@ from papersift.query import syntax as q
 FacetField = Literal["categories", "year"]
 Sort = Literal["relevance", "date"]
 Hits = list[tuple[str, float]]
+
+
+class Matches(NamedTuple):
+    """How many papers match a query: `exact`, or estimated (shown to people as "about N")."""
+
+    total: int
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class LexicalIndex(Protocol):
         self, parsed: q.ParsedQuery, limit: int = 10, title_boost: float = ..., *, offset: int = 0, sort: Sort = ...
     ) -> Hits: ...
     def search_counted(self, parsed: q.ParsedQuery, limit: int = 10, *, sort: Sort = ...) -> tuple[Hits, int]: ...
+    def search_top(self, parsed: q.ParsedQuery, limit: int = 10) -> tuple[Hits, Matches]: ...
     def count(self, parsed: q.ParsedQuery) -> int: ...
     def filter_ids(self, filters: q.Node | q.ParsedQuery | None) -> set[str] | None: ...
     def filter_among(self, filters: q.Node | q.ParsedQuery | None, ids: Iterable[str]) -> set[str]: ...

@@ -35,8 +35,10 @@ import tantivy
 from tantivy import Occur, Query
 
 from papersift.index.analysis import AUTHOR_WEIGHT, NAME, STEM, SURFACE_WORDS, analyze, utf8
+from papersift.index.embedded import pruning
+from papersift.index.embedded.pruning import Clause, clause
 from papersift.index.payload import meta_of
-from papersift.index.protocols import KeyTerm
+from papersift.index.protocols import KeyTerm, Matches
 from papersift.paper import Paper
 from papersift.query import normalize
 from papersift.query import syntax as q
@@ -47,6 +49,9 @@ RANKED_FIELDS = ("text", "authors")  # where bare words are scored: the same mat
 _AUTHOR_GAP = 10  # extra positions between two authors' names
 TITLE_WEIGHT = 2  # BM25F weight of the title inside `text` (measured against 1 on five collections, D25)
 TITLE_BOOST = 1.0  # measured: title x2 cost nDCG@10 on SciFact and NFCorpus (docs/DECISIONS.md D8, D25)
+# Above this many postings (the sum of the query words' document frequencies) an OR query's top k
+# is pruned and its total estimated; below, the plain walk with its exact count takes ~0.5 ms (D71)
+PRUNE_POSTINGS = 50_000
 _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", ".del"}
 
 
@@ -193,8 +198,10 @@ class TantivyIndex:
 
     # --- compiling queries ---------------------------------------------------------------------
 
-    def _fields(self, node: q.Term | q.Phrase, boost: float, shown: bool = False) -> list[Query]:
-        """One term/phrase query per field the word is searched in (their scores add up).
+    def _field_specs(
+        self, node: q.Term | q.Phrase, boost: float, shown: bool = False
+    ) -> list[tuple[str, list[str], float]]:
+        """(field, tokens, BM25 boost) per field the word is searched in (their scores add up).
 
         A bare word is scored in `text` and `authors` (plus `title` again, weighted `boost - 1`,
         when `boost` > 1: `text` already scores the title once); `shown` compiles it over title,
@@ -203,21 +210,20 @@ class TantivyIndex:
         extra_title = not node.field and not shown and boost > 1.0 and "text" in names
         if extra_title:
             names = (*names, "title")
-        parts = []
+        specs = []
         for name in names:
             tokens = analyze(node.text, name)
             if not tokens:
                 continue
-            sub = (
-                Query.term_query(SCHEMA, name, tokens[0])
-                if len(tokens) == 1
-                else Query.phrase_query(SCHEMA, name, list[str | tuple[int, str]](tokens))
-            )
             weight = (boost - 1.0 if extra_title else boost) if name == "title" else 1.0
             if name == "authors" and not shown:
                 weight = self.author_weight
-            parts.append(Query.boost_query(sub, weight) if weight != 1.0 else sub)
-        return parts
+            specs.append((name, tokens, weight))
+        return specs
+
+    def _fields(self, node: q.Term | q.Phrase, boost: float, shown: bool = False) -> list[Query]:
+        """One term/phrase query per field the word is searched in (see `_field_specs`)."""
+        return [_field_query(name, tokens, weight) for name, tokens, weight in self._field_specs(node, boost, shown)]
 
     def _leaf(self, node: q.Term | q.Phrase, boost: float, shown: bool = False) -> Query | None:
         parts = self._fields(node, boost, shown)
@@ -248,6 +254,30 @@ class TantivyIndex:
         if all(occur == Occur.MustNot for occur, _ in clauses):
             clauses.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(clauses)
+
+    def _or_words(self, searcher: tantivy.Searcher, parsed: q.ParsedQuery, boost: float) -> list[list[Clause]] | None:
+        """The query's words as scored clauses when its text is a plain OR of optional words (the
+        shape MaxScore prunes, see `pruning`, without filters); None for anything else (+word,
+        -word, nesting, filters: their totals stay exact)."""
+        text = parsed.text
+        if parsed.filters is not None:
+            return None
+        if isinstance(text, (q.Term, q.Phrase)):
+            items: list[q.Term | q.Phrase] = [text]
+        elif isinstance(text, (q.Seq, q.Or)):
+            pairs = normalize.clauses(text)
+            if any(occ != "should" or not isinstance(child, (q.Term, q.Phrase)) for occ, child in pairs):
+                return None
+            items = [child for _, child in pairs if isinstance(child, (q.Term, q.Phrase))]
+        else:
+            return None
+        words = []
+        for item in items:
+            specs = self._field_specs(item, boost)
+            if any(len(tokens) > 1 for _, tokens, _ in specs):  # a phrase: its document frequency is
+                return None  # unknown without walking it, so no estimate can stand in for the count
+            words.append([clause(searcher, _field_query(n, t, w), n, t, w) for n, t, w in specs])
+        return words
 
     def _filter(self, node: q.Node) -> Query:
         """Exact boolean logic (Or is a real OR, Not a real complement); scores are irrelevant."""
@@ -310,14 +340,22 @@ class TantivyIndex:
 
         sort="date": newest first (undated last) and every score is 0.0.
         """
-        return self._search(parsed, limit, title_boost, offset, sort, count=False)[0]
+        return self._search(parsed, limit, title_boost, offset, sort, count="none")[0]
 
     def search_counted(
         self, parsed: q.ParsedQuery, limit: int = 10, *, sort: Literal["relevance", "date"] = "relevance"
     ) -> tuple[list[tuple[str, float]], int]:
         """`search` plus how many papers match, from one pass over the postings: a results page
         needs both, and a separate `count` would walk every match a second time."""
-        return self._search(parsed, limit, TITLE_BOOST, 0, sort, count=True)
+        hits, matches = self._search(parsed, limit, TITLE_BOOST, 0, sort, count="exact")
+        return hits, matches.total
+
+    def search_top(self, parsed: q.ParsedQuery, limit: int = 10) -> tuple[list[tuple[str, float]], Matches]:
+        """The best `limit` by relevance (exactly `search`'s) and how many papers match: exact
+        while the query's words have at most PRUNE_POSTINGS postings, else estimated from their
+        document frequencies, because counting is the walk over every match that the pruned
+        top-k (`pruning`) avoids."""
+        return self._search(parsed, limit, TITLE_BOOST, 0, "relevance", count="about")
 
     def _search(
         self,
@@ -326,23 +364,34 @@ class TantivyIndex:
         title_boost: float,
         offset: int,
         sort: Literal["relevance", "date"],
-        count: bool,
-    ) -> tuple[list[tuple[str, float]], int]:
-        if limit <= 0 and not count:
-            return [], 0
+        count: Literal["none", "exact", "about"],
+    ) -> tuple[list[tuple[str, float]], Matches]:
+        if limit <= 0 and count == "none":
+            return [], Matches(0)
         searcher = self._index.searcher()
-        result = searcher.search(
-            self._query(parsed, title_boost),
-            max(limit, 1),
-            count=count,
-            order_by_field="day" if sort == "date" else None,
-            offset=max(offset, 0),
-        )
+        query, k = self._query(parsed, title_boost), max(limit, 1) + max(offset, 0)
+        words = self._or_words(searcher, parsed, title_boost) if sort == "relevance" and count != "exact" else None
+        clauses = [c for word in words or [] for c in word]
+        if words and sum(c.doc_freq for c in clauses) > PRUNE_POSTINGS:
+            found, _ = pruning.top_k(searcher, clauses, query, k)
+            addresses = found[max(offset, 0) : k]
+            estimate = pruning.estimated_matches(words, searcher.num_docs) if count == "about" else 0
+            matches = Matches(estimate, exact=False)
+        else:
+            result = searcher.search(
+                query,
+                max(limit, 1),
+                count=count != "none",
+                order_by_field="day" if sort == "date" else None,
+                offset=max(offset, 0),
+            )
+            addresses = [(float(score), address) for score, address in result.hits]
+            matches = Matches(_match_count(result)) if count != "none" else Matches(0)
         hits = [
-            (_paper_id(searcher.doc(addr)), 0.0 if sort == "date" else float(score))
-            for score, addr in result.hits[: max(limit, 0)]
+            (_paper_id(searcher.doc(address)), 0.0 if sort == "date" else score)
+            for score, address in addresses[: max(limit, 0)]
         ]
-        return hits, _match_count(result) if count else 0
+        return hits, matches
 
     def count(self, parsed: q.ParsedQuery) -> int:
         """How many papers match (text and filters)."""
@@ -475,6 +524,15 @@ class TantivyIndex:
         kb = {t.term: t.weight for t in self.key_terms(b, 30)}
         both = [(t.weight * kb[t.term], t.word) for t in self.key_terms(a, 30) if t.term in kb]
         return [word for _, word in sorted(both, key=lambda x: -x[0])[:k]]
+
+
+def _field_query(name: str, tokens: list[str], weight: float) -> Query:
+    sub = (
+        Query.term_query(SCHEMA, name, tokens[0])
+        if len(tokens) == 1
+        else Query.phrase_query(SCHEMA, name, list[str | tuple[int, str]](tokens))
+    )
+    return Query.boost_query(sub, weight) if weight != 1.0 else sub
 
 
 def _highlight(snip: tantivy.Snippet | None, text: str, max_chars: int) -> str:

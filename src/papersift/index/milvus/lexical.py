@@ -27,7 +27,7 @@ from papersift.index.milvus.analysis import stems
 from papersift.index.milvus.schema import text_fields
 from papersift.index.milvus.snippets import highlight, key_terms
 from papersift.index.milvus.table import MAX_TOPK, Table, chunks, id_list
-from papersift.index.protocols import KeyTerm
+from papersift.index.protocols import KeyTerm, Matches
 from papersift.paper import Paper
 from papersift.query import syntax as q
 
@@ -121,6 +121,11 @@ class MilvusLexical:
             ids = self._by_date(ex.plan(parsed, HAS_TEXT))
             return [(pid, 0.0) for pid in ids[: max(limit, 0)]], len(ids)
         return self.search(parsed, limit), self.count(parsed)
+
+    def search_top(self, parsed: q.ParsedQuery, limit: int = 10) -> tuple[list[tuple[str, float]], Matches]:
+        """`search_counted` by relevance: Milvus counts exactly (no estimate here)."""
+        hits, count = self.search_counted(parsed, limit)
+        return hits, Matches(count)
 
     def _by_date(self, plan: ex.Plan) -> list[str]:
         """Every match, newest first (undated last): Milvus cannot sort a search by a field."""
