@@ -8,8 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from papersift.cli import app
 from papersift.context import AppContext
+from papersift.index.embedded import lexical
 from papersift.query.syntax import parse
 from papersift.web.app import create_app
 from tests.search.conftest import UNEMBEDDED
@@ -98,3 +101,36 @@ def test_provisional_vectors_are_counted_and_announced(provisional_ctx: AppConte
     # the provisional papers are found by meaning, in the same space as the full vectors
     hits = [pid for pid, _ in provisional_ctx.search.ranked(parse("mixture of experts routing"), "dense", depth=20)]
     assert {p.id for p in UNEMBEDDED} & set(hits)
+
+
+def test_estimated_totals_say_about(
+    demo_client: TestClient, demo_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OR of common words is not counted past PRUNE_POSTINGS postings (D71): every surface then
+    says "about", with the estimate at the two digits it is good for; filtered queries stay exact."""
+    monkeypatch.setattr(lexical, "PRUNE_POSTINGS", 0)  # the demo corpus treated as a large one
+    query = "language model reasoning"
+    exact = demo_ctx.indexes.lexical.count(parse(query))
+    page = demo_ctx.search.search(query, mode="lexical")
+    assert not page.total_exact and page.total % 10 ** (len(str(page.total)) - 2) == 0
+    assert abs(page.total - exact) <= 0.25 * exact
+    body = demo_client.get("/api/search", params={"q": query, "mode": "lexical"}).json()
+    assert (body["total"], body["total_exact"]) == (page.total, False)
+    text = " ".join(demo_client.get("/search", params={"q": query, "mode": "lexical"}).text.split())
+    assert f"about</span> {page.total:,} results" in text
+    hybrid = demo_ctx.search.search("rlhf preference optimization")
+    kw = hybrid.keyword_matches
+    assert not hybrid.total_exact and kw is not None and kw < hybrid.total  # meaning added papers, counted exactly
+    text = " ".join(demo_client.get("/search", params={"q": "rlhf preference optimization"}).text.split())
+    assert (
+        f"about</span> {hybrid.total:,} results (about {kw:,} match your words, {hybrid.total - kw:,} are close" in text
+    )
+    out = CliRunner().invoke(app, ["--home", str(demo_ctx.settings.home), "search", query, "--mode", "lexical"])
+    assert f"about {page.total:,} results" in " ".join(out.stdout.split())
+    as_json = CliRunner().invoke(
+        app, ["--home", str(demo_ctx.settings.home), "search", query, "--mode", "lexical", "--json"]
+    )
+    assert json.loads(as_json.stdout)["total_exact"] is False
+    filtered = demo_client.get("/api/search", params={"q": query + " cat:cs.CL", "mode": "lexical"}).json()
+    assert filtered["total_exact"] is True
+    assert filtered["total"] == demo_ctx.indexes.lexical.count(parse(query + " cat:cs.CL"))

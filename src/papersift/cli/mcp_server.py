@@ -90,7 +90,8 @@ def build_server(ctx: AppContext, token: str | None) -> MCPServer:
         except QueryError as exc:
             raise ToolError(f"bad query: {exc}") from None
         results = [_paper(ctx, h.paper, score=round(h.score, 4), abstract=h.paper.abstract) for h in page.hits]
-        return {"total": page.total, "results": results, "notices": page.notices}
+        # total_exact false: the total is an estimate from word frequencies ("about N")
+        return {"total": page.total, "total_exact": page.total_exact, "results": results, "notices": page.notices}
 
     @server.tool()
     def show(paper_id: str) -> dict[str, Any]:

@@ -172,6 +172,7 @@ def search_cmd(
                 "query": query,
                 "mode": mode,
                 "total": page.total,
+                "total_exact": page.total_exact,
                 "kind": page.kind,
                 "keyword_matches": page.keyword_matches,
                 "coverage": coverage
@@ -201,10 +202,12 @@ def search_cmd(
     if page.kind == "nearest":
         title = f"{page.total:,} papers ranked by closeness of meaning"
     else:
-        title = f"{page.total:,} results ({mode})"
+        about = "" if page.total_exact else "about "  # an estimate from word frequencies (D71)
+        title = f"{about}{page.total:,} results ({mode})"
         if page.keyword_matches is not None and page.keyword_matches < page.total:
             title += (
-                f": {page.keyword_matches:,} match the words, {page.total - page.keyword_matches:,} close in meaning"
+                f": {about}{page.keyword_matches:,} match the words,"
+                f" {page.total - page.keyword_matches:,} close in meaning"
             )
     table = Table("#", "id", "title", "score", title=title)
     for i, hit in enumerate(page.hits, 1):

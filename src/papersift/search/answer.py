@@ -98,6 +98,9 @@ class Answer:
     papers by closeness (it has no match set). `keyword_matches` is set in hybrid mode: how many
     of the `total` also match the query's words (0: the page offers meaning-only results), and
     `extras` are the others: the papers meaning search added, which facets must count too.
+    `exact` False: the keyword matches in `total` (and `keyword_matches`) are an estimate from the
+    words' document frequencies, for OR queries so common that counting them would cost the walk
+    over every match that the pruned top-k avoids (docs/DECISIONS.md D71); shown as "about N".
     """
 
     candidates: list[tuple[str, float]]
@@ -105,6 +108,7 @@ class Answer:
     kind: Kind = "matches"
     keyword_matches: int | None = None
     extras: list[str] = field(default_factory=list)
+    exact: bool = True
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from papersift.catalog import Catalog
 from papersift.encoder.embed import Encoder
-from papersift.index.protocols import IndexStore
+from papersift.index.protocols import IndexStore, Matches
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse, plain_query
 from papersift.query.types import Filters, QueryError
@@ -306,6 +306,7 @@ class SearchService:
             kind=answer.kind,
             keyword_matches=answer.keyword_matches,
             coverage=coverage,
+            total_exact=answer.exact,
         )
 
     def _answer_facets(self, parsed: ParsedQuery, extras: list[str]) -> list[tuple[str, int]]:
@@ -335,15 +336,17 @@ class SearchService:
                 hits, total = lexical.search_counted(parsed, limit=BROWSE_DEPTH)
             return Answer(hits, total)
         if mode == "lexical":
-            return Answer(*lexical.search_counted(parsed, limit=depth))
+            hits, found = lexical.search_top(parsed, limit=depth)
+            return Answer(hits, _shown(found), exact=found.exact)
         if mode == "dense":
             return Answer(self._meaning(parsed, depth), self._meaning_total(parsed, coverage), kind="nearest")
-        lex, matches = lexical.search_counted(parsed, limit=depth)
+        lex, found = lexical.search_top(parsed, limit=depth)
+        matches = _shown(found)
         if not matches:
             return Answer([], 0, keyword_matches=0)
         den = self._meaning(parsed, self.depth)
         if not den:
-            return Answer(lex, matches, keyword_matches=matches)
+            return Answer(lex, matches, keyword_matches=matches, exact=found.exact)
         # Fuse a fixed-size head so that page N sees the same order as page 1; deeper keyword
         # matches follow in keyword order (score 0: past the fused head).
         head, den = self._hybrid(lex[: self.depth], den, parsed, self.depth, coverage)
@@ -353,7 +356,7 @@ class SearchService:
         outside = [pid for pid, _ in den if pid not in listed]
         members = self._keyword_members(parsed, outside)
         extras = [pid for pid in outside if pid not in members]
-        return Answer(head + tail, matches + len(extras), keyword_matches=matches, extras=extras)
+        return Answer(head + tail, matches + len(extras), keyword_matches=matches, extras=extras, exact=found.exact)
 
     def similar(self, paper_id: str, limit: int = 10) -> list[SimilarHit]:
         """Nearest neighbours by embedding, each with the key terms it shares with the paper.
@@ -380,6 +383,15 @@ class SearchService:
             for pid, score in ranked
             if pid in papers
         ]
+
+
+def _shown(found: Matches) -> int:
+    """A match count as it may be shown: an estimate keeps two significant digits (433,563 ->
+    430,000), the precision it has (within 6% for nine queries in ten at 1M papers, D71)."""
+    if found.exact or found.total < 100:
+        return found.total
+    unit = int(10 ** (len(str(found.total)) - 2))
+    return round(found.total / unit) * unit
 
 
 def _paper_date(paper: Paper | None) -> date:

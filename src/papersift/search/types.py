@@ -39,6 +39,7 @@ class SearchPage:
     kind: Kind = "matches"  # "nearest": meaning search ranks `total` papers; it has no match set
     keyword_matches: int | None = None  # hybrid: how many of `total` match the words (0: none did)
     coverage: Coverage | None = None  # how much of the catalog the meaning index covers
+    total_exact: bool = True  # False: `total` and `keyword_matches` are estimates, shown as "about N"
 
     @property
     def offer_meaning(self) -> bool:

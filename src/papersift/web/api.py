@@ -153,6 +153,7 @@ def search(
         notices=result.notices,
         kind=result.kind,
         keyword_matches=result.keyword_matches,
+        total_exact=result.total_exact,
         coverage=coverage_out(result.coverage) if result.coverage else None,
         hidden_seen=hidden,
         results=[

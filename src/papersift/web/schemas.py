@@ -134,6 +134,11 @@ class SearchOut(Paging):
         "results (ask mode=dense for the closest papers by meaning)",
     )
     coverage: CoverageOut | None = Field(None, description="how much of the catalog the meaning index covers")
+    total_exact: bool = Field(
+        True,
+        description='false: `total` and `keyword_matches` are estimates ("about N", two significant digits) '
+        "from how many papers contain each word, for OR queries too common to count exactly",
+    )
     facets: dict[str, list[tuple[str, int]]]
     facets_among: int | None = Field(
         None,
