@@ -14,6 +14,7 @@ from papersift.cli import app
 from papersift.context import AppContext
 from papersift.index.embedded import lexical
 from papersift.query.syntax import parse
+from papersift.search import service
 from papersift.web.app import create_app
 from tests.search.conftest import UNEMBEDDED
 from tests.test_cli_catalog import cli
@@ -125,6 +126,14 @@ def test_estimated_totals_say_about(
     assert (
         f"about</span> {hybrid.total:,} results (about {kw:,} match your words, {hybrid.total - kw:,} are close" in text
     )
+    # past FACET_ALL_MAX matches, meaning's few extra papers vanish in the estimate's rounding: the
+    # word check that would count them is skipped and the total is the keyword estimate (D71)
+    monkeypatch.setattr(service, "FACET_ALL_MAX", 0)
+    broad = demo_ctx.search.search(query)
+    assert (broad.total, broad.keyword_matches, broad.total_exact) == (page.total, page.total, False)
+    assert broad.facets_among is not None
+    text = " ".join(demo_client.get("/search", params={"q": query}).text.split())
+    assert f"about</span> {page.total:,} results · hybrid ranking" in text
     out = CliRunner().invoke(app, ["--home", str(demo_ctx.settings.home), "search", query, "--mode", "lexical"])
     assert f"about {page.total:,} results" in " ".join(out.stdout.split())
     as_json = CliRunner().invoke(

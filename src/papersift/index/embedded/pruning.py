@@ -42,7 +42,7 @@ BOUND_MARGIN = 1.001  # float32 scores against float64 bounds: a bound may only 
 THETA_POSTINGS = 4  # theta's pass walks the rarest clauses until their postings reach this many times k
 # Relative costs per posting (D71, thread CPU at 1M papers): walking the plain OR 1, walking an
 # essential clause and scoring its candidate 3, seeking one optional clause to a candidate 6.
-WALK_COST, SEEK_COST = 3.0, 6.0
+WALK_COST, SEEK_COST = 1.5, 3.0
 THETA_SHARE = 0.25  # theta's pass may cost at most this share of the plain walk
 
 
