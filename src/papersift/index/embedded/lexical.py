@@ -271,13 +271,10 @@ class TantivyIndex:
             items = [child for _, child in pairs if isinstance(child, (q.Term, q.Phrase))]
         else:
             return None
-        words = []
-        for item in items:
-            specs = self._field_specs(item, boost)
-            if any(len(tokens) > 1 for _, tokens, _ in specs):  # a phrase: its document frequency is
-                return None  # unknown without walking it, so no estimate can stand in for the count
-            words.append([clause(searcher, _field_query(n, t, w), n, t, w) for n, t, w in specs])
-        return words
+        specs = [self._field_specs(item, boost) for item in items]
+        if any(len(tokens) > 1 for word in specs for _, tokens, _ in word):  # a phrase: how many papers
+            return None  # it matches is unknown without walking it, so no estimate can replace the count
+        return [[clause(searcher, _field_query(n, t, w), n, t, w) for n, t, w in word] for word in specs]
 
     def _filter(self, node: q.Node) -> Query:
         """Exact boolean logic (Or is a real OR, Not a real complement); scores are irrelevant."""
