@@ -27,7 +27,6 @@ too little; that fallback is exactly the unpruned query.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,13 +34,11 @@ from dataclasses import dataclass
 import tantivy
 from tantivy import Occur, Query
 
-logger = logging.getLogger(__name__)
-
 K1 = 1.2  # tantivy's BM25 k1: a clause scores boost * idf * (k1 + 1) * tf / (tf + k1 * norm)
 BOUND_MARGIN = 1.001  # float32 scores against float64 bounds: a bound may only err upward
 THETA_POSTINGS = 4  # theta's pass walks the rarest clauses until their postings reach this many times k
-# Relative costs per posting (D71, thread CPU at 1M papers): walking the plain OR 1, walking an
-# essential clause and scoring its candidate 3, seeking one optional clause to a candidate 6.
+# Relative costs per posting (D71, calibrated on thread CPU at 1M papers): walking the plain OR 1,
+# walking an essential clause and scoring its candidate 1.5, seeking one optional clause to it 3.
 WALK_COST, SEEK_COST = 1.5, 3.0
 THETA_SHARE = 0.25  # theta's pass may cost at most this share of the plain walk
 
@@ -138,8 +135,8 @@ def _theta_passes(live: Sequence[Clause], k: int, num_docs: int) -> list[_ThetaP
     OR), or the papers matching both of the two rarest clauses of the main field (an AND: fewer
     candidates, higher scores; it seeks the second per paper of the first)."""
     rare = theta_clauses(live, k)
-    passes = [_ThetaPass(restricted(rare, [c for c in live if c not in rare]), 0.0, rare)]
-    passes[0] = _ThetaPass(passes[0].query, _cost(rare, len(live) - len(rare)), rare)
+    others = [c for c in live if c not in rare]
+    passes = [_ThetaPass(restricted(rare, others), _cost(rare, len(others)), rare)]
     postings: dict[str, int] = {}
     for c in live:
         postings[c.field] = postings.get(c.field, 0) + c.doc_freq
@@ -169,7 +166,7 @@ def top_k(
         if len(first) >= k:
             theta = float(first[-1][0])
             essential, skipped = split(live, theta)
-            if skipped and (force or _cost(essential, len(skipped)) < everything):
+            if essential and skipped and (force or _cost(essential, len(skipped)) < everything):
                 walked = sum(c.doc_freq for c in essential)
                 if all(c in cheapest.union for c in essential):  # theta's pass already was the pruned search
                     return _hits(first), Plan(True, theta, passes, sum(c.doc_freq for c in cheapest.union))
