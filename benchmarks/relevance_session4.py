@@ -11,10 +11,17 @@ from the dump of benchmarks/relevance_dump.py, and measures:
              list retrieved join the candidates with a smoothed score;
   lambdarank LightGBM lambdarank over a few per-query-normalised, monotone features,
              leave-one-collection-out (train on four collections, test on the fifth);
-  lists      the first dense list kept as a third list in the final fusion (CombSUM of q and q').
+  residual   the same trees as a correction boosted from a multiple of the shipped score;
+  full       full-information fusion: a candidate missing from one list gets its real score there;
+  lists      the first dense list kept as a third list in the final fusion (CombSUM of q and q');
+  manifold   the smoothing step iterated (toward manifold ranking);
+  prior      a document-length prior on the re-scored head;
+  failures   where SciFact's (and every collection's) first relevant paper lands, and why.
 
     PYTHONPATH=src:benchmarks nice -n 15 .venv/bin/python benchmarks/relevance_session4.py \
-        /tmp/replay14 --passages /tmp/passages-14,/tmp/passages-s {passages,expand,lambdarank,lists}
+        /tmp/replay14 --passages /tmp/passages-14 passages lambdarank residual
+    PYTHONPATH=src:benchmarks nice -n 15 .venv/bin/python benchmarks/relevance_session4.py \
+        /tmp/replay14 lists expand full manifold prior failures
 
 Hybrid nDCG@10 per collection and their unweighted mean; figures in
 benchmarks/results/relevance.md, "Session 4".
@@ -72,7 +79,9 @@ def full_fusion(c, g, lex, den, q, fill, norm):
     L, D = dict(lex), dict(den)
     cands = {*L, *D}
     deep = dict(g["lex"])
-    stats = lambda v: (min(v), max(v) - min(v)) if norm == "minmax" else (np.mean(v), np.std(v))
+    stats = lambda v: (
+        (0.0, 0.0) if not v else (min(v), max(v) - min(v)) if norm == "minmax" else (np.mean(v), np.std(v))
+    )
     (l0, ls), (d0, ds) = stats(list(L.values())), stats(list(D.values()))
     out = []
     for d in cands:
@@ -88,7 +97,17 @@ def full_fusion(c, g, lex, den, q, fill, norm):
 
 
 def ranking(
-    c, qid, mode="whole", lam=SMOOTH, fb_passage=False, third=False, expand=None, full=None, iters=1, detail=False
+    c,
+    qid,
+    mode="whole",
+    lam=SMOOTH,
+    fb_passage=False,
+    third=False,
+    expand=None,
+    full=None,
+    iters=1,
+    prior=0.0,
+    detail=False,
 ):
     """The shipped hybrid ranking with the session-4 options; `detail` also returns its parts."""
     g = c.q[qid]
@@ -120,6 +139,12 @@ def ranking(
     if expand:
         fused, depth = expanded(c, fused, *expand)
     final = sm(fused, depth)
+    if prior:  # a document-length prior (Kraaij et al. 2002; Singhal et al. 1996) on the re-scored head
+        head = final[:depth]
+        ln = np.log1p(c.length[[d for d, _ in head]])
+        ln = ln / max(float(ln.max()), 1e-9)
+        head = sorted(((d, s + prior * x) for (d, s), x in zip(head, ln, strict=True)), key=lambda kv: -kv[1])
+        final = head + list(final[depth:])
     return (final, lex, den1, den2, q2) if detail else final
 
 
@@ -193,6 +218,31 @@ def run_manifold(cs):
         run_row(cs, f"smoothing iterated {n} times, weight {w}", lambda c, q: ranking(c, q, lam=(w, 2, 0.1), iters=n))
 
 
+def run_prior(cs):
+    for beta in (0.02, 0.05):
+        run_row(
+            cs, f"document-length prior, {beta} x log(1 + length) / query's max", lambda c, q: ranking(c, q, prior=beta)
+        )
+
+
+def run_failures(cs):
+    """Where the first relevant paper lands in the shipped ranking, and who put the paper above it."""
+    for n, c in cs.items():
+        at = {0: 0, 1: 0, "2-9": 0, "10+ or missing": 0}
+        both_first = 0
+        for q in c.q:
+            final, lex, _, den2, _ = ranking(c, q, detail=True)
+            rel = {c.row[d] for d, x in c.qrels[q].items() if x > 0 and d in c.row}
+            r = next((i for i, (d, _) in enumerate(final) if d in rel), 10**6)
+            at[r if r < 2 else "2-9" if r < 10 else "10+ or missing"] += 1
+            if r > 0 and lex and den2 and final[0][0] == lex[0][0] == den2[0][0]:
+                both_first += 1
+        print(
+            f"{SHORT[n]}: first relevant paper at rank 1/2/3-10/beyond: {at[0]}/{at[1]}/{at['2-9']}/"
+            f"{at['10+ or missing']} of {len(c.q)}; top paper not relevant and first in both lists: {both_first}"
+        )
+
+
 def run_lists(cs):
     run_row(
         cs, "final fusion over lexical, dense(q), dense(q') (0.5/0.25/0.25)", lambda c, q: ranking(c, q, third=True)
@@ -200,7 +250,8 @@ def run_lists(cs):
 
 
 # --- LightGBM lambdarank ------------------------------------------------------------------------
-RESIDUAL_ONLY = False  # set by main() for the residual-only run
+LAMBDARANK_SETS: dict[str, list[str]] | None = None  # the follow-up run's sets (main's "lambdarank2")
+RESIDUAL_GRID = [(10.0, 20), (10.0, 50), (3.0, 50), (1.0, 50)]  # (scale of the shipped score, trees)
 LTR_FEATS = ["fused", "lexmm", "lexrel", "cos", "cos2", "cos2mm", "pmax", "rlex", "rden", "both"]
 
 
@@ -233,7 +284,8 @@ def ltr_features(c, qid):
     return F, y
 
 
-def run_lambdarank(cs):
+def run_lambdarank(cs, residual=False):
+    """From scratch (default) or, `residual`, as a correction of the shipped score; LOCO either way."""
     import lightgbm as lgb
 
     data = {n: [ltr_features(c, q) for q in c.q] for n, c in cs.items()}
@@ -289,18 +341,35 @@ def run_lambdarank(cs):
         "the same + best passage": ["fused", "lexmm", "cos", "cos2", "rlex", "rden", "both", "pmax"],
         "BM25F, cosines, best passage (no fused)": ["lexmm", "lexrel", "cos", "cos2", "cos2mm", "pmax"],
     }
+    if not residual:
+        for label, fs in sets.items() if LAMBDARANK_SETS is None else LAMBDARANK_SETS.items():
+            cols = [LTR_FEATS.index(f) for f in fs]
+            for rounds in (50, 200) if LAMBDARANK_SETS is None else (200, 400):
+                loco = [score(n, fit([x for x in NAMES if x != n], cols, rounds), cols) for n in NAMES]
+                show(f"lambdarank {rounds} trees, {label} (leave-one-collection-out)", loco)
+        return
     for fs in (["fused", "lexmm", "cos", "cos2"], ["fused", "lexmm", "cos", "cos2", "pmax"]):
         cols = [LTR_FEATS.index(f) for f in fs]
-        for rounds in (20, 50):
-            loco = [score(n, fit([x for x in NAMES if x != n], cols, rounds, 10.0), cols, 10.0) for n in NAMES]
-            show(f"lambdarank correction of 10 x the shipped score, {rounds} trees over {', '.join(fs)} (LOCO)", loco)
-    if RESIDUAL_ONLY:
-        return
-    for label, fs in sets.items():
-        cols = [LTR_FEATS.index(f) for f in fs]
-        for rounds in (50, 200):
-            loco = [score(n, fit([x for x in NAMES if x != n], cols, rounds), cols) for n in NAMES]
-            show(f"lambdarank {rounds} trees, {label} (leave-one-collection-out)", loco)
+        for base, rounds in RESIDUAL_GRID:
+            loco = [score(n, fit([x for x in NAMES if x != n], cols, rounds, base), cols, base) for n in NAMES]
+            show(
+                f"lambdarank correction of {base:g} x the shipped score, {rounds} trees over {', '.join(fs)} (LOCO)",
+                loco,
+            )
+
+
+def run_lambdarank2(cs):
+    """Follow-up of the one from-scratch set that lifted SciFact: is it the passages or the model?"""
+    global LAMBDARANK_SETS
+    LAMBDARANK_SETS = {
+        "BM25F, cosines (no fused, no passage)": ["lexmm", "lexrel", "cos", "cos2", "cos2mm"],
+        "BM25F, cosines, best passage (no fused)": ["lexmm", "lexrel", "cos", "cos2", "cos2mm", "pmax"],
+    }
+    run_lambdarank(cs)
+
+
+def run_residual(cs):
+    run_lambdarank(cs, residual=True)
 
 
 def main() -> None:
@@ -320,11 +389,7 @@ def main() -> None:
     print("| lever | " + " | ".join(SHORT[n] for n in NAMES) + " | mean |")
     print("|---|---|---|---|---|---|---|")
     run_row(cs, "shipped hybrid (D57, replayed)", lambda c, q: ranking(c, q))
-    global RESIDUAL_ONLY
-    RESIDUAL_ONLY = "residual" in args.levers
     for lever in args.levers:
-        if lever == "residual":
-            lever = "lambdarank"
         globals()[f"run_{lever}"](cs)
 
 
