@@ -39,7 +39,8 @@ from papersift.paper import Paper
 
 MAX_LIBRARY = 2000  # most recent items; older ones barely move a time-weighted model
 MAX_FEEDBACK = 500
-NEGATIVES = 1000
+EMBEDDING_NEGATIVES = 1000  # enough contrast for the 385 weights of the embedding model
+NEGATIVES = 3000  # the TF-IDF model's 20,000 weights (and idf) need more of the catalog: D68
 POOL_PER_ITEM = 20  # whole-catalog ranking: the lexical model re-ranks the embedding model's top 20 x limit
 UPVOTED = "your upvotes"
 RATED = "your ratings"
@@ -178,11 +179,13 @@ class Recommender:
             if not library.items:
                 out.notices.append("save or upvote a few papers to get recommendations")
             return out
-        model, negatives, disliked = self.fit_model(user, kept, set(candidates or ()), now)
+        lexical_library = len(kept) >= lexical.MIN_LIBRARY
+        n = NEGATIVES if lexical_library else EMBEDDING_NEGATIVES
+        model, negatives, disliked = self.fit_model(user, kept, set(candidates or ()), now, n)
         excluded = {item.paper_id for item in library.items} | set(disliked)
         ranked = self._pool(model, candidates, excluded, limit)
         belongs = {pid for pid, score in ranked if score > model.threshold}
-        if len(kept) >= lexical.MIN_LIBRARY and ranked and negatives:
+        if lexical_library and ranked and negatives:
             contrast = [pid for pid, _ in negatives] + disliked  # "not interested" is a negative here too
             lex = self._lexical([item.paper_id for item, _ in kept], contrast, ranked, library.private)
             if lex is not None:
@@ -204,18 +207,25 @@ class Recommender:
         ]
 
     def fit_model(
-        self, user: User, kept: list[tuple[LibraryItem, np.ndarray]], exclude: set[str], now: datetime | None = None
+        self,
+        user: User,
+        kept: list[tuple[LibraryItem, np.ndarray]],
+        exclude: set[str],
+        now: datetime | None = None,
+        n: int = EMBEDDING_NEGATIVES,
     ) -> tuple[LibraryModel, list[tuple[str, np.ndarray]], list[str]]:
-        """The user's embedding model over `kept` (non-empty), with the random negatives it was
-        contrasted with (never one of `exclude`) and the user's hard negatives' ids."""
+        """The user's embedding model over `kept` (non-empty), with the `n` random negatives drawn
+        (never one of `exclude`; the model is contrasted with the first EMBEDDING_NEGATIVES of them,
+        the rest are for the TF-IDF model) and the user's hard negatives' ids."""
         vectors = self.ctx.indexes.vectors
         disliked = self.disliked(user)
         hard = [v for pid in disliked if (v := vectors.get(pid)) is not None]
-        negatives = self.random_papers(user, {item.paper_id for item, _ in kept} | exclude)
+        negatives = self.random_papers(user, {item.paper_id for item, _ in kept} | exclude, n)
+        contrast = negatives[:EMBEDDING_NEGATIVES]
         model = fit(
             np.stack([v for _, v in kept]),
             [(now or utcnow()) - item.added for item, _ in kept],
-            np.stack([v for _, v in negatives]) if negatives else None,
+            np.stack([v for _, v in contrast]) if contrast else None,
             np.stack(hard) if hard else None,
         )
         return model, negatives, disliked
