@@ -8,15 +8,21 @@ few papers, not three months of a category). Methods:
   popularity          HF daily-papers upvotes where known, else newest first (not personal)
   arxiv-sanity-lite   its compute.py TF-IDF (title + abstract + authors, 1-2-grams, sublinear tf,
                       min_df 5, max_df 0.5, 20k features) and serve.py svm_rank: LinearSVC(C=0.1,
-                      balanced) with the library positive and every other paper negative
+                      balanced) with the library positive and every other paper negative: the
+                      candidates and the sampled papers of the library months (twice: with
+                      recommend_data.NEGATIVES = 1,000 of them, the set-up of earlier runs, and
+                      with the recommender's own discover.recommend.NEGATIVES)
   centroid*           cosine to the (time-weighted) mean library vector (MiniLM int8)
   knn-max             cosine to the nearest library paper
-  embedding logistic* papersift.discover.model: logistic regression on MiniLM vectors, sampled negatives
-  TF-IDF logistic     papersift.discover.lexical: arxiv-sanity-lite's features, logistic regression,
-                      the same sampled negatives (no candidate is ever a negative)
+  embedding logistic* papersift.discover.model: logistic regression on MiniLM vectors, the first
+                      discover.recommend.EMBEDDING_NEGATIVES of the sampled negatives (as the recommender)
+  TF-IDF SVM          papersift.discover.lexical: arxiv-sanity-lite's features, a class-balanced
+                      linear SVM, the recommender's sampled negatives (no candidate is ever one)
   papersift           what ships: embedding logistic below lexical.MIN_LIBRARY papers, TF-IDF above
-  RRF                 reciprocal-rank fusion of the two logistic models (does combining help?)
-Needs scikit-learn (benchmark only). Usage: python benchmarks/recommend.py [--quick]
+  RRF                 reciprocal-rank fusion of the two models (does combining help?)
+Negatives: discover.recommend.NEGATIVES random papers of the library months, as the recommender
+draws them from its catalog when it ranks given new papers (a digest): the catalog minus those.
+Usage: PYTHONPATH=src:benchmarks python benchmarks/recommend.py [--quick]
 """
 
 from __future__ import annotations
@@ -31,12 +37,14 @@ from datetime import timedelta
 
 import numpy as np
 from ranx import Qrels, Run, evaluate
+from recommend_data import NEGATIVES as FEW_NEGATIVES
 from recommend_data import Record, Task, hf_upvotes, load_records, make_tasks, vectors_for
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from papersift.discover import lexical
 from papersift.discover.model import HALF_LIFE_DAYS, L2, centroid, fit, recency_weights
+from papersift.discover.recommend import EMBEDDING_NEGATIVES, NEGATIVES
 
 TOP = 100
 Scorer = Callable[[Task], dict[str, float]]
@@ -63,9 +71,9 @@ def popularity(upvotes: dict[str, int]) -> Scorer:
     return score
 
 
-def arxiv_sanity(task: Task) -> dict[str, float]:
-    corpus = list({r.id: r for r in (*task.library, *task.negatives, *task.candidates)}.values())
-    tfidf = TfidfVectorizer(
+def arxiv_sanity_vectorizer() -> TfidfVectorizer:
+    """arxiv-sanity-lite's compute.py features."""
+    return TfidfVectorizer(
         input="content",
         encoding="utf-8",
         decode_error="replace",
@@ -83,7 +91,11 @@ def arxiv_sanity(task: Task) -> dict[str, float]:
         max_df=0.5,
         min_df=5,
     )
-    x = tfidf.fit_transform(" ".join([r.title, r.abstract, " ".join(r.authors)]) for r in corpus)
+
+
+def arxiv_sanity(task: Task) -> dict[str, float]:
+    corpus = list({r.id: r for r in (*task.library, *task.negatives, *task.candidates)}.values())
+    x = arxiv_sanity_vectorizer().fit_transform(" ".join([r.title, r.abstract, " ".join(r.authors)]) for r in corpus)
     lib = {r.id for r in task.library}
     y = np.array([1 if r.id in lib else 0 for r in corpus])
     clf = LinearSVC(class_weight="balanced", max_iter=10000, tol=1e-6, C=0.1).fit(x, y)
@@ -111,7 +123,11 @@ def embedding_scorers(vecs: dict[str, np.ndarray]) -> dict[str, Scorer]:
     def logistic(half_life: float, l2: float) -> Scorer:
         return with_model(
             lambda t: fit(
-                _matrix(t.library, vecs), _ages(t), _matrix(t.negatives, vecs), half_life_days=half_life, l2=l2
+                _matrix(t.library, vecs),
+                _ages(t),
+                _matrix(t.negatives[:EMBEDDING_NEGATIVES], vecs),
+                half_life_days=half_life,
+                l2=l2,
             )
         )
 
@@ -192,18 +208,43 @@ def evaluate_all(tasks: list[Task], scorers: dict[str, Scorer]) -> dict[str, dic
 
 
 EMBEDDING = f"embedding logistic, half-life {HALF_LIFE_DAYS:g} d, l2={L2:g}"
-LEXICAL = "TF-IDF logistic (discover/lexical.py)"
+LEXICAL = "TF-IDF SVM (discover/lexical.py)"
 SHIPPED = (
-    f"papersift: embedding logistic below {lexical.MIN_LIBRARY} papers, TF-IDF logistic from {lexical.MIN_LIBRARY}"
+    f"papersift: embedding logistic below {lexical.MIN_LIBRARY} papers, TF-IDF SVM from {lexical.MIN_LIBRARY}"
 )
-ARXIV_SANITY = "arxiv-sanity-lite TF-IDF + LinearSVC"
+ARXIV_SANITY = f"arxiv-sanity-lite TF-IDF + LinearSVC, {NEGATIVES} past papers"
+ARXIV_SANITY_FEW = f"arxiv-sanity-lite TF-IDF + LinearSVC, {FEW_NEGATIVES} past papers"
 POPULARITY = "popularity (HF upvotes, else newest)"
-HYBRID = "RRF(embedding logistic, TF-IDF logistic)"
+HYBRID = "RRF(embedding logistic, TF-IDF SVM)"
+
+
+def print_per_library(tasks: list[Task], size: int | None, results: dict[str, dict[str, list[float] | float]]) -> None:
+    """Each library's nDCG@10, papersift (shipped) vs both arxiv-sanity-lite runs, and the tally."""
+    ours: list[float] = results[SHIPPED]["ndcg@10"]  # type: ignore[assignment]
+    print(
+        f"\nnDCG@10 per library ({'whole' if size is None else size} papers): papersift (shipped) vs arxiv-sanity-lite"
+    )
+    print(f"with {NEGATIVES} / {FEW_NEGATIVES} past papers:")
+    tally = {ARXIV_SANITY: [0, 0, 0], ARXIV_SANITY_FEW: [0, 0, 0]}
+    for i, t in enumerate(tasks):
+        cells = []
+        for name, counts in tally.items():
+            theirs: float = results[name]["ndcg@10"][i]  # type: ignore[index]
+            counts[0 if ours[i] > theirs + 1e-9 else 2 if ours[i] < theirs - 1e-9 else 1] += 1
+            cells.append(f"{theirs:.3f}")
+        library = len(resized([t], size)[0].library)
+        print(
+            f"  {t.name:16s} library {library:3d}, held out {len(t.held_out):3d}: {ours[i]:.3f} vs {' / '.join(cells)}"
+        )
+    for name, (won, tied, lost) in tally.items():
+        print(f"  vs {name}: {won} won, {tied} tied, {lost} lost; worst library {min(ours):.3f}")
 
 
 def main(quick: bool = False) -> None:
     started = time.perf_counter()
-    tasks = make_tasks(load_records())
+    records = load_records()
+    tasks = make_tasks(records, negatives=NEGATIVES)
+    few = {t.name: t.negatives for t in make_tasks(records)}
     if quick:
         tasks = tasks[::3]
     vecs = vectors_for([r for t in tasks for r in (*t.library, *t.candidates, *t.negatives)])
@@ -216,6 +257,7 @@ def main(quick: bool = False) -> None:
     scorers = {
         POPULARITY: popularity(hf_upvotes()),
         ARXIV_SANITY: arxiv_sanity,
+        ARXIV_SANITY_FEW: lambda t: arxiv_sanity(replace(t, negatives=few[t.name])),
         **embedding_scorers(vecs),
         LEXICAL: lexical_scorer(),
     }
@@ -232,22 +274,11 @@ def main(quick: bool = False) -> None:
                 f"| {name}{mark} | {statistics.mean(r['precision@10']):.3f} | {statistics.mean(r['ndcg@10']):.3f} "
                 f"| {min(r['ndcg@10']):.3f} | {r['ms']:.0f} |"
             )
-            if name in (SHIPPED, EMBEDDING, LEXICAL, ARXIV_SANITY, POPULARITY):
+            if name in (SHIPPED, EMBEDDING, LEXICAL, ARXIV_SANITY, ARXIV_SANITY_FEW, POPULARITY):
                 summary.setdefault(name, []).append(
                     f"{statistics.mean(r['precision@10']):.3f} / {statistics.mean(r['ndcg@10']):.3f}"
                 )
-        if size is None:
-            print("\nnDCG@10 per whole library, papersift (shipped) vs arxiv-sanity-lite:")
-            for t, ours, theirs in zip(
-                tasks,
-                results[SHIPPED]["ndcg@10"],
-                results[ARXIV_SANITY]["ndcg@10"],  # type: ignore[arg-type]
-                strict=True,
-            ):
-                print(
-                    f"  {t.name:16s} library {len(t.library):3d}, held out {len(t.held_out):3d}: "
-                    f"{ours:.3f} vs {theirs:.3f}"
-                )
+        print_per_library(tasks, size, results)
     print(
         "\n### P@10 / nDCG@10 by library size\n\n| method | "
         + " | ".join("whole" if s is None else str(s) for s in SIZES)

@@ -31,7 +31,7 @@ CACHE = Path(os.environ.get("PAPERSIFT_BENCH_CACHE", "/tmp/papersift-recommend-v
 PERIODS = {"A": (("2025-03", "2025-04", "2025-05"), "2025-06"), "B": (("2026-01", "2026-02", "2026-03"), "2026-04")}
 LIBRARY_CAP = 300  # the most recent papers of a library (the recommender's own cap is larger)
 MIN_LIBRARY, MIN_HELD_OUT, MAX_HELD_OUT_SHARE = 40, 10, 0.10
-NEGATIVES = 1000  # random papers of the library months: what the recommender samples from its catalog
+NEGATIVES = 1000  # random papers of the library months: the onboarding benchmark's rating pool
 
 
 @dataclass
@@ -78,13 +78,20 @@ def hf_upvotes(path: Path = HF) -> dict[str, int]:
         return {d["_id"]: int(d.get("upvotes") or 0) for d in map(json.loads, fh)}
 
 
-def make_tasks(records: list[Record], seed: int = 13) -> list[Task]:
+def make_tasks(records: list[Record], seed: int = 13, negatives: int = NEGATIVES) -> list[Task]:
+    """The simulated libraries; each gets `negatives` random papers of its library months (pass
+    the recommender's own discover.recommend.NEGATIVES to measure what it does). The first
+    NEGATIVES of them are the same whatever `negatives` is, so runs with more stay comparable."""
     tasks = []
     for label, (lib_months, test_month) in PERIODS.items():
         month = {r.id: r.day.isoformat()[:7] for r in records}
         candidates = [r for r in records if month[r.id] == test_month]
         past = [r for r in records if month[r.id] in lib_months]
-        negatives = random.Random(f"{seed}:{label}").sample(past, NEGATIVES)
+        drawn = random.Random(f"{seed}:{label}").sample(past, min(negatives, NEGATIVES))
+        if negatives > NEGATIVES:  # more: the same first NEGATIVES, then others (a uniform sample all the same)
+            taken = {r.id for r in drawn}
+            rest = [r for r in past if r.id not in taken]
+            drawn += random.Random(f"{seed}:{label}:more").sample(rest, negatives - NEGATIVES)
         for category in sorted({r.category for r in past}):
             library = sorted((r for r in past if r.category == category), key=lambda r: (r.day, r.id))
             held = {r.id for r in candidates if r.category == category}
@@ -99,9 +106,7 @@ def make_tasks(records: list[Record], seed: int = 13) -> list[Task]:
             ids = {r.id for r in kept}
             # unlabeled, like a real catalog's: other categories and this one's papers beyond the cap
             tasks.append(
-                Task(
-                    f"{category} {test_month}", kept, held, candidates, [r for r in negatives if r.id not in ids], first
-                )
+                Task(f"{category} {test_month}", kept, held, candidates, [r for r in drawn if r.id not in ids], first)
             )
     return tasks
 
