@@ -209,9 +209,7 @@ def evaluate_all(tasks: list[Task], scorers: dict[str, Scorer]) -> dict[str, dic
 
 EMBEDDING = f"embedding logistic, half-life {HALF_LIFE_DAYS:g} d, l2={L2:g}"
 LEXICAL = "TF-IDF SVM (discover/lexical.py)"
-SHIPPED = (
-    f"papersift: embedding logistic below {lexical.MIN_LIBRARY} papers, TF-IDF SVM from {lexical.MIN_LIBRARY}"
-)
+SHIPPED = f"papersift: embedding logistic below {lexical.MIN_LIBRARY} papers, TF-IDF SVM from {lexical.MIN_LIBRARY}"
 ARXIV_SANITY = f"arxiv-sanity-lite TF-IDF + LinearSVC, {NEGATIVES} past papers"
 ARXIV_SANITY_FEW = f"arxiv-sanity-lite TF-IDF + LinearSVC, {FEW_NEGATIVES} past papers"
 POPULARITY = "popularity (HF upvotes, else newest)"
