@@ -11,7 +11,8 @@ then each blend ranks them:
              regressions, so log-odds on one scale: log-linear pooling);
   z w:       the same on per-library z-scored decision values;
   w = n/(n+h): the TF-IDF weight grows with the library size n (one half at h papers).
-Prints nDCG@10 (ranx) by library size; "emb", "lex" and "shipped" must reproduce recommend.md.
+Prints nDCG@10 (ranx) by library size; "emb", "lex" and "shipped" reproduced recommend.md before D68
+(which made the TF-IDF model an SVM on 3,000 negatives; this script keeps 1,000).
 """
 
 from __future__ import annotations
