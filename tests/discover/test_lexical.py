@@ -68,6 +68,28 @@ def test_large_libraries_are_ranked_by_the_lexical_model(delivery: Delivery, mon
     assert "in your collection Robots" in result.items[0].reason
 
 
+def test_the_term_cache_stays_bounded_and_ranks_the_same(delivery: Delivery, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every user's model draws thousands of random negatives: the per-process cache of their terms
+    must not grow towards the whole catalog, and a cache too small for one call ranks the same
+    (the negatives are drawn with the user's own seed, so both calls see the same ones)."""
+    monkeypatch.setattr(lexical, "MIN_LIBRARY", 3)
+    monkeypatch.setattr(lexical, "MIN_DF", 1)
+    monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
+    monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
+    user = make_user(delivery)
+    robots = delivery.community.collections.create(user, "Robots")
+    for pid in ("2506.00001", "2506.00002", "2506.00003"):
+        delivery.community.collections.add(user, robots.id, pid)
+    candidates = ["2506.00004", "2506.00013", "2506.00021"]
+    roomy = delivery.recommender.recommend(user, candidates=candidates, limit=3)
+    assert len(delivery.recommender._terms) > 4
+    monkeypatch.setattr(recommend, "TERMS_CACHE_MAX", 4)
+    delivery.recommender._terms.clear()
+    tight = delivery.recommender.recommend(user, candidates=candidates, limit=3)
+    assert len(delivery.recommender._terms) == 4
+    assert [(i.paper.id, i.score) for i in tight.items] == [(i.paper.id, i.score) for i in roomy.items]
+
+
 def test_the_lexical_model_contrasts_more_negatives_than_the_embedding_model(
     delivery: Delivery, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,8 +77,9 @@ def tfidf(docs: list[list[str]]) -> sparse.csr_matrix | None:
 
 def classifier(x: sparse.csr_matrix, y: np.ndarray, c: float = C) -> tuple[np.ndarray, float]:
     """Class-balanced linear SVM (hinge loss, L2; scikit-learn's liblinear, as arxiv-sanity-lite's
-    serve.py): the weights and intercept of library (1) vs negatives (0)."""
-    svm = LinearSVC(C=c, class_weight="balanced", max_iter=10_000, tol=1e-6).fit(x, y)
+    serve.py): the weights and intercept of library (1) vs negatives (0). liblinear visits the
+    examples in a random order: a fixed seed makes the same library give the same scores."""
+    svm = LinearSVC(C=c, class_weight="balanced", max_iter=10_000, tol=1e-6, random_state=0).fit(x, y)
     return np.asarray(svm.coef_, dtype=np.float64).ravel(), float(svm.intercept_[0])
 
 

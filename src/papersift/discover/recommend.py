@@ -15,6 +15,7 @@ it) plus the key terms the two share.
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,6 +39,10 @@ from papersift.index.protocols import IndexStore
 from papersift.paper import Paper
 
 MAX_LIBRARY = 2000  # most recent items; older ones barely move a time-weighted model
+# Papers whose lexical terms a process keeps (least recently used dropped first). Every user's
+# model draws up to 3,000 random catalog papers as negatives, so an unbounded cache would grow
+# towards the whole catalog in a long-running server (GBs at 1M papers); 20,000 is ~100 MB.
+TERMS_CACHE_MAX = 20_000
 MAX_FEEDBACK = 500
 EMBEDDING_NEGATIVES = 1000  # enough contrast for the 385 weights of the embedding model
 NEGATIVES = 3000  # the TF-IDF model's 20,000 weights (and idf) need more of the catalog: D68
@@ -111,7 +116,7 @@ class Recommender:
         self.engine = ctx.catalog.engine
         self.private = PrivateEntries(self.engine)
         self.ratings = Ratings(self.engine)
-        self._terms: dict[str, list[str]] = {}  # lexical features by paper id (papers rarely change)
+        self._terms: OrderedDict[str, list[str]] = OrderedDict()  # lexical features by paper id, LRU
 
     def library(self, user: User, collection_ids: Sequence[int] | None = None) -> Library:
         """The user's kept papers (collections, upvotes, papers rated relevant), newest first; only
@@ -280,11 +285,16 @@ class Recommender:
         """The pool re-ranked by the TF-IDF model (see discover/lexical.py), or None without one.
         Private entries' terms are computed per call, never cached (they belong to one user)."""
         ids = [pid for pid, _ in pool]
-        missing = [pid for pid in dict.fromkeys(library + negatives + ids) if pid not in self._terms]
-        for pid, paper in self.ctx.catalog.get_many(missing).items():
-            self._terms[pid] = lexical.terms(paper.title, paper.abstract, paper.authors)
+        wanted = list(dict.fromkeys(library + negatives + ids))
+        terms = {pid: self._terms[pid] for pid in wanted if pid in self._terms}
+        for pid in terms:
+            self._terms.move_to_end(pid)
+        for pid, paper in self.ctx.catalog.get_many([pid for pid in wanted if pid not in terms]).items():
+            terms[pid] = self._terms[pid] = lexical.terms(paper.title, paper.abstract, paper.authors)
+        while len(self._terms) > TERMS_CACHE_MAX:
+            self._terms.popitem(last=False)
         own = {pid: lexical.terms(e.title, e.abstract, e.authors) for pid, e in private.items()}
-        docs = [[own.get(pid) or self._terms.get(pid, []) for pid in group] for group in (library, negatives, ids)]
+        docs = [[own.get(pid) or terms.get(pid, []) for pid in group] for group in (library, negatives, ids)]
         scores = lexical.lexical_scores(*docs)
         if scores is None:
             return None
