@@ -102,6 +102,20 @@ def run(home: Path, queries: list[str], depth: int) -> dict[str, object]:
     return {"rows": rows, "summary": summarise(rows)}
 
 
+def ab_times(rows: list[dict]) -> dict[str, float]:
+    """Wall p50/p99 and CPU mean/p50 of the old (a) and pruned (b) runs, query by query."""
+    col = lambda key: [float(r[key]) for r in rows]  # noqa: E731
+    times = {}
+    for side in ("a", "b"):
+        times |= {
+            f"{side}_p50_ms": percentile(col(f"{side}_ms"), 0.5),
+            f"{side}_p99_ms": percentile(col(f"{side}_ms"), 0.99),
+            f"{side}_cpu_mean_ms": sum(col(f"{side}_cpu_ms")) / len(rows),
+            f"{side}_cpu_p50_ms": percentile(col(f"{side}_cpu_ms"), 0.5),
+        }
+    return times
+
+
 def hybrid(home: Path, queries: list[str]) -> dict[str, object]:
     """The whole hybrid search (page of 20: ranking, snippets, rows, facets, query embedding with
     the cache emptied) with pruning off (A: PRUNE_POSTINGS out of reach, i.e. the exact count and
@@ -137,14 +151,7 @@ def hybrid(home: Path, queries: list[str]) -> dict[str, object]:
     col = lambda key: [float(r[key]) for r in rows]  # noqa: E731
     summary = {
         "queries": len(rows),
-        "a_p50_ms": percentile(col("a_ms"), 0.5),
-        "a_p99_ms": percentile(col("a_ms"), 0.99),
-        "b_p50_ms": percentile(col("b_ms"), 0.5),
-        "b_p99_ms": percentile(col("b_ms"), 0.99),
-        "a_cpu_mean_ms": sum(col("a_cpu_ms")) / len(rows),
-        "b_cpu_mean_ms": sum(col("b_cpu_ms")) / len(rows),
-        "a_cpu_p50_ms": percentile(col("a_cpu_ms"), 0.5),
-        "b_cpu_p50_ms": percentile(col("b_cpu_ms"), 0.5),
+        **ab_times(rows),
         "a_cpu_p99_ms": percentile(col("a_cpu_ms"), 0.99),
         "b_cpu_p99_ms": percentile(col("b_cpu_ms"), 0.99),
         "same_page": sum(r["same_page"] for r in rows),
@@ -160,14 +167,7 @@ def summarise(rows: list[dict]) -> dict[str, float]:
     errors = [abs(r["reported"] - r["matches"]) / max(r["matches"], 1) for r in est] or [0.0]
     return {
         "queries": len(rows),
-        "a_p50_ms": percentile(col("a_ms"), 0.5),
-        "a_p99_ms": percentile(col("a_ms"), 0.99),
-        "b_p50_ms": percentile(col("b_ms"), 0.5),
-        "b_p99_ms": percentile(col("b_ms"), 0.99),
-        "a_cpu_mean_ms": sum(col("a_cpu_ms")) / len(rows),
-        "b_cpu_mean_ms": sum(col("b_cpu_ms")) / len(rows),
-        "a_cpu_p50_ms": percentile(col("a_cpu_ms"), 0.5),
-        "b_cpu_p50_ms": percentile(col("b_cpu_ms"), 0.5),
+        **ab_times(rows),
         "ratio_cpu_p50": percentile([r["b_cpu_ms"] / max(r["a_cpu_ms"], 1e-6) for r in rows], 0.5),
         "same_ids": sum(r["same_ids"] for r in rows),
         "same_set": sum(r["same_set"] for r in rows),

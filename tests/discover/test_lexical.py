@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from papersift.community import User
 from papersift.deliver.service import Delivery
 from papersift.discover import lexical, recommend
 from tests.deliver.conftest import make_user
@@ -46,6 +47,15 @@ def test_classifier_separates_topics() -> None:
     assert scores is not None and scores[0] > 0 > scores[1]
 
 
+def robots_library(delivery: Delivery) -> User:
+    """A user whose collection "Robots" holds three papers of the test catalog."""
+    user = make_user(delivery)
+    robots = delivery.community.collections.create(user, "Robots")
+    for pid in ("2506.00001", "2506.00002", "2506.00003"):
+        delivery.community.collections.add(user, robots.id, pid)
+    return user
+
+
 def test_large_libraries_are_ranked_by_the_lexical_model(delivery: Delivery, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     real = lexical.lexical_scores
@@ -59,10 +69,7 @@ def test_large_libraries_are_ranked_by_the_lexical_model(delivery: Delivery, mon
     monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
     monkeypatch.setattr(lexical, "lexical_scores", spy)
     monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
-    user = make_user(delivery)
-    robots = delivery.community.collections.create(user, "Robots")
-    for pid in ("2506.00001", "2506.00002", "2506.00003"):
-        delivery.community.collections.add(user, robots.id, pid)
+    user = robots_library(delivery)
     result = delivery.recommender.recommend(user, candidates=["2506.00004", "2506.00013", "2506.00021"], limit=3)
     assert calls == [3] and result.items[0].paper.id == "2506.00004"
     assert "in your collection Robots" in result.items[0].reason
@@ -76,10 +83,7 @@ def test_the_term_cache_stays_bounded_and_ranks_the_same(delivery: Delivery, mon
     monkeypatch.setattr(lexical, "MIN_DF", 1)
     monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
     monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
-    user = make_user(delivery)
-    robots = delivery.community.collections.create(user, "Robots")
-    for pid in ("2506.00001", "2506.00002", "2506.00003"):
-        delivery.community.collections.add(user, robots.id, pid)
+    user = robots_library(delivery)
     candidates = ["2506.00004", "2506.00013", "2506.00021"]
     roomy = delivery.recommender.recommend(user, candidates=candidates, limit=3)
     assert len(delivery.recommender._terms) > 4
@@ -120,10 +124,7 @@ def test_the_lexical_model_contrasts_more_negatives_than_the_embedding_model(
     monkeypatch.setattr(lexical, "MIN_DF", 1)
     monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
     monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
-    user = make_user(delivery)
-    robots = delivery.community.collections.create(user, "Robots")
-    for pid in ("2506.00001", "2506.00002", "2506.00003"):
-        delivery.community.collections.add(user, robots.id, pid)
+    user = robots_library(delivery)
     candidates = ["2506.00004", "2506.00013", "2506.00021"]
     monkeypatch.setattr(lexical, "MIN_LIBRARY", 3)
     large = delivery.recommender.recommend(user, candidates=candidates, limit=3)
