@@ -33,7 +33,8 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import percentile
 from papersift.index.embedded import lexical, pruning
-from papersift.index.embedded.lexical import PRUNE_POSTINGS, TITLE_BOOST, TantivyIndex
+from papersift.index.embedded.lexical import PRUNE_POSTINGS, TantivyIndex
+from papersift.index.embedded.lexical_schema import TITLE_BOOST
 from papersift.query.syntax import parse
 from papersift.search.types import SearchPage
 
@@ -60,12 +61,12 @@ def compare(index: TantivyIndex, text: str, depth: int, b_first: bool) -> dict[s
     (a_hits, exact), a_ms, a_cpu = timed["a"]  # type: ignore[misc]
     (b_hits, about), b_ms, b_cpu = timed["b"]  # type: ignore[misc]
     searcher = index._index.searcher()  # what B walked, recomputed untimed
-    words = index._or_words(searcher, parsed, TITLE_BOOST) or []
+    words = index.compiler.or_words(searcher, parsed, TITLE_BOOST) or []
     clauses = [c for word in words for c in word]
     postings = sum(c.doc_freq for c in clauses)
     plan = None
     if postings > PRUNE_POSTINGS:
-        plan = pruning.top_k(searcher, clauses, index._query(parsed, TITLE_BOOST), depth)[1]
+        plan = pruning.top_k(searcher, clauses, index.compiler.query(parsed, TITLE_BOOST), depth)[1]
     a_ids, b_ids = [pid for pid, _ in a_hits], [pid for pid, _ in b_hits]
     a_scores = dict(a_hits)
     return {

@@ -32,7 +32,7 @@ from pathlib import Path
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import evaluate, load_collection
-from papersift.index.embedded.lexical import TEXT_FIELDS
+from papersift.index.embedded.lexical_schema import TEXT_FIELDS
 from papersift.index.indexer import run_indexer
 from papersift.ingest import ingest
 from papersift.query.syntax import ParsedQuery, plain_query
@@ -105,8 +105,8 @@ def main() -> int:
             service.fusion,
             service.alpha,
             service.feedback_docs,
-            lexical.ranked_fields,  # type: ignore[attr-defined]
-            lexical.author_weight,  # type: ignore[attr-defined]
+            lexical.compiler.ranked_fields,  # type: ignore[attr-defined]
+            lexical.compiler.author_weight,  # type: ignore[attr-defined]
             service.smooth_weight,
         )
         prefix = f"{collection.name}:"
@@ -114,8 +114,8 @@ def main() -> int:
             service.fusion = str(changes.get("fusion", defaults[0]))
             service.alpha = float(changes.get("alpha", defaults[1]))  # type: ignore[arg-type]
             service.feedback_docs = int(changes.get("feedback_docs", defaults[2]))  # type: ignore[call-overload]
-            lexical.ranked_fields = TEXT_FIELDS if changes.get("per_field") else defaults[3]  # type: ignore[attr-defined]
-            lexical.author_weight = float(changes.get("author_weight", defaults[4]))  # type: ignore[attr-defined,arg-type]
+            lexical.compiler.ranked_fields = TEXT_FIELDS if changes.get("per_field") else defaults[3]  # type: ignore[attr-defined]
+            lexical.compiler.author_weight = float(changes.get("author_weight", defaults[4]))  # type: ignore[attr-defined,arg-type]
             service.smooth_weight = float(changes.get("smooth_weight", defaults[5]))  # type: ignore[arg-type]
             words = bool(changes.get("word_list"))
             result = evaluate(

@@ -25,7 +25,7 @@ from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import load_collection
 from papersift.index.analysis import analyze
-from papersift.index.embedded.lexical import SCHEMA
+from papersift.index.embedded.lexical_schema import SCHEMA
 from papersift.query.syntax import plain_query
 
 COLLECTIONS = "scifact,nfcorpus-preprocessed,cacm,cisi,cranfield"
@@ -68,13 +68,13 @@ def main() -> None:
         queries = {}
         for qid, text in coll.queries.items():
             parsed = plain_query(text)
-            lexical.ranked_fields = ("text", "authors")
+            lexical.compiler.ranked_fields = ("text", "authors")
             feats = {"lex": lexical.search(parsed, limit=args.depth)}
-            lexical.ranked_fields = ("title",)
+            lexical.compiler.ranked_fields = ("title",)
             feats["ti"] = lexical.search(parsed, limit=args.depth, title_boost=1.0)
-            lexical.ranked_fields = ("abstract",)
+            lexical.compiler.ranked_fields = ("abstract",)
             feats["ab"] = lexical.search(parsed, limit=args.depth)
-            lexical.ranked_fields = ("text", "authors")
+            lexical.compiler.ranked_fields = ("text", "authors")
             tokens = analyze(text, "text")
             feats["od"] = run(searcher, pair_query(tokens, 0), args.depth)
             feats["uw"] = run(searcher, pair_query(tokens, 8), args.depth)

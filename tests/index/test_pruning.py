@@ -18,8 +18,11 @@ import tantivy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from papersift.index.analysis import analyze
 from papersift.index.embedded import lexical, pruning
-from papersift.index.embedded.lexical import TITLE_BOOST, TantivyIndex
+from papersift.index.embedded.lexical import TantivyIndex
+from papersift.index.embedded.lexical_query import field_query
+from papersift.index.embedded.lexical_schema import TITLE_BOOST
 from papersift.paper import Paper
 from papersift.query.syntax import parse, plain_query
 
@@ -73,10 +76,10 @@ def _both(index: TantivyIndex, text: str, k: int) -> tuple[Top, Top, pruning.Pla
     """(plain top k, pruned top k, plan), or None when the query is not a plain OR of words."""
     searcher = index._index.searcher()
     parsed = plain_query(text)  # real queries hold "(", "-", "AND": searched as words, as the eval does
-    words = index._or_words(searcher, parsed, TITLE_BOOST) if parsed.text is not None else None
+    words = index.compiler.or_words(searcher, parsed, TITLE_BOOST) if parsed.text is not None else None
     if not words:
         return None
-    plain = index._query(parsed, TITLE_BOOST)
+    plain = index.compiler.query(parsed, TITLE_BOOST)
     want = [(float(s), a) for s, a in searcher.search(plain, k).hits]
     got, plan = pruning.top_k(searcher, [c for w in words for c in w], plain, k, force=True)
     return want, got, plan
@@ -147,10 +150,10 @@ def test_no_paper_scores_above_a_clause_bound(arxiv: tuple[TantivyIndex, list[st
     boost = data.draw(st.sampled_from([1.0, 0.5, 2.0]))
     for field in ("text", "authors", "title", "abstract"):
         for words in ([first], [first, second]):
-            tokens = [t for w in words for t in lexical.analyze(w, field)]
+            tokens = [t for w in words for t in analyze(w, field)]
             if not tokens:
                 continue
-            query = lexical._field_query(field, tokens, boost)
+            query = field_query(field, tokens, boost)
             c = pruning.clause(searcher, query, field, tokens, boost)
             best = searcher.search(query, 1).hits
             if best:
