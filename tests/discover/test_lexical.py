@@ -47,6 +47,13 @@ def test_classifier_separates_topics() -> None:
     assert scores is not None and scores[0] > 0 > scores[1]
 
 
+def tiny_catalog_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let both models fit on the test catalog's few dozen papers (their floors assume thousands)."""
+    monkeypatch.setattr(lexical, "MIN_DF", 1)
+    monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
+    monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
+
+
 def robots_library(delivery: Delivery) -> User:
     """A user whose collection "Robots" holds three papers of the test catalog."""
     user = make_user(delivery)
@@ -65,10 +72,8 @@ def test_large_libraries_are_ranked_by_the_lexical_model(delivery: Delivery, mon
         return real(library, negatives, pool)
 
     monkeypatch.setattr(lexical, "MIN_LIBRARY", 3)
-    monkeypatch.setattr(lexical, "MIN_DF", 1)
-    monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
+    tiny_catalog_models(monkeypatch)
     monkeypatch.setattr(lexical, "lexical_scores", spy)
-    monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
     user = robots_library(delivery)
     result = delivery.recommender.recommend(user, candidates=["2506.00004", "2506.00013", "2506.00021"], limit=3)
     assert calls == [3] and result.items[0].paper.id == "2506.00004"
@@ -80,9 +85,7 @@ def test_the_term_cache_stays_bounded_and_ranks_the_same(delivery: Delivery, mon
     must not grow towards the whole catalog, and a cache too small for one call ranks the same
     (the negatives are drawn with the user's own seed, so both calls see the same ones)."""
     monkeypatch.setattr(lexical, "MIN_LIBRARY", 3)
-    monkeypatch.setattr(lexical, "MIN_DF", 1)
-    monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
-    monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
+    tiny_catalog_models(monkeypatch)
     user = robots_library(delivery)
     candidates = ["2506.00004", "2506.00013", "2506.00021"]
     roomy = delivery.recommender.recommend(user, candidates=candidates, limit=3)
@@ -121,9 +124,7 @@ def test_the_lexical_model_contrasts_more_negatives_than_the_embedding_model(
     monkeypatch.setattr(recommend.Recommender, "random_papers", draw_spy)
     monkeypatch.setattr(recommend, "NEGATIVES", 5)
     monkeypatch.setattr(recommend, "EMBEDDING_NEGATIVES", 2)
-    monkeypatch.setattr(lexical, "MIN_DF", 1)
-    monkeypatch.setattr(lexical, "MIN_VOCABULARY", 5)
-    monkeypatch.setattr("papersift.discover.model.MIN_NEGATIVES", 1)
+    tiny_catalog_models(monkeypatch)
     user = robots_library(delivery)
     candidates = ["2506.00004", "2506.00013", "2506.00021"]
     monkeypatch.setattr(lexical, "MIN_LIBRARY", 3)
