@@ -145,8 +145,8 @@ def embedding_scorers(vecs: dict[str, np.ndarray]) -> dict[str, Scorer]:
     return scorers
 
 
-def lexical_scorer() -> Scorer:
-    """papersift.discover.lexical exactly as the recommender calls it (features cached by id)."""
+def term_lists() -> Callable[[list[Record]], list[list[str]]]:
+    """Records -> their `lexical.terms`, each record's computed once (cached by id)."""
     cache: dict[str, list[str]] = {}
 
     def docs(records: list[Record]) -> list[list[str]]:
@@ -154,6 +154,13 @@ def lexical_scorer() -> Scorer:
             if r.id not in cache:
                 cache[r.id] = lexical.terms(r.title, r.abstract, r.authors)
         return [cache[r.id] for r in records]
+
+    return docs
+
+
+def lexical_scorer() -> Scorer:
+    """papersift.discover.lexical exactly as the recommender calls it (features cached by id)."""
+    docs = term_lists()
 
     def score(task: Task) -> dict[str, float]:
         scores = lexical.lexical_scores(docs(task.library), docs(task.negatives), docs(task.candidates))

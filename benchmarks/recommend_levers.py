@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 from ranx import Qrels, Run, evaluate
-from recommend import SIZES, _ages, _matrix, resized
+from recommend import SIZES, _ages, _matrix, resized, term_lists
 from recommend_data import NEGATIVES, PERIODS, Record, Task, load_records, make_tasks, vectors_for
 from scipy import sparse
 from sklearn.svm import LinearSVC
@@ -89,13 +89,7 @@ def main() -> None:
     vecs = vectors_for(
         [r for ts in variants_neg.values() for t in ts for r in (*t.library, *t.candidates, *t.negatives)]
     )
-    terms: dict[str, list[str]] = {}
-
-    def docs(records: list[Record]) -> list[list[str]]:
-        for r in records:
-            if r.id not in terms:
-                terms[r.id] = lexical.terms(r.title, r.abstract, r.authors)
-        return [terms[r.id] for r in records]
+    docs = term_lists()
 
     raw: dict[tuple[str, str, int | None, str], tuple[np.ndarray, float]] = (
         pickle.load(open(CACHE, "rb")) if os.path.exists(CACHE) else {}  # noqa: SIM115
