@@ -101,7 +101,7 @@ def test_interrupted_dense_run_resumes_without_gaps(setup: tuple[Catalog, Embedd
     assert len(fresh.vectors) == 40 and catalog.count_changes_since(fresh.state.dense_seq) == 0
 
 
-@pytest.mark.parametrize("damaged", ["manifest.json", "gen-1.usearch", "gen-1.npy", "gen-1.ids.npy"])
+@pytest.mark.parametrize("damaged", ["manifest.json", "gen-1.usearch", "gen-1.rows.npy", "gen-1.ids.npy"])
 def test_corrupt_indexes_are_rebuilt_not_served(
     setup: tuple[Catalog, EmbeddedStore], tmp_path: Path, damaged: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -78,8 +78,8 @@ def test_generations_survive_reopen_and_copy_on_write(tmp_path: Path) -> None:
         "gen-2.cats.npy",
         "gen-2.days.npy",
         "gen-2.ids.npy",
-        "gen-2.npy",
         "gen-2.prov.npy",
+        "gen-2.rows.npy",
         "gen-2.usearch",
     ]
     again = HnswIndex.open(tmp_path / "v", DIM, "m")

@@ -6,9 +6,10 @@ Why this shape (measured, docs/DECISIONS.md D15; benchmarks/results/scale.md):
   `exact_below` vectors we still scan exactly (usearch's SIMD f16 scan, ~3 ms at 30k), so small
   homes keep recall 1.0.
 * f16 halves memory (1M x 384 = 768 MB) for cosines within 1e-3 of float32.
-* A slot-ordered f16 matrix beside the graph answers `get()` and exact scoring of a filter's
-  allowed rows (usearch's `get` costs ~2 us per key; a numpy gather plus numkong's SIMD f16
-  dot products ~0.2 us per row).
+* The vectors are read straight from the usearch file's own vector block, through a slot -> row
+  map (`vector_block`, D75): `get()` and exact scoring of a filter's allowed rows are a numpy
+  gather plus numkong's SIMD f16 dot products (~0.2 us per row; usearch's `get` costs ~2 us per
+  key), and the one copy of the vectors is shared by the graph walk and every worker process.
 * Filter columns (date, categories; `papersift.index.payload`) beside each vector answer
   `cat:`/`date:`/`year:` filters as array operations, so a filtered semantic search never
   materialises the filter through the lexical index.
@@ -18,8 +19,10 @@ Why this shape (measured, docs/DECISIONS.md D15; benchmarks/results/scale.md):
 
 On disk, under `directory/`:
     manifest.json       {"generation", "model", "dim", "count"}: which generation is current
-    gen-<n>.usearch     the HNSW graph (+ its own copy of the vectors); keys are slots
-    gen-<n>.npy         slot -> vector (f16)
+    gen-<n>.usearch     the HNSW graph and its block of vectors (f16); keys are slots
+    gen-<n>.rows.npy    slot -> row of that block (-1 for a deleted slot)
+    gen-<n>.npy         slot -> vector (f16), instead of rows.npy in generations written before
+                        D75 or when the block could not be matched (read as before)
     gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
     gen-<n>.days.npy    slot -> date ordinal (filter column)
     gen-<n>.cats.npy    category bits, [words, slots] (filter column; vocabulary in the manifest)
@@ -46,6 +49,7 @@ import numpy as np
 from usearch.index import Index
 
 from papersift.fsutil import atomic_write_json
+from papersift.index.embedded import vector_block
 from papersift.index.embedded.slots import SlotIds
 from papersift.index.payload import Meta, Payload
 from papersift.query import syntax as q
@@ -90,6 +94,7 @@ class HnswIndex:
         self.generation = 0
         self._graph = _new_graph(dim)
         self._buffer = np.zeros((0, dim), dtype=np.float16)  # slot -> vector (+ spare rows); may be a memory map
+        self._rows: np.ndarray | None = None  # slot -> row of _buffer when _buffer is the usearch block
         self._ids = SlotIds()  # slot <-> paper id ("" once deleted)
         self._payload = Payload()
         self._provisional = np.zeros(0, dtype=bool)  # slot -> provisional (+ spare rows, like _buffer)
@@ -130,8 +135,8 @@ class HnswIndex:
         generation = int(manifest["generation"])
         try:
             ids = SlotIds(np.load(index._file(generation, ".ids.npy"), mmap_mode="r", allow_pickle=False))
-            matrix = np.load(index._file(generation, ".npy"), mmap_mode="r", allow_pickle=False)
             graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
+            matrix, rows = vector_block.open_vectors(index._file(generation, ""), dim, ids.alive())
             provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
             payload = Payload(
                 # mapped like the ids: the first append copies them (a read-only map is never written)
@@ -145,7 +150,6 @@ class HnswIndex:
         if (
             graph is None
             or graph.ndim != dim
-            or matrix.shape != (ids.slots, dim)
             or len(graph) != len(ids)
             or payload.size != ids.slots
             or provisional.shape != (ids.slots,)
@@ -153,10 +157,11 @@ class HnswIndex:
             raise VectorIndexCorrupt(
                 f"{directory}: generation {generation} is inconsistent "
                 f"({ids.slots} slots, {len(ids)} ids, {0 if graph is None else len(graph)} "
-                f"graph nodes, matrix {matrix.shape})"
+                "graph nodes)"
             )
         index.generation, index._ids = generation, ids
-        index._graph, index._buffer, index._payload, index._viewed = graph, matrix, payload, True
+        index._graph, index._buffer, index._rows, index._payload = graph, matrix, rows, payload
+        index._viewed = True
         index._provisional, index._provisional_count = provisional, int(np.count_nonzero(provisional))
         return index
 
@@ -201,14 +206,14 @@ class HnswIndex:
 
     def get(self, paper_id: str) -> np.ndarray | None:
         slot = self._ids.slot_of(paper_id)
-        return None if slot is None else self._matrix[slot].astype(np.float32)
+        return None if slot is None else self._take(np.array([slot]))[0].astype(np.float32)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors of those of `ids` that have one (one gather, not one copy per id)."""
         slots = self._ids.slots_of(dict.fromkeys(ids))
         if not slots.size:
             return {}
-        rows = np.take(self._matrix, slots, axis=0).astype(np.float32)
+        rows = self._take(slots).astype(np.float32)
         return {pid: rows[i] for i, pid in enumerate(self._ids.at_many(slots))}
 
     def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
@@ -254,12 +259,16 @@ class HnswIndex:
         if slots.size == 0:
             return []
         slots.sort()  # sequential reads of the memory map
-        rows = np.take(self._matrix, slots, axis=0)
+        rows = self._take(slots)
         scores = np.asarray(numkong.cdist(query.astype(np.float16)[None, :], rows, metric="dot"))[0]
         k = min(k, scores.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(pid, float(scores[i])) for pid, i in zip(self._ids.at_many(slots[top]), top, strict=True)]
+
+    def _take(self, slots: np.ndarray) -> np.ndarray:
+        """The f16 vectors of `slots` (one gather, through the block's row map when mapped)."""
+        return np.take(self._buffer, slots if self._rows is None else self._rows[slots], axis=0)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -270,7 +279,13 @@ class HnswIndex:
             if graph is None:
                 raise VectorIndexCorrupt(f"{self.dir}: generation {self.generation} graph unreadable")
             self._graph = graph
-            self._buffer = np.array(self._buffer)
+            if self._rows is None:
+                self._buffer = np.array(self._buffer)
+            else:  # back to slot order in RAM; a deleted slot's row is never read
+                matrix = np.zeros((self._ids.slots, self.dim), dtype=np.float16)
+                live = np.flatnonzero(self._rows >= 0)
+                matrix[live] = self._take(live)
+                self._buffer, self._rows = matrix, None
             self._viewed = False
 
     def _reserve(self, rows: int) -> None:
@@ -337,7 +352,11 @@ class HnswIndex:
         generation = self.generation + 1
         try:
             _durable(self._file(generation, ".usearch"), self._save_graph)
-            _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
+            rows = vector_block.rows_for(self._file(generation, ".usearch"), self._matrix, self._ids.alive())
+            if rows is not None:
+                _durable(self._file(generation, ".rows.npy"), lambda tmp: _save_array(tmp, rows))
+            else:
+                _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
             _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, self._ids.as_array()))
             _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
             _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
