@@ -147,6 +147,22 @@ def test_an_old_layout_generation_upgrades_on_its_next_save(tmp_path: Path) -> N
     assert f"gen-{index.generation}.rows.npy" in names and f"gen-{index.generation}.npy" not in names
 
 
+def test_republish_rewrites_an_old_generation_without_changing_it(tmp_path: Path) -> None:
+    _, truth = churned(tmp_path / "v")
+    old = HnswIndex.open(as_old_layout(tmp_path / "v", tmp_path / "old"), DIM, "m")
+    before = old.generation
+    queries = unit(np.random.default_rng(9), 3)
+    hits = [old.search_filtered(q, 10, parse("cat:cs.LG").filters) for q in queries]
+    old.republish()
+    upgraded = HnswIndex.open(tmp_path / "old", DIM, "m")
+    assert upgraded.generation == before + 1 and upgraded._rows is not None
+    assert sorted(f.name for f in (tmp_path / "old").glob("gen-*"))[-1] == f"gen-{before + 1}.usearch"
+    assert not (tmp_path / "old" / f"gen-{before + 1}.npy").exists()
+    assert [upgraded.search_filtered(q, 10, parse("cat:cs.LG").filters) for q in queries] == hits
+    got = upgraded.get_many(list(truth))
+    assert all(np.array_equal(got[pid], v.astype(np.float32)) for pid, v in truth.items())
+
+
 def damage_rows(rows: np.ndarray) -> dict[str, np.ndarray]:
     live = int(np.flatnonzero(rows >= 0)[0])
     dead = int(np.flatnonzero(rows < 0)[0])

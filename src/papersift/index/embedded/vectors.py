@@ -381,6 +381,13 @@ class HnswIndex:
             if not old.name.startswith(f"gen-{generation}."):
                 old.unlink(missing_ok=True)  # readers still mapping it keep their copy until they reopen
 
+    def republish(self) -> None:
+        """Save the current contents as a new generation even when unchanged: rewrites a generation
+        stored in an older layout (a separate vector matrix, before D75) without re-embedding."""
+        self._writable()
+        self._dirty = True
+        self.save()
+
     def _save_graph(self, tmp: Path) -> None:
         """usearch reports a failed write as a bare RuntimeError; when the graph no longer fits in
         the free space, say what it is (ENOSPC), so the CLI gives its one-line "disk is full"."""
