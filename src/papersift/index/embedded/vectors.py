@@ -281,11 +281,9 @@ class HnswIndex:
             self._graph = graph
             if self._rows is None:
                 self._buffer = np.array(self._buffer)
-            else:  # back to slot order in RAM; a deleted slot's row is never read
-                matrix = np.zeros((self._ids.slots, self.dim), dtype=np.float16)
-                live = np.flatnonzero(self._rows >= 0)
-                matrix[live] = self._take(live)
-                self._buffer, self._rows = matrix, None
+            else:  # back to slot order in RAM, one gather (a deleted slot's row is never read)
+                self._buffer = np.take(self._buffer, np.maximum(self._rows, 0), axis=0)
+                self._rows = None
             self._viewed = False
 
     def _reserve(self, rows: int) -> None:
