@@ -209,7 +209,7 @@ def test_two_workers_map_one_copy_of_the_index_files(tmp_path: Path) -> None:
             assert browser.request("GET", "/search?q=language+models")[0] == 200  # hybrid: both indexes open
         for pid in placed:
             maps = Path(f"/proc/{pid}/maps").read_text()
-            for name in (f"gen-{generation}.npy", f"gen-{generation}.usearch", ".store"):
+            for name in (f"gen-{generation}.rows.npy", f"gen-{generation}.usearch", ".store"):
                 assert name in maps, f"worker {pid} does not map {name}"
             memory = memory_mib(pid, home / "index")
             assert 0 < memory["index_pss"] < memory["index_rss"], memory
