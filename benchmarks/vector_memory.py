@@ -3,7 +3,7 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/vector_memory.py --home HOME [--queries 300] [--json]
     PYTHONPATH=src .venv/bin/python benchmarks/vector_memory.py --home HOME --rewrite
-    PYTHONPATH=src .venv/bin/python benchmarks/vector_memory.py --vectors HOME/index/vectors [--queries 300]
+    PYTHONPATH=src .venv/bin/python benchmarks/vector_memory.py --vectors HOME/index/vectors [--queries 300 | --rewrite]
 
 Default: opens the home as a `serve` worker does, runs `--queries` hybrid searches (queries cut
 from the home's own titles, as benchmarks/heap.py), the same queries with a category filter and
@@ -94,8 +94,7 @@ def serve_vector_queries(index: HnswIndex, queries: int) -> int:
     return len(seeds)
 
 
-def rewrite(ctx: AppContext) -> dict[str, object]:
-    vectors = ctx.indexes.vectors
+def rewrite(vectors: HnswIndex) -> dict[str, object]:
     before = vectors.generation
     t0 = time.perf_counter()
     vectors.republish()
@@ -131,12 +130,15 @@ def main() -> int:
     if args.vectors is not None:
         manifest = json.loads((args.vectors / "manifest.json").read_text())
         index = HnswIndex.open(args.vectors, int(manifest["dim"]), str(manifest["model"]))
-        queries = serve_vector_queries(index, args.queries)
-        print_figures({"queries": queries, "mapped": mapped_files(args.vectors)}, args)
+        if args.rewrite:
+            print_figures(rewrite(index), args)
+        else:
+            queries = serve_vector_queries(index, args.queries)
+            print_figures({"queries": queries, "mapped": mapped_files(args.vectors)}, args)
         return 0
     ctx = AppContext(load_settings(args.home))
     if args.rewrite:
-        figures: dict[str, object] = rewrite(ctx)
+        figures: dict[str, object] = rewrite(ctx.indexes.vectors)
     else:
         ctx.indexes.lexical.doc_count()
         figures = {"titles": serve_queries(ctx, args.queries), "mapped": mapped_files(args.home)}
