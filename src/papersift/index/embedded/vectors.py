@@ -136,14 +136,15 @@ class HnswIndex:
         try:
             ids = SlotIds(np.load(index._file(generation, ".ids.npy"), mmap_mode="r", allow_pickle=False))
             graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
-            matrix, rows = vector_block.open_vectors(index._file(generation, ""), dim, ids.alive())
+            alive = ids.alive()
+            matrix, rows = vector_block.open_vectors(index._file(generation, ""), dim, alive)
             provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
             payload = Payload(
                 # mapped like the ids: the first append copies them (a read-only map is never written)
                 np.load(index._file(generation, ".days.npy"), mmap_mode="r", allow_pickle=False),
                 np.load(index._file(generation, ".cats.npy"), mmap_mode="r", allow_pickle=False),
                 list(manifest.get("vocab", [])),
-                ids.alive(),
+                alive,
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise VectorIndexCorrupt(f"{directory}: generation {generation} unreadable ({exc})") from exc
