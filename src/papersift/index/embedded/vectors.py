@@ -275,7 +275,12 @@ class HnswIndex:
 
     def _writable(self) -> None:
         """Load a memory-mapped generation into RAM before the first change."""
-        if self._viewed:
+        if not self._viewed:
+            return
+        if not len(self._ids):  # usearch 2.25 segfaults adding to a restored graph whose every node was removed
+            self._graph = _new_graph(self.dim)
+            self._buffer = np.zeros((self._ids.slots, self.dim), dtype=np.float16)
+        else:
             graph = Index.restore(str(self._file(self.generation, ".usearch")), view=False)
             if graph is None:
                 raise VectorIndexCorrupt(f"{self.dir}: generation {self.generation} graph unreadable")
@@ -284,8 +289,7 @@ class HnswIndex:
                 self._buffer = np.array(self._buffer)
             else:  # back to slot order in RAM, one gather (a deleted slot's row is never read)
                 self._buffer = np.take(self._buffer, np.maximum(self._rows, 0), axis=0)
-                self._rows = None
-            self._viewed = False
+        self._rows, self._viewed = None, False
 
     def _reserve(self, rows: int) -> None:
         """Grow the slot matrix geometrically, so appending n vectors costs O(n) overall."""
