@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papersift.index.analysis import analyze
-from papersift.index.embedded.lexical import IndexCorrupt, IndexLocked, TantivyIndex
+from papersift.index.embedded.lexical import IndexCorrupt, IndexLocked, IndexOutdated, TantivyIndex
 from papersift.index.protocols import LexicalIndex
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse
 from papersift.query.types import QueryError
 from tests.conftest import require
+from tests.index.old_lexical import write_old_index
 
 SYNTHETIC = [
     Paper(
@@ -417,8 +418,24 @@ def test_schema_mismatch_is_reported(tmp_path: Path) -> None:
     builder.add_text_field("id", stored=True)
     (tmp_path / "lex").mkdir()
     tantivy.Index(builder.build(), path=str(tmp_path / "lex"))
-    with pytest.raises(IndexCorrupt, match="another schema"):
+    with pytest.raises(IndexOutdated, match="another schema"):
         TantivyIndex.open(tmp_path / "lex")
+
+
+def test_an_index_storing_texts_is_outdated_and_stores_more(tmp_path: Path) -> None:
+    """The pre-D77 schema (texts stored) is refused as an older papersift's; today's stores ids only."""
+    write_old_index(tmp_path / "old", SYNTHETIC)
+    with pytest.raises(IndexOutdated, match="older papersift"):
+        TantivyIndex.open(tmp_path / "old")
+    new = TantivyIndex.open(tmp_path / "lex")
+    new.upsert(SYNTHETIC)
+    new.commit()
+    new.close()
+
+    def store_bytes(path: Path) -> int:
+        return sum(f.stat().st_size for f in path.glob("*.store"))
+
+    assert 0 < store_bytes(tmp_path / "lex") < store_bytes(tmp_path / "old")
 
 
 def test_crash_before_commit_keeps_previous_commit(tmp_path: Path) -> None:

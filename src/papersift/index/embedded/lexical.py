@@ -36,7 +36,13 @@ _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", "
 
 
 class IndexCorrupt(RuntimeError):
-    """The directory holds an index tantivy cannot open (or one of an older schema): rebuild it."""
+    """The directory holds an index tantivy cannot open: move it aside and rebuild it."""
+
+
+class IndexOutdated(IndexCorrupt):
+    """The directory holds a sound index of another schema (an older papersift's): rebuild it.
+
+    Not damage: the index is derived from the catalog, so it is replaced, not kept as evidence."""
 
 
 class IndexLocked(RuntimeError):
@@ -66,7 +72,7 @@ class TantivyIndex:
                     raise
                 raise IndexCorrupt(f"lexical index at {path} cannot be opened ({exc}); rebuild it") from exc
             if index.schema != SCHEMA:
-                raise IndexCorrupt(f"lexical index at {path} has another schema (an older papersift's?); rebuild it")
+                raise IndexOutdated(f"the keyword index at {path} was built by an older papersift (another schema)")
         elif path.is_dir() and any(f.name == ".managed.json" or f.suffix in _SEGMENT_SUFFIXES for f in path.iterdir()):
             raise IndexCorrupt(f"lexical index at {path} has segment files but no meta.json; rebuild it")
         elif create:
