@@ -45,6 +45,20 @@ class IndexOutdated(IndexCorrupt):
     Not damage: the index is derived from the catalog, so it is replaced, not kept as evidence."""
 
 
+def outdated(path: Path) -> bool:
+    """Whether `path` holds a sound keyword index of another schema (an older papersift's), which
+    the next process to open the home rebuilds. Read-only (no writer lock): `doctor` asks it of a
+    home in use. A damaged or missing index is not "outdated": opening it says what it is."""
+    if not (path / "meta.json").exists():
+        return False
+    try:
+        return bool(tantivy.Index.open(str(path)).schema != SCHEMA)
+    except BaseException as exc:  # tantivy panics surface as pyo3 PanicException(BaseException)
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
+        return False
+
+
 class IndexLocked(RuntimeError):
     """Another writer (this or another process) holds the index's write lock."""
 
