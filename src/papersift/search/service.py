@@ -262,6 +262,8 @@ class SearchService:
             ranking = "lexical"
         elif not browse and (note := coverage.notice(mode)):
             notices.append(note)
+        if keyword_note := coverage.keyword_notice():
+            notices.append(keyword_note)
         depth = max(self.depth, page * per_page)
         answer = self._answer(parsed, ranking, sort, depth, coverage)
         candidates, total = answer.candidates, answer.total
