@@ -142,6 +142,22 @@ def test_an_outdated_keyword_index_is_replaced_and_rebuilt(
     assert upgraded.lexical.doc_count() == 10
 
 
+def test_a_deleted_keyword_index_is_rebuilt_even_after_a_reader_opened_the_home(
+    setup: tuple[Catalog, EmbeddedStore], tmp_path: Path
+) -> None:
+    """Opening a home whose index/lexical/ is gone creates an empty index: the position must say
+    so on disk at once, or the next indexer would trust the old position and never refill it."""
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 6)])
+    run_indexer(catalog, store, HashEncoder())
+    store.close()
+    shutil.rmtree(tmp_path / "index" / "lexical")
+    EmbeddedStore(tmp_path / "index", "hash-test", 384).close()  # e.g. a `papersift search`: reads only
+    later = EmbeddedStore(tmp_path / "index", "hash-test", 384)
+    assert later.state.lexical_seq == 0
+    assert run_indexer(catalog, later, HashEncoder()).lexical_indexed == 5 and later.lexical.doc_count() == 5
+
+
 def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, EmbeddedStore], tmp_path: Path) -> None:
     catalog, store = setup
     catalog.upsert([paper(i) for i in range(1, 6)])

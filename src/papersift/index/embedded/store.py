@@ -41,8 +41,9 @@ class EmbeddedStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.repaired = False  # set when a damaged index was moved aside and must be rebuilt
         self.state = self._load_state()
-        if not (self.dir / "lexical").exists():
-            self.state.lexical_seq = 0
+        if not (self.dir / "lexical").exists() and self.state.lexical_seq:
+            self.state.lexical_seq = 0  # saved now: opening creates an empty index a later open must not trust
+            self.save_state()
         self._migrate_npz()
         if not (self.vectors_path / "manifest.json").exists():
             self.state.dense_seq = 0
