@@ -98,6 +98,39 @@ def test_corrupt_index_is_rebuilt_with_a_message(tmp_path: Path, shared_data: Pa
     assert json.loads(proc.stdout)["results"][0]["id"] == "0704.0001"
 
 
+def test_an_index_from_an_older_papersift_is_rebuilt_by_index(tmp_path: Path, shared_data: Path) -> None:
+    """Upgrading: a home whose keyword index has the pre-D77 schema (texts stored) is rebuilt from
+    the catalog by `papersift index`, said as an upgrade (not as damage), and finds the same papers."""
+    import shutil
+
+    from papersift.catalog import Catalog
+    from tests.index.old_lexical import write_old_index
+
+    kaggle = shared_data / "arxiv-kaggle-sample" / "arxiv-metadata-oai-snapshot.sample.json"
+    cli(tmp_path, "ingest", "arxiv-kaggle", str(kaggle))
+    cli(tmp_path, "index", "--lexical-only")
+    queries = ["diphoton production", "graph", 'cat:math.* "prime numbers"', "author:Bal"]
+
+    def found() -> list[list[str]]:
+        args = ("--mode", "lexical", "--limit", "20", "--json")
+        return [[r["id"] for r in json.loads(cli(tmp_path, "search", q, *args).stdout)["results"]] for q in queries]
+
+    before = found()
+    assert all(before[:2])
+    lexical = tmp_path / "index" / "lexical"
+    shutil.rmtree(lexical)
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    write_old_index(lexical, catalog.get_many(c.id for c in catalog.changes_since(0, 10_000)).values())
+    catalog.close()
+    proc = cli(tmp_path, "index", "--lexical-only")
+    assert "built by an older papersift" in proc.stderr and "rebuilt the lexical index" in proc.stderr
+    assert "corrupt" not in proc.stderr and "damaged" not in proc.stderr
+    assert not [p.name for p in (tmp_path / "index").iterdir() if "outdated" in p.name or "corrupt" in p.name]
+    assert found() == before
+    again = cli(tmp_path, "index", "--lexical-only")
+    assert "older papersift" not in again.stderr  # once
+
+
 def test_search_sort_orders_by_date_and_rejects_unknown_sorts(home: Path) -> None:
     """`--sort date` re-orders the relevant results newest first (by the paper's work date, read
     back from the catalog), `--sort relevance` by descending score."""

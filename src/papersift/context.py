@@ -12,6 +12,7 @@ one-way. Only the surfaces (`web`, `cli`, `demo`) import it.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -61,11 +62,13 @@ class AppContext:
         Vectors are re-embedded by `papersift index`."""
         store = open_indexes(self.settings, self.encoder_name, encoder_dim(self.encoder_name))
         if store.repaired:
+            started = time.monotonic()
             done, _ = index_lexical(self.catalog, store)
             vectors_lost = store.state.dense_seq == 0 and self.catalog.count() > 0
             log.warning(
-                "rebuilt the lexical index from the catalog (%s papers)%s",
+                "rebuilt the lexical index from the catalog (%s papers in %.0f s)%s",
                 f"{done:,}",
+                time.monotonic() - started,
                 "; run `papersift index` to re-embed papers for semantic search" if vectors_lost else "",
             )
         return store
@@ -92,6 +95,16 @@ class AppContext:
     @cached_property
     def related(self) -> RelatedService:
         return RelatedService(self.search)
+
+    def prepare_indexes(self) -> None:
+        """Open the indexes once, rebuilding a damaged or outdated keyword index, and let go of them.
+
+        `serve` calls this before its workers start: each worker opens the indexes as it warms up,
+        and two of them finding the same outdated index would race to replace it (or one would
+        serve the other's half-rebuilt copy). Done here, the rebuild happens once, logged, before
+        anything is served."""
+        self.indexes.close()
+        del self.__dict__["indexes"]
 
     def opened(self, name: str) -> bool:
         """Whether the lazily opened piece `name` ("catalog", "indexes", ...) has been opened."""

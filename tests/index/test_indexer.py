@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import zlib
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from papersift.index.embedded.store import EmbeddedStore
 from papersift.index.indexer import index_dense, index_lexical, run_indexer
 from papersift.paper import make_paper
 from papersift.query.syntax import parse
+from tests.index.old_lexical import write_old_index
 
 
 class HashEncoder:
@@ -116,6 +119,43 @@ def test_corrupt_indexes_are_rebuilt_not_served(
     assert repaired.state.lexical_seq == 0 and repaired.state.dense_seq == 0
     run_indexer(catalog, repaired, HashEncoder())
     assert repaired.lexical.doc_count() == 10 and len(repaired.vectors) == 10
+
+
+def test_an_outdated_keyword_index_is_replaced_and_rebuilt(
+    setup: tuple[Catalog, EmbeddedStore], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older papersift's index is not damage: no `.corrupt-*` copy is kept, the position is
+    saved as 0 before the rebuild (a crash mid-way resumes it), and the rebuild restores every paper."""
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 11)])
+    run_indexer(catalog, store, HashEncoder())
+    store.close()
+    shutil.rmtree(tmp_path / "index" / "lexical")
+    write_old_index(tmp_path / "index" / "lexical", catalog.get_many(f"2401.{i:05d}" for i in range(1, 11)).values())
+    upgraded = EmbeddedStore(tmp_path / "index", "hash-test", 384)
+    assert upgraded.repaired and any("older papersift" in m for m in caplog.messages)
+    assert json.loads((tmp_path / "index" / "state.json").read_text())["lexical_seq"] == 0
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["lexical", "state.json", "vectors"]
+    assert upgraded.lexical.doc_count() == 0 and len(upgraded.vectors) == 10  # the vectors are kept
+    report = run_indexer(catalog, upgraded, HashEncoder())
+    assert (report.lexical_indexed, report.dense_indexed) == (10, 0)
+    assert upgraded.lexical.doc_count() == 10
+
+
+def test_a_deleted_keyword_index_is_rebuilt_even_after_a_reader_opened_the_home(
+    setup: tuple[Catalog, EmbeddedStore], tmp_path: Path
+) -> None:
+    """Opening a home whose index/lexical/ is gone creates an empty index: the position must say
+    so on disk at once, or the next indexer would trust the old position and never refill it."""
+    catalog, store = setup
+    catalog.upsert([paper(i) for i in range(1, 6)])
+    run_indexer(catalog, store, HashEncoder())
+    store.close()
+    shutil.rmtree(tmp_path / "index" / "lexical")
+    EmbeddedStore(tmp_path / "index", "hash-test", 384).close()  # e.g. a `papersift search`: reads only
+    later = EmbeddedStore(tmp_path / "index", "hash-test", 384)
+    assert later.state.lexical_seq == 0
+    assert run_indexer(catalog, later, HashEncoder()).lexical_indexed == 5 and later.lexical.doc_count() == 5
 
 
 def test_changing_the_encoder_re_embeds(setup: tuple[Catalog, EmbeddedStore], tmp_path: Path) -> None:

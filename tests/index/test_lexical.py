@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papersift.index.analysis import analyze
-from papersift.index.embedded.lexical import IndexCorrupt, IndexLocked, TantivyIndex
+from papersift.index.embedded.lexical import IndexCorrupt, IndexLocked, IndexOutdated, TantivyIndex
 from papersift.index.protocols import LexicalIndex
 from papersift.paper import Paper
 from papersift.query.syntax import ParsedQuery, parse
 from papersift.query.types import QueryError
 from tests.conftest import require
+from tests.index.old_lexical import write_old_index
 
 SYNTHETIC = [
     Paper(
@@ -247,7 +248,7 @@ def test_any_parsed_query_searches_without_error(tantivy_index: TantivyIndex, te
     hits = index.search(pq, 5)
     assert len(hits) <= 5 and index.count(pq) >= len(hits)
     if hits:
-        assert isinstance(index.snippet(hits[0][0], pq), str)
+        assert isinstance(index.snippets_of({hits[0][0]: "cells and graph"}, pq)[hits[0][0]], str)
     if pq.filters is not None:
         assert {pid for pid, _ in hits} <= index.filter_ids(pq)
 
@@ -318,44 +319,45 @@ def test_facets(index: LexicalIndex) -> None:
 # --- snippets and key terms ------------------------------------------------------------------
 
 
-def test_snippets_are_escaped_and_marked(index: LexicalIndex) -> None:
-    title = index.snippet("2402.00005", parse("tokenizers script"), field="title")
-    assert "<script>" not in title and "&lt;" in title
-    assert "<mark>Tokenizers</mark>" in title and "&amp;" in title
-    abstract = index.snippet("2402.00005", parse("tokenizers"))
-    assert abstract == "A <mark>tokenizer</mark> &lt;b&gt;bold&lt;/b&gt; study of transformers"
+def test_snippets_are_escaped_and_marked(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+    def snippet(pid: str, query: str) -> str:
+        return index.snippets_of({pid: corpus[pid].abstract}, parse(query))[pid]
+
+    assert (
+        snippet("2402.00005", "tokenizers") == "A <mark>tokenizer</mark> &lt;b&gt;bold&lt;/b&gt; study of transformers"
+    )
     # byte offsets vs characters: non-ASCII text before the match must not shift the mark
-    marked = index.snippet("2401.00001", parse("transformers molecules"))
-    assert "naïve <mark>transformers</mark> read <mark>molecules</mark>" in marked
+    assert "naïve <mark>transformers</mark> read <mark>molecules</mark>" in snippet(
+        "2401.00001", "transformers molecules"
+    )
     # no text terms (filters only): the start of the text, escaped
-    assert index.snippet("2402.00005", parse("cat:cs.CL")).startswith("A tokenizer &lt;b&gt;")
-    assert index.snippet("unknown", parse("x")) == ""
+    assert snippet("2402.00005", "cat:cs.CL").startswith("A tokenizer &lt;b&gt;")
+    assert index.snippets_of({}, parse("x")) == {}
 
 
-@pytest.mark.parametrize("query", ["tokenizers", "transformers molecules", "cat:cs.CL", '"white matter" cells'])
-def test_snippets_of_held_abstracts_equal_the_stored_ones(
-    index: LexicalIndex, corpus: dict[str, Paper], query: str
-) -> None:
-    """A results page cuts snippets from the catalog rows it already read: same text, same marks."""
-    parsed = parse(query)
-    page = [*ids(index, query, 20), "2402.00005", "2401.00001"]
-    held = index.snippets_of({pid: corpus[pid].abstract for pid in page}, parsed)
-    assert held == index.snippets(page, parsed) and held
-
-
-def test_long_abstract_snippet_is_trimmed(index: LexicalIndex) -> None:
+def test_long_abstract_snippet_is_trimmed(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
     pid = ids(index, '"white matter"')[0]
-    text = index.snippet(pid, parse("white matter"), max_chars=120)
+    text = index.snippets_of({pid: corpus[pid].abstract}, parse("white matter"), max_chars=120)[pid]
     assert "<mark>" in text and len(re.sub("<[^>]+>", "", text)) < 140
 
 
-def test_key_terms(index: LexicalIndex) -> None:
-    terms = index.key_terms("2401.00001", k=5)
+def test_key_terms(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+    terms = index.key_terms(corpus["2401.00001"], k=5)
     assert len(terms) == 5 and [t.weight for t in terms] == sorted((t.weight for t in terms), reverse=True)
     assert {"transform", "molecular"} & {t.term for t in terms}
     assert all(t.word not in {"for", "the", "as", "of"} for t in terms)
-    assert any(w.startswith("transformer") for w in index.shared_terms("2401.00001", "2403.00002"))
-    assert index.key_terms("unknown") == []
+    assert any(w.startswith("transformer") for w in index.shared_terms(corpus["2401.00001"], corpus["2403.00002"]))
+    assert index.key_terms(Paper(id="unknown", title="", abstract="")) == []
+    assert index.key_terms(corpus["2401.00001"], k=0) == []
+
+
+def test_key_terms_come_from_the_given_text_not_a_stored_copy(index: LexicalIndex, corpus: dict[str, Paper]) -> None:
+    """The index stores no text: terms follow what the caller passes (the catalog's current row),
+    weighted by the indexed collection's document frequencies."""
+    paper = corpus["2401.00001"]
+    edited = Paper(id=paper.id, title="Zebrafish fins", abstract="Zebrafish regrow fins; transformers do not.")
+    words = {t.word for t in index.key_terms(edited, 10)}
+    assert {"zebrafish", "fins"} <= words and "molecules" not in words
 
 
 # --- writes, persistence, crashes, corruption ------------------------------------------------
@@ -416,8 +418,24 @@ def test_schema_mismatch_is_reported(tmp_path: Path) -> None:
     builder.add_text_field("id", stored=True)
     (tmp_path / "lex").mkdir()
     tantivy.Index(builder.build(), path=str(tmp_path / "lex"))
-    with pytest.raises(IndexCorrupt, match="another schema"):
+    with pytest.raises(IndexOutdated, match="another schema"):
         TantivyIndex.open(tmp_path / "lex")
+
+
+def test_an_index_storing_texts_is_outdated_and_stores_more(tmp_path: Path) -> None:
+    """The pre-D77 schema (texts stored) is refused as an older papersift's; today's stores ids only."""
+    write_old_index(tmp_path / "old", SYNTHETIC)
+    with pytest.raises(IndexOutdated, match="older papersift"):
+        TantivyIndex.open(tmp_path / "old")
+    new = TantivyIndex.open(tmp_path / "lex")
+    new.upsert(SYNTHETIC)
+    new.commit()
+    new.close()
+
+    def store_bytes(path: Path) -> int:
+        return sum(f.stat().st_size for f in path.glob("*.store"))
+
+    assert 0 < store_bytes(tmp_path / "lex") < store_bytes(tmp_path / "old")
 
 
 def test_crash_before_commit_keeps_previous_commit(tmp_path: Path) -> None:

@@ -45,3 +45,25 @@ def test_doctor_fails_on_an_unreachable_database(home: Path, monkeypatch) -> Non
     monkeypatch.setenv("PAPERSIFT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     code, found = checks(home)
     assert code == 1 and found["catalog"]["status"] == "fail"
+
+
+def test_doctor_says_an_older_papersifts_keyword_index_will_be_rebuilt(home: Path) -> None:
+    import shutil
+
+    from papersift.catalog import Catalog
+    from tests.index.old_lexical import write_old_index
+
+    make_context(home).close()
+    assert cli(home, "index", "--lexical-only").returncode == 0
+    lexical = home / "index" / "lexical"
+    shutil.rmtree(lexical)
+    catalog = Catalog.open(f"sqlite:///{home / 'catalog.db'}")
+    write_old_index(lexical, catalog.get_many(c.id for c in catalog.changes_since(0, 1000)).values())
+    catalog.close()
+    _, found = checks(home)
+    assert found["lexical index"]["status"] == "warn" and "older papersift" in found["lexical index"]["found"]
+    assert "papersift index --lexical-only" in found["lexical index"]["fix"]
+    assert (lexical / "meta.json").exists()  # doctor only looks
+    assert cli(home, "index", "--lexical-only").returncode == 0
+    _, found = checks(home)
+    assert found["lexical index"]["status"] == "ok"

@@ -193,3 +193,22 @@ def test_hybrid_regularises_fused_scores_over_neighbouring_candidates(ctx: AppCo
     assert smoothed != plain
     filtered = service.ranked(parse("prediction cat:cs.LG"), "hybrid")
     assert {pid for pid, _ in filtered} <= {"2401.00001", "2401.00002"}
+
+
+def test_a_keyword_index_behind_the_vectors_is_said(ctx: AppContext) -> None:
+    """While the keyword index is rebuilt (e.g. an older papersift's) it holds fewer papers than the
+    vector index: every page says its keyword matches are incomplete, and the coverage stays <= 100%."""
+    lexical = ctx.indexes.lexical
+    gone = ctx.catalog.get("2401.00001")
+    assert gone is not None and ctx.search.coverage().keyword_notice() is None
+    lexical.delete([gone.id])
+    lexical.commit()
+    try:
+        for mode in ("lexical", "hybrid"):
+            page = ctx.search.search("graph neural networks molecules", mode=mode)  # type: ignore[arg-type]
+            assert any("keyword index holds" in n and "being rebuilt" in n for n in page.notices), page.notices
+            assert page.coverage is not None and page.coverage.percent == 100.0
+    finally:
+        lexical.upsert([gone])
+        lexical.commit()
+    assert not any("keyword index" in n for n in ctx.search.search("graph neural networks", mode="hybrid").notices)

@@ -43,6 +43,8 @@ def serve(
 
     app_ctx: AppContext = ctx.obj
     app_ctx.catalog  # noqa: B018  (migrate the database once, before workers race to do it)
+    if app_ctx.settings.backend == "embedded":
+        app_ctx.prepare_indexes()  # an outdated or damaged keyword index is rebuilt here, once, not in each worker
     # workers rebuild the context from the environment, so pass the resolved home and the
     # settings file on (without the file, `--config FILE serve` would serve default settings)
     os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)

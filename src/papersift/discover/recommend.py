@@ -322,6 +322,6 @@ class Recommender:
             if anchor_item is not None:
                 own = private.get(anchor_item.paper_id)
                 anchor = own.as_paper() if own else found.get(anchor_item.paper_id)
-            terms = index.shared_terms(pid, anchor.id, k=4) if anchor and anchor.id not in private else []
+            terms = index.shared_terms(found[pid], anchor, k=4) if anchor and anchor.id not in private else []
             out.append(Recommendation(found[pid], score, anchor, anchor_item.source if anchor_item else "", terms))
         return out

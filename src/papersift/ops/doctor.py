@@ -85,7 +85,11 @@ def _indexes(s: HomeStatus, embedded: bool) -> list[Check]:
         return []
     out = []
     for name, lag in (("lexical index", s.lexical_lag), ("dense index", s.dense_lag)):
-        if lag:
+        if name == "lexical index" and s.lexical_outdated:
+            found = "built by an older papersift: the next `papersift index` or `serve` rebuilds it from the catalog"
+            fix = "run `papersift index --lexical-only` before serving (~335 µs of CPU per paper; docs/scale.md)"
+            out.append(Check(name, "warn", found, fix))
+        elif lag:
             out.append(Check(name, "warn", f"{lag:,} catalog change(s) not yet indexed", "run `papersift index`"))
         else:
             out.append(Check(name, "ok", "up to date with the catalog"))

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from papersift.catalog.schema import papers
 from papersift.catalog.store import MIGRATIONS
 from papersift.deliver.schema import digests
+from papersift.index.embedded.lexical import outdated
 
 
 @dataclass
@@ -29,6 +30,7 @@ class HomeStatus:
     lexical_seq: int = 0
     dense_seq: int = 0
     lexical_lag: int | None = None
+    lexical_outdated: bool = False  # the keyword index has an older papersift's schema: to be rebuilt
     dense_lag: int | None = None
     vectors: int | None = None
     digests: dict[str, int] = field(default_factory=dict)
@@ -63,6 +65,7 @@ def read_status(engine: Engine, index_dir: Path) -> HomeStatus:
     s.lexical_seq = int(state.get("lexical_seq", 0) or 0)  # type: ignore[call-overload]
     s.dense_seq = int(state.get("dense_seq", 0) or 0)  # type: ignore[call-overload]
     s.vectors = vector_count(index_dir)
+    s.lexical_outdated = outdated(index_dir / "lexical")
     try:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)

@@ -126,7 +126,20 @@ class Coverage:
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.with_vectors / self.papers if self.papers else 100.0
+        return min(100.0, 100.0 * self.with_vectors / self.papers) if self.papers else 100.0
+
+    def keyword_notice(self) -> str | None:
+        """What a keyword index holding fewer papers than the meaning index means (None otherwise).
+
+        The indexer brings the keyword index up to date before it embeds, so fewer keyword papers
+        than vectors means it is being rebuilt (an older papersift's or a damaged index) or is behind."""
+        if self.papers >= self.with_vectors:
+            return None
+        return (
+            f"The keyword index holds {self.papers:,} papers, fewer than the meaning index's {self.with_vectors:,}: "
+            "it is being rebuilt or is behind, so keyword matches and totals miss the rest until `papersift index` "
+            "finishes."
+        )
 
     def notice(self, mode: str) -> str | None:
         """What a partial or provisional index means for this mode's results (None when it is complete)."""

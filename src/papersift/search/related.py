@@ -245,7 +245,7 @@ class RelatedService:
         for pid, score in ranked:
             if pid not in papers:
                 continue
-            hit = RelatedHit(papers[pid], score, pid in cited_ids, shared_terms=self._shared(pid, stems))
+            hit = RelatedHit(papers[pid], score, pid in cited_ids, shared_terms=self._shared(papers[pid], stems))
             if pid in best:
                 source, hit.similarity = best[pid]
                 if source < len(passages):
@@ -282,5 +282,6 @@ class RelatedService:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][1], kv[0]))[:depth]
         return best, [(pid, sim) for pid, (_, sim) in ranked]
 
-    def _shared(self, pid: str, draft_terms: dict[str, str]) -> list[str]:
-        return [draft_terms[t.term] for t in self.search.store.lexical.key_terms(pid, 30) if t.term in draft_terms][:6]
+    def _shared(self, paper: Paper, draft_terms: dict[str, str]) -> list[str]:
+        lexical = self.search.store.lexical
+        return [draft_terms[t.term] for t in lexical.key_terms(paper, 30) if t.term in draft_terms][:6]

@@ -262,6 +262,8 @@ class SearchService:
             ranking = "lexical"
         elif not browse and (note := coverage.notice(mode)):
             notices.append(note)
+        if keyword_note := coverage.keyword_notice():
+            notices.append(keyword_note)
         depth = max(self.depth, page * per_page)
         answer = self._answer(parsed, ranking, sort, depth, coverage)
         candidates, total = answer.candidates, answer.total
@@ -379,12 +381,12 @@ class SearchService:
         if vec is not None:
             ranked = self.store.vectors.search(vec, limit + 1)
         else:
-            terms = " ".join(t.word for t in lexical.key_terms(paper.id, k=12))
+            terms = " ".join(t.word for t in lexical.key_terms(paper, k=12))
             ranked = lexical.search(plain_query(terms), limit=limit + 1) if terms else []
         ranked = [(pid, s) for pid, s in ranked if pid != paper.id][:limit]
         papers = self.catalog.get_many(pid for pid, _ in ranked)
         return [
-            SimilarHit(papers[pid], score, lexical.shared_terms(paper.id, pid), measure)
+            SimilarHit(papers[pid], score, lexical.shared_terms(paper, papers[pid]), measure)
             for pid, score in ranked
             if pid in papers
         ]

@@ -149,7 +149,6 @@ def test_ids_with_quotes_and_backslashes(tmp_path: Path) -> None:
     assert store.lexical.filter_among(None, [*ids, "nope"]) == set(ids)
     for pid in ids:
         assert store.lexical.search(ParsedQuery(None, IdFilter(pid)), 5) == [(pid, 0.0)]
-        assert store.lexical.snippets([pid], parse("quotes")) == {pid: "x"}
     store.vectors.upsert(ids, HashEncoder().encode(ids))
     assert {pid for pid, _ in store.vectors.search(HashEncoder().encode([ids[0]])[0], 5, set(ids[:2]))} == set(ids[:2])
     many = store.vectors.get_many([*ids, "nope"])

@@ -13,8 +13,6 @@ One writer per directory (tantivy's lock): readers never take it; writers take i
 from __future__ import annotations
 
 import html
-import math
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -22,7 +20,8 @@ from typing import Literal
 import tantivy
 from tantivy import Occur, Query
 
-from papersift.index.analysis import NAME, STEM, SURFACE_WORDS, utf8
+from papersift.index import terms
+from papersift.index.analysis import NAME, utf8
 from papersift.index.embedded import pruning
 from papersift.index.embedded.lexical_query import QueryCompiler
 from papersift.index.embedded.lexical_schema import NAME_TOKENIZER, SCHEMA, TITLE_BOOST, document
@@ -37,7 +36,27 @@ _SEGMENT_SUFFIXES = {".idx", ".term", ".store", ".pos", ".fast", ".fieldnorm", "
 
 
 class IndexCorrupt(RuntimeError):
-    """The directory holds an index tantivy cannot open (or one of an older schema): rebuild it."""
+    """The directory holds an index tantivy cannot open: move it aside and rebuild it."""
+
+
+class IndexOutdated(IndexCorrupt):
+    """The directory holds a sound index of another schema (an older papersift's): rebuild it.
+
+    Not damage: the index is derived from the catalog, so it is replaced, not kept as evidence."""
+
+
+def outdated(path: Path) -> bool:
+    """Whether `path` holds a sound keyword index of another schema (an older papersift's), which
+    the next process to open the home rebuilds. Read-only (no writer lock): `doctor` asks it of a
+    home in use. A damaged or missing index is not "outdated": opening it says what it is."""
+    if not (path / "meta.json").exists():
+        return False
+    try:
+        return bool(tantivy.Index.open(str(path)).schema != SCHEMA)
+    except BaseException as exc:  # tantivy panics surface as pyo3 PanicException(BaseException)
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
+        return False
 
 
 class IndexLocked(RuntimeError):
@@ -67,7 +86,7 @@ class TantivyIndex:
                     raise
                 raise IndexCorrupt(f"lexical index at {path} cannot be opened ({exc}); rebuild it") from exc
             if index.schema != SCHEMA:
-                raise IndexCorrupt(f"lexical index at {path} has another schema (an older papersift's?); rebuild it")
+                raise IndexOutdated(f"the keyword index at {path} was built by an older papersift (another schema)")
         elif path.is_dir() and any(f.name == ".managed.json" or f.suffix in _SEGMENT_SUFFIXES for f in path.iterdir()):
             raise IndexCorrupt(f"lexical index at {path} has segment files but no meta.json; rebuild it")
         elif create:
@@ -231,14 +250,6 @@ class TantivyIndex:
         hits = searcher.search(Query.boolean_query(clauses), len(wanted), count=False).hits
         return {_paper_id(searcher.doc(addr)) for _, addr in hits}
 
-    def _doc(self, searcher: tantivy.Searcher, pid: str) -> tantivy.Document | None:
-        hits = searcher.search(Query.term_query(SCHEMA, "id", pid), 1, count=False).hits
-        return searcher.doc(hits[0][1]) if hits else None
-
-    def snippet(self, pid: str, parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240) -> str:
-        """HTML-escaped best fragment of `field` with query terms in <mark>; "" if `pid` is unknown."""
-        return self.snippets([pid], parsed, field, max_chars).get(pid, "")
-
     def _snippet_generator(
         self, searcher: tantivy.Searcher, parsed: q.ParsedQuery, field: str, max_chars: int
     ) -> tantivy.SnippetGenerator | None:
@@ -249,26 +260,10 @@ class TantivyIndex:
         gen.set_max_num_chars(max(max_chars, 1))
         return gen
 
-    def snippets(
-        self, ids: Iterable[str], parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240
-    ) -> dict[str, str]:
-        """`snippet` for many ids, sharing one tantivy SnippetGenerator."""
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
-            return {}
-        searcher = self._index.searcher()
-        gen = self._snippet_generator(searcher, parsed, field, max_chars)
-        out = {}
-        found = searcher.search(Query.term_set_query(SCHEMA, "id", wanted), len(wanted), count=False).hits
-        for _, addr in found:  # one lookup for the whole page, not one search per id
-            doc = searcher.doc(addr)
-            text = "; ".join(doc.get_all(field))
-            out[_paper_id(doc)] = _highlight(gen.snippet_from_doc(doc) if gen else None, text, max_chars)
-        return out
-
     def snippets_of(self, abstracts: Mapping[str, str], parsed: q.ParsedQuery, max_chars: int = 240) -> dict[str, str]:
-        """`snippets` of abstracts the caller already holds (a results page's catalog rows): the
-        same fragments and marks, without finding and reading each paper's stored document."""
+        """HTML-escaped best fragment of each abstract (the caller's catalog rows: the index stores no
+        text), query words in <mark>, "… " / " …" where text was cut; the start of the text when no
+        query word occurs."""
         if not abstracts:
             return {}
         gen = self._snippet_generator(self._index.searcher(), parsed, "abstract", max_chars)
@@ -304,35 +299,20 @@ class TantivyIndex:
         result = self._index.searcher().aggregate(Query.term_set_query(SCHEMA, "id", wanted), agg)
         return [(str(b["key"]), int(b["doc_count"])) for b in result["f"]["buckets"]][:limit]
 
-    def key_terms(self, pid: str, k: int = 10) -> list[KeyTerm]:
+    def key_terms(self, paper: Paper, k: int = 10) -> list[KeyTerm]:
         """The paper's top tf-idf terms (title words count double), for explaining similarity."""
         searcher = self._index.searcher()
-        doc = self._doc(searcher, pid)
-        if doc is None or k <= 0:
-            return []
-        tf: dict[str, float] = defaultdict(float)
-        forms: dict[str, Counter[str]] = defaultdict(Counter)
-        stems: dict[str, str] = {}
-        for name, weight in (("title", 2.0), ("abstract", 1.0)):
-            for word in SURFACE_WORDS.analyze(doc.get_first(name) or ""):
-                if len(word) < 3 or not any(c.isalpha() for c in word):
-                    continue
-                stem = stems.get(word) or stems.setdefault(word, (STEM.analyze(word) or [word])[0])
-                tf[stem] += weight
-                forms[stem][word] += 1
-        n = searcher.num_docs
-        scored = []
-        for stem, count in tf.items():
-            df = max(searcher.doc_freq("title", stem), searcher.doc_freq("abstract", stem), 1)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            scored.append(KeyTerm(stem, forms[stem].most_common(1)[0][0], (1 + math.log(count)) * idf))
-        return sorted(scored, key=lambda t: (-t.weight, t.term))[:k]
+        return terms.key_terms(
+            paper.title or "",
+            paper.abstract or "",
+            k,
+            searcher.num_docs,
+            lambda stem: max(searcher.doc_freq("title", stem), searcher.doc_freq("abstract", stem)),
+        )
 
-    def shared_terms(self, a: str, b: str, k: int = 5) -> list[str]:
+    def shared_terms(self, a: Paper, b: Paper, k: int = 5) -> list[str]:
         """Key terms two papers share (surface words of `a`), strongest first."""
-        kb = {t.term: t.weight for t in self.key_terms(b, 30)}
-        both = [(t.weight * kb[t.term], t.word) for t in self.key_terms(a, 30) if t.term in kb]
-        return [word for _, word in sorted(both, key=lambda x: -x[0])[:k]]
+        return terms.shared_terms(self.key_terms(a, 30), self.key_terms(b, 30), k)
 
 
 def _highlight(snip: tantivy.Snippet | None, text: str, max_chars: int) -> str:

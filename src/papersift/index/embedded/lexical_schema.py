@@ -4,7 +4,11 @@ Fields: `id` (raw), `title`/`abstract` (tantivy's `en_stem`: simple tokenizer, l
 Snowball stemmer), `text` (title twice plus abstract as one field, indexed only, for ranking),
 `authors` (one value per author, lower-cased and ASCII-folded so "Schölkopf" matches "Scholkopf";
 values do not phrase-match across authors), `cat` (lower-cased, exact) and `cat_facet` (as
-spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and `year`. The
+spelled, for facet counts), `day` (date ordinal of submitted/announced/updated) and `year`.
+
+Only `id` is stored: every hit is read for its id alone, and a stored title/abstract/authors made
+each read decompress a block of whole documents (1.2 GiB of `.store` pages resident at 1M papers);
+snippets and key terms take their text from the catalog rows instead (docs/DECISIONS.md D77). The
 query compiler (`lexical_query`) and the index (`lexical`) both read these names, so they live in
 one place.
 """
@@ -30,10 +34,10 @@ TITLE_BOOST = 1.0  # measured: title x2 cost nDCG@10 on SciFact and NFCorpus (do
 def _build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
-    sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
-    sb.add_text_field("abstract", stored=True, tokenizer_name="en_stem")
+    sb.add_text_field("title", stored=False, tokenizer_name="en_stem")
+    sb.add_text_field("abstract", stored=False, tokenizer_name="en_stem")
     sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
-    sb.add_text_field("authors", stored=True, tokenizer_name=NAME_TOKENIZER)
+    sb.add_text_field("authors", stored=False, tokenizer_name=NAME_TOKENIZER)
     sb.add_text_field("cat", tokenizer_name="raw")
     sb.add_text_field("cat_facet", tokenizer_name="raw", fast=True)
     sb.add_integer_field("day", indexed=True, fast=True)

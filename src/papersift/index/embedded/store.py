@@ -7,7 +7,8 @@
                         index it describes, so a crash can only make us redo work, never skip it
 
 A corrupt or unreadable index is detected on open, moved aside, and rebuilt from the catalog
-with a message — never served.
+with a message — never served. A keyword index of an older papersift's schema is replaced the
+same way (deleted, not kept: it holds nothing the catalog does not).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from papersift.fsutil import atomic_write_json
-from papersift.index.embedded.lexical import IndexCorrupt, TantivyIndex
+from papersift.index.embedded.lexical import IndexCorrupt, IndexOutdated, TantivyIndex
 from papersift.index.embedded.vectors import HnswIndex, VectorIndexCorrupt
 from papersift.index.protocols import IndexState, IndexStore
 
@@ -40,8 +41,9 @@ class EmbeddedStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.repaired = False  # set when a damaged index was moved aside and must be rebuilt
         self.state = self._load_state()
-        if not (self.dir / "lexical").exists():
-            self.state.lexical_seq = 0
+        if not (self.dir / "lexical").exists() and self.state.lexical_seq:
+            self.state.lexical_seq = 0  # saved now: opening creates an empty index a later open must not trust
+            self.save_state()
         self._migrate_npz()
         if not (self.vectors_path / "manifest.json").exists():
             self.state.dense_seq = 0
@@ -114,14 +116,27 @@ class EmbeddedStore:
         return state
 
     def _open_lexical(self) -> TantivyIndex:
+        """Open the keyword index; one that cannot be served is replaced by an empty one to rebuild.
+
+        The position 0 is saved before the old directory goes, so a crash during the rebuild
+        resumes it instead of taking the new, partial index for a complete one."""
         path = self.dir / "lexical"
         try:
             return TantivyIndex.open(path)
+        except IndexOutdated as exc:
+            log.warning(f"{exc}: rebuilding it from the catalog (once, ~335 µs of CPU per paper)")
+            self.state.lexical_seq = 0
+            self.save_state()
+            aside = path.with_name(f"{path.name}.outdated-{int(time.time())}")
+            path.rename(aside)
+            shutil.rmtree(aside)
+            self.repaired = True
         except IndexCorrupt as exc:
             log.warning(f"lexical index cannot be used ({exc})")
-            self._quarantine(path)
             self.state.lexical_seq = 0
-            return TantivyIndex.open(path)
+            self.save_state()
+            self._quarantine(path)
+        return TantivyIndex.open(path)
 
     def _open_vectors(self) -> HnswIndex:
         try:

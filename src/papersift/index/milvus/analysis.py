@@ -14,9 +14,9 @@ index's per-field query matches.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from papersift.index.analysis import NAME, STEM, utf8
+from papersift.index.terms import word_stem
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -37,13 +37,6 @@ def name_tokens(name: str) -> list[str]:
 def author_terms(text: str) -> list[str]:
     """`name_tokens` as they are stored in (and queried from) the BM25 field."""
     return [AUTHOR_PREFIX + t for t in name_tokens(text)]
-
-
-@lru_cache(maxsize=65_536)
-def word_stem(word: str) -> str:
-    """The stem of one surface word ("" if it has none), cached: snippets stem every word."""
-    out = stems(word)
-    return out[0] if len(out) == 1 else ""
 
 
 def words(text: str) -> list[tuple[int, int, str]]:

@@ -21,11 +21,12 @@ from datetime import date
 from itertools import islice
 from typing import Any, Literal
 
+from papersift.index import terms
 from papersift.index.analysis import AUTHOR_WEIGHT
 from papersift.index.milvus import expr as ex
 from papersift.index.milvus.analysis import stems
 from papersift.index.milvus.schema import text_fields
-from papersift.index.milvus.snippets import highlight, key_terms
+from papersift.index.milvus.snippets import highlight
 from papersift.index.milvus.table import MAX_TOPK, Table, chunks, id_list
 from papersift.index.protocols import KeyTerm, Matches
 from papersift.paper import Paper
@@ -219,24 +220,8 @@ class MilvusLexical:
             out.update(r["id"] for r in self._matches(plan, ["id"]))
         return out
 
-    def snippet(self, pid: str, parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240) -> str:
-        return self.snippets([pid], parsed, field, max_chars).get(pid, "")
-
-    def snippets(
-        self, ids: Iterable[str], parsed: q.ParsedQuery, field: str = "abstract", max_chars: int = 240
-    ) -> dict[str, str]:
-        """HTML-escaped best fragment of `field` per id, query words in <mark>; unknown ids absent."""
-        field = field if field in ("title", "abstract", "authors") else "abstract"
-        terms = {t for w in (q.walk_positive(parsed.text) if parsed.text is not None else ()) for t in stems(w)}
-        out = {}
-        for pid, row in self.table.rows(ids, ["id", field, "has_text"]).items():
-            if row["has_text"]:
-                text = "; ".join(row[field]) if field == "authors" else row[field]
-                out[pid] = highlight(text, terms, max_chars)
-        return out
-
     def snippets_of(self, abstracts: Mapping[str, str], parsed: q.ParsedQuery, max_chars: int = 240) -> dict[str, str]:
-        """`snippets` of abstracts the caller already holds (no row reads)."""
+        """HTML-escaped best fragment of each abstract the caller holds, query words in <mark>."""
         terms = {t for w in (q.walk_positive(parsed.text) if parsed.text is not None else ()) for t in stems(w)}
         return {pid: highlight(text, terms, max_chars) for pid, text in abstracts.items()}
 
@@ -269,19 +254,17 @@ class MilvusLexical:
             self._df = (counts, self.doc_count() / max(seen, 1), now)
         return self._df[0], self._df[1]
 
-    def key_terms(self, pid: str, k: int = 10) -> list[KeyTerm]:
+    def key_terms(self, paper: Paper, k: int = 10) -> list[KeyTerm]:
         """The paper's top tf-idf terms (title words count double), for explaining similarity."""
-        row = self.table.rows([pid], ["id", "title", "abstract", "has_text"]).get(pid)
-        if row is None or not row["has_text"] or k <= 0:
+        if k <= 0:
             return []
         counts, scale = self._doc_freqs()
-        return key_terms(row["title"], row["abstract"], k, self.doc_count(), lambda stem: round(counts[stem] * scale))
+        n_docs = self.doc_count()
+        return terms.key_terms(paper.title or "", paper.abstract or "", k, n_docs, lambda s: round(counts[s] * scale))
 
-    def shared_terms(self, a: str, b: str, k: int = 5) -> list[str]:
+    def shared_terms(self, a: Paper, b: Paper, k: int = 5) -> list[str]:
         """Key terms two papers share (surface words of `a`), strongest first."""
-        kb = {t.term: t.weight for t in self.key_terms(b, 30)}
-        both = [(t.weight * kb[t.term], t.word) for t in self.key_terms(a, 30) if t.term in kb]
-        return [word for _, word in sorted(both, key=lambda x: -x[0])[:k]]
+        return terms.shared_terms(self.key_terms(a, 30), self.key_terms(b, 30), k)
 
 
 def _facet_counts(rows: Iterable[dict[str, Any]], field: str, limit: int) -> list[tuple[str, int]]:

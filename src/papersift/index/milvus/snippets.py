@@ -1,4 +1,4 @@
-"""Snippets and key terms computed in Python from stored text (Milvus has neither).
+"""Snippets computed in Python from stored text (Milvus has no highlighter).
 
 Snippets follow the embedded index's conventions (papersift.index.embedded.lexical): HTML-escaped, query
 words wrapped in <mark>, the fragment running from the first to the last word it shows, "… "
@@ -8,13 +8,8 @@ and " …" where text was cut; the start of the text when no query word occurs.
 from __future__ import annotations
 
 import html
-import math
-from collections import Counter, defaultdict
-from collections.abc import Callable
 
-from papersift.index.analysis import SURFACE_WORDS
-from papersift.index.milvus.analysis import word_stem, words
-from papersift.index.protocols import KeyTerm
+from papersift.index.milvus.analysis import words
 
 
 def highlight(text: str, terms: set[str], max_chars: int = 240) -> str:
@@ -50,22 +45,3 @@ def highlight(text: str, terms: set[str], max_chars: int = 240) -> str:
     before = "… " if first > 0 else ""
     after = " …" if last < len(spans) - 1 else ""
     return before + "".join(parts) + after
-
-
-def key_terms(title: str, abstract: str, k: int, n_docs: int, doc_freq: Callable[[str], int]) -> list[KeyTerm]:
-    """Top tf-idf terms, title words counting double: the embedded index's definition."""
-    tf: dict[str, float] = defaultdict(float)
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
-    for text, weight in ((title, 2.0), (abstract, 1.0)):
-        for word in SURFACE_WORDS.analyze(text or ""):
-            if len(word) < 3 or not any(c.isalpha() for c in word):
-                continue
-            stem = word_stem(word) or word
-            tf[stem] += weight
-            forms[stem][word] += 1
-    scored = []
-    for stem, count in tf.items():
-        df = max(doc_freq(stem), 1)
-        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        scored.append(KeyTerm(stem, forms[stem].most_common(1)[0][0], (1 + math.log(count)) * idf))
-    return sorted(scored, key=lambda t: (-t.weight, t.term))[:k]
