@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from papersift.cli.web_cmds import SERVING_ENCODER_THREADS
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import percentile
@@ -142,6 +143,7 @@ def make_queries(shared: Path, n: int, seed: int = 7) -> list[str]:
 
 def serve(home: Path, queries: list[str], profile: bool) -> dict[str, object]:
     """Open the home like a server would and measure queries (runs in its own process)."""
+    os.environ.setdefault("PAPERSIFT_ENCODER_THREADS", str(SERVING_ENCODER_THREADS))  # as `serve` does
     ctx = AppContext(load_settings(home))
     service = ctx.search
     figures: dict[str, object] = {"papers": ctx.catalog.count()}

@@ -6,14 +6,16 @@ import unicodedata
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papersift.paper import (
+    _NOT_IN_URL,
     InvalidRecord,
     Paper,
     Popularity,
     Version,
+    _parsed_web_link,
     canonical_id,
     detex_accents,
     make_paper,
@@ -22,6 +24,7 @@ from papersift.paper import (
     parse_arxiv_id,
     parse_date,
     title_key,
+    web_link,
 )
 
 
@@ -234,3 +237,15 @@ def test_title_key_is_idempotent_and_blind_to_punctuation(text: str, punct: str)
     key = title_key(text)
     assert title_key(key) == key
     assert title_key(f"{punct}{key}{punct}") == key
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "javascript:", "//", "http:/", "https:///", ""]),
+    st.text(alphabet="abcXYZ019.-:/?#[]@%&=+ \\\t\x00é_~", max_size=40),
+)
+def test_the_fast_path_of_web_link_agrees_with_urlsplit(prefix: str, rest: str) -> None:
+    """The regex that accepts common links unparsed gives urlsplit's answer on every string."""
+    url = prefix + rest
+    slow = None if _NOT_IN_URL.search(url) else _parsed_web_link(url)
+    assert web_link(url) == slow

@@ -17,6 +17,7 @@ import pytest
 import tantivy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tantivy import Query
 
 from papersift.index.analysis import analyze
 from papersift.index.embedded import lexical, pruning
@@ -164,7 +165,7 @@ def test_search_top_prunes_and_estimates_only_where_it_may(
     arxiv: tuple[TantivyIndex, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the product call: the same hits as the exact path; an estimated total only for a
-    plain OR of words without filters (phrases, +words and filters keep the exact count)."""
+    plain OR of words and phrases without filters (+words, -words and filters keep the exact count)."""
     index, _ = arxiv
     monkeypatch.setattr(lexical, "PRUNE_POSTINGS", 0)  # as if the collection were large
     errors = []
@@ -175,9 +176,36 @@ def test_search_top_prunes_and_estimates_only_where_it_may(
         assert [s for _, s in hits] == pytest.approx([s for _, s in exact_hits], abs=1e-4)
         errors.append(abs(about.total - exact) / exact)
     assert max(errors) < 0.25, errors  # words are not independent; the estimate is still the right size
-    for text in ['"neural network" training', "+neural network training", "neural network cat:cs.LG", "-x neural"]:
+    estimated_phrases = 0
+    for text in ["multi-agent learning model", '"neural network" training data', "self-supervised learning method"]:
+        exact_hits, exact = index.search_counted(parse(text), 50)
+        hits, about = index.search_top(parse(text), 50)
+        assert [s for _, s in hits] == pytest.approx([s for _, s in exact_hits], abs=1e-4)
+        if about.exact:
+            assert about.total == exact, text
+        else:
+            estimated_phrases += 1
+            assert abs(about.total - exact) / exact < 0.25, (text, about.total, exact)
+    assert estimated_phrases, "a phrase among common words should get an estimate"
+    for text in ["+neural network training", "neural network cat:cs.LG", "-x neural"]:
         _, found = index.search_top(parse(text), 20)
         assert found.exact and found.total == index.count(parse(text)), text
     monkeypatch.setattr(lexical, "PRUNE_POSTINGS", 10**9)
     _, found = index.search_top(parse("neural network training"), 20)
     assert found.exact and found.total == index.count(parse("neural network training"))
+
+
+def test_a_phrase_is_estimated_as_the_middle_of_its_range_or_not_at_all() -> None:
+    """A phrase matches between none and its rarest word's papers: the estimate is the middle of
+    the two totals while they lie within PHRASE_SPREAD of it, else None (count exactly)."""
+    anything = Query.all_query()
+
+    def word(df: int, *tokens: str) -> list[pruning.Clause]:
+        return [pruning.Clause(anything, "text", tokens, 1.0, df, 1.0)]
+
+    common = word(400_000, "learn")
+    assert pruning.estimated_matches([common], 1_000_000) == 400_000
+    # 400,000 with the phrase matching nothing, 406,000 with all 10,000 of its rarest word's papers
+    assert pruning.estimated_matches([common, word(10_000, "multi", "agent")], 1_000_000) == 403_000
+    assert pruning.estimated_matches([common, word(300_000, "multi", "agent")], 1_000_000) is None
+    assert pruning.estimated_matches([word(300_000, "multi", "agent")], 1_000_000) is None

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import feedparser
 import httpx
 
+from papersift.cli.web_cmds import SERVING_ENCODER_THREADS
 from papersift.community.accounts import MAX_FAILURES_PER_ACCOUNT
 from papersift.encoder.embed import load_encoder
 from papersift.index.indexer import run_indexer
@@ -121,9 +122,9 @@ def test_two_workers_share_sessions_csrf_votes_and_throttles(tmp_path: Path) -> 
         port = server.port
         placed = _one_browser_per_worker(port, server.proc.pid)
         a, b = placed.values()
-        for worker in placed:  # the cores are shared out between the workers' query encoders
+        for worker in placed:  # each worker's query encoder runs on one thread (D79)
             environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
-            assert f"PAPERSIFT_ENCODER_THREADS={max(1, (os.cpu_count() or 1) // 2)}".encode() in environ
+            assert f"PAPERSIFT_ENCODER_THREADS={SERVING_ENCODER_THREADS}".encode() in environ
 
         # sign up on worker A; B uses A's session cookie and the CSRF token A's page issued
         token = a.csrf("/account/signup")

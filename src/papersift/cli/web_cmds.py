@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # imported where used: `papersift --help` must not load the s
     from papersift.community.accounts import Accounts
     from papersift.context import AppContext
 
+# Each serving worker's query encoder runs on one onnxruntime thread unless `encoder_threads` says
+# otherwise: a query is one short text, and a second intra-op thread spin-waits in onnxruntime's
+# pool beside the request's own work, on the cores the other requests need (docs/DECISIONS.md D79).
+SERVING_ENCODER_THREADS = 1
+
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -50,9 +55,8 @@ def serve(
     os.environ["PAPERSIFT_HOME"] = str(app_ctx.settings.home)
     if app_ctx.settings.config_file is not None:
         os.environ["PAPERSIFT_CONFIG"] = str(app_ctx.settings.config_file.resolve())
-    if workers > 1 and app_ctx.settings.encoder_threads is None:
-        # N workers each running a query encoder on all cores would oversubscribe them: share them out
-        os.environ["PAPERSIFT_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    if app_ctx.settings.encoder_threads is None:
+        os.environ["PAPERSIFT_ENCODER_THREADS"] = str(SERVING_ENCODER_THREADS)
     if "base_url" not in app_ctx.settings.model_fields_set:
         # links in feeds, digests and unsubscribe mails must point where the site is served
         derived = derived_base_url(host, port)

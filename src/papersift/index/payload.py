@@ -139,6 +139,18 @@ class Payload:
                 self._masks.popitem(last=False)
         return allowed
 
+    def category_counts(self, slots: np.ndarray, limit: int) -> list[tuple[str, int]]:
+        """(category as first spelled, papers among `slots` in it), commonest first, then by name:
+        the facet counts of a results page's candidates from one bit unpacking (~0.1 ms for 100
+        slots) instead of an aggregation over the lexical index (~2 ms at 1M papers, D80)."""
+        if not slots.size or limit <= 0:
+            return []
+        columns = np.ascontiguousarray(self.cats[:, slots], dtype="<u8")  # [words, n]; bits as little-endian bytes
+        per_word = np.unpackbits(columns.view(np.uint8).reshape(columns.shape[0], -1, 8), axis=2, bitorder="little")
+        counts = per_word.sum(axis=1, dtype=np.int64).reshape(-1)[: len(self.vocab)]  # [word, bit] -> code
+        found = [(self.vocab[code], int(counts[code])) for code in np.flatnonzero(counts)]
+        return sorted(found, key=lambda kv: (-kv[1], kv[0]))[:limit]
+
     def _forget_masks(self) -> None:
         with self._masks_lock:
             self._masks.clear()

@@ -200,10 +200,10 @@ class TantivyIndex:
             self.compiler.or_words(searcher, parsed, title_boost) if sort == "relevance" and count != "exact" else None
         )
         clauses = [c for word in words or [] for c in word]
-        if words and sum(c.doc_freq for c in clauses) > PRUNE_POSTINGS:
+        estimate = pruning.estimated_matches(words, searcher.num_docs) if words and count == "about" else 0
+        if words and sum(c.doc_freq for c in clauses) > PRUNE_POSTINGS and estimate is not None:
             found, _ = pruning.top_k(searcher, clauses, query, k)
             addresses = found[max(offset, 0) : k]
-            estimate = pruning.estimated_matches(words, searcher.num_docs) if count == "about" else 0
             matches = Matches(estimate, exact=False)
         else:
             result = searcher.search(

@@ -90,9 +90,9 @@ class QueryCompiler:
         return Query.boolean_query(clauses)
 
     def or_words(self, searcher: tantivy.Searcher, parsed: q.ParsedQuery, boost: float) -> list[list[Clause]] | None:
-        """The query's words as scored clauses when its text is a plain OR of optional words (the
-        shape MaxScore prunes, see `pruning`, without filters); None for anything else (+word,
-        -word, nesting, filters: their totals stay exact)."""
+        """The query's words (and phrases, such as a hyphenated "multi-agent") as scored clauses when
+        its text is a plain OR of them (the shape MaxScore prunes, see `pruning`, without filters);
+        None for anything else (+word, -word, nesting, filters: their totals stay exact)."""
         text = parsed.text
         if parsed.filters is not None:
             return None
@@ -106,8 +106,6 @@ class QueryCompiler:
         else:
             return None
         specs = [self.field_specs(item, boost) for item in items]
-        if any(len(tokens) > 1 for word in specs for _, tokens, _ in word):  # a phrase: how many papers
-            return None  # it matches is unknown without walking it, so no estimate can replace the count
         return [[clause(searcher, field_query(n, t, w), n, t, w) for n, t, w in word] for word in specs]
 
     def filter(self, node: q.Node) -> Query:
