@@ -143,3 +143,21 @@ def test_estimated_totals_say_about(
     filtered = demo_client.get("/api/search", params={"q": query + " cat:cs.CL", "mode": "lexical"}).json()
     assert filtered["total_exact"] is True
     assert filtered["total"] == demo_ctx.indexes.lexical.count(parse(query + " cat:cs.CL"))
+
+
+def test_candidate_facets_from_the_vector_columns_equal_the_lexical_counts(
+    demo_ctx: AppContext, partial_ctx: AppContext
+) -> None:
+    """The facet counts of a huge answer's candidates come from the vector index's category bits
+    (D80): the same counts the lexical index aggregates, and none when a candidate has no vector."""
+    store = demo_ctx.indexes
+    for text in ("language model", "graph neural network", "robot"):
+        ids = [pid for pid, _ in store.lexical.search(parse(text), limit=100)]
+        counts = store.vectors.category_counts(ids, 20)
+        assert counts is not None and counts
+        assert dict(counts) == dict(store.lexical.facets_among(ids, limit=20)), text
+    partial = partial_ctx.indexes
+    ids = [pid for pid, _ in partial.lexical.search(parse("model"), limit=20)] + [p.id for p in UNEMBEDDED[:2]]
+    assert set(ids) - partial.vectors.have(ids), "the partial home should have papers without a vector"
+    assert partial.vectors.category_counts(ids, 20) is None
+    assert partial_ctx.search._candidate_facets(ids) == partial.lexical.facets_among(ids, limit=20)

@@ -139,6 +139,10 @@ class Payload:
                 self._masks.popitem(last=False)
         return allowed
 
+    def unknown_among(self, slots: np.ndarray) -> bool:
+        """Whether any of `slots` was written without metadata."""
+        return bool(self.unknown) and bool(np.any(self.days[slots] == UNKNOWN_DAY))
+
     def category_counts(self, slots: np.ndarray, limit: int) -> list[tuple[str, int]]:
         """(category as first spelled, papers among `slots` in it), commonest first, then by name:
         the facet counts of a results page's candidates from one bit unpacking (~0.1 ms for 100

@@ -294,7 +294,7 @@ class SearchService:
         if hits and total <= FACET_ALL_MAX and not ranked_list:
             facets = {"categories": self._answer_facets(parsed, answer.extras)}
         elif hits:
-            facets, facets_among = {"categories": self.store.lexical.facets_among(ids)}, len(ids)
+            facets, facets_among = {"categories": self._candidate_facets(ids)}, len(ids)
         return SearchPage(
             hits=hits,
             total=max(total, len(ids)),
@@ -310,6 +310,12 @@ class SearchService:
             coverage=coverage,
             total_exact=answer.exact,
         )
+
+    def _candidate_facets(self, ids: list[str]) -> list[tuple[str, int]]:
+        """Category counts of the ranked candidates: from the vector index's filter columns when it
+        holds them all (~0.1 ms), else an aggregation over the lexical index (~2 ms at 1M; D80)."""
+        counts = self.store.vectors.category_counts(ids, FACET_LIMIT)
+        return counts if counts is not None else self.store.lexical.facets_among(ids, limit=FACET_LIMIT)
 
     def _answer_facets(self, parsed: ParsedQuery, extras: list[str]) -> list[tuple[str, int]]:
         """Category counts over the whole answer: the keyword matches plus, in hybrid mode, the papers

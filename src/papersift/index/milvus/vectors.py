@@ -114,6 +114,10 @@ class MilvusVectors:
             return []
         return self._search(query, min(k, MAX_TOPK), f"{HAS_VEC} and ({plan.cond.expr})" if plan.cond.expr else HAS_VEC)
 
+    def category_counts(self, ids: Iterable[str], limit: int) -> list[tuple[str, int]] | None:
+        """None: the lexical side of this backend counts facets (one collection holds both)."""
+        return None
+
     def _search(self, query: np.ndarray, k: int, expr: str) -> list[tuple[str, float]]:
         res = self.table.client.search(
             self.table.name,
