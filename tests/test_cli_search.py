@@ -124,6 +124,9 @@ def test_an_index_from_an_older_papersift_is_rebuilt_by_index(tmp_path: Path, sh
     catalog.close()
     proc = cli(tmp_path, "index", "--lexical-only")
     assert "built by an older papersift" in proc.stderr and "rebuilt the lexical index" in proc.stderr
+    papers = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    assert f"indexed 0 papers (lexical) after rebuilding the keyword index ({papers.count():,} papers)" in proc.stderr
+    papers.close()
     assert "corrupt" not in proc.stderr and "damaged" not in proc.stderr
     assert not [p.name for p in (tmp_path / "index").iterdir() if "outdated" in p.name or "corrupt" in p.name]
     assert found() == before

@@ -23,7 +23,7 @@ from papersift.config import Settings
 from papersift.discover.impact_priors import ImpactPriors
 from papersift.encoder.embed import Encoder, encoder_dim, load_encoder
 from papersift.index.backends import open_indexes
-from papersift.index.indexer import index_lexical
+from papersift.index.indexer import Progress, index_lexical
 from papersift.index.protocols import IndexStore
 from papersift.search.related import RelatedService
 from papersift.search.service import SearchService
@@ -39,6 +39,8 @@ class AppContext:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.rebuild_progress: Progress | None = None  # told how a keyword-index rebuild advances
+        self.lexical_rebuilt = 0  # papers a damaged or outdated keyword index was rebuilt with here
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -63,7 +65,8 @@ class AppContext:
         store = open_indexes(self.settings, self.encoder_name, encoder_dim(self.encoder_name))
         if store.repaired:
             started = time.monotonic()
-            done, _ = index_lexical(self.catalog, store)
+            done, _ = index_lexical(self.catalog, store, self.rebuild_progress)
+            self.lexical_rebuilt = done
             vectors_lost = store.state.dense_seq == 0 and self.catalog.count() > 0
             log.warning(
                 "rebuilt the lexical index from the catalog (%s papers in %.0f s)%s",

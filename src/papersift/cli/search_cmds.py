@@ -71,6 +71,7 @@ def run_index(
                 tasks[phase] = progress.add_task(f"{phase} index", total=total)
             progress.update(tasks[phase], completed=done)
 
+        app_ctx.rebuild_progress = on_progress  # an outdated keyword index is rebuilt on opening: show it
         if ray is not None and not lexical_only:
             report = run_indexer_ray(app_ctx.catalog, app_ctx.indexes, ray, on_progress)
         else:
@@ -88,8 +89,13 @@ def run_index(
                     err.print("provisional vectors need a MiniLM encoder and the embedded backend; full model only")
             report = run_indexer(app_ctx.catalog, app_ctx.indexes, encoder, on_progress, provisional=stand_in)
     if not quiet:
+        rebuilt = (
+            f" after rebuilding the keyword index ({app_ctx.lexical_rebuilt:,} papers)"
+            if app_ctx.lexical_rebuilt
+            else ""
+        )
         err.print(
-            f"indexed {report.lexical_indexed:,} papers (lexical), {report.dense_indexed:,} (dense), "
+            f"indexed {report.lexical_indexed:,} papers (lexical){rebuilt}, {report.dense_indexed:,} (dense), "
             f"{report.provisional_indexed:,} (provisional), {report.upgraded:,} upgraded to full, "
             f"{report.deleted:,} removed in {report.seconds:.1f}s; "
             f"{report.dense_pending:,} awaiting embeddings, {report.provisional_pending:,} still provisional",
