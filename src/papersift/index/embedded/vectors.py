@@ -342,6 +342,10 @@ class HnswIndex:
         self._payload.append(len(latest), None if meta is None else [meta[row] for row in rows])
         for pid in latest:
             self._ids.append(pid)
+        if self._graph.stats.nodes > len(self._graph):
+            # removed nodes' slots get reused by this add, and usearch 2.25 corrupts its heap when
+            # several threads fill reused slots (2-3 of 8 random churn runs aborted; D81): one thread
+            threads = 1
         self._graph.add(np.arange(start, start + len(latest), dtype=np.uint64), block, threads=threads)
         self._dirty = True
 
