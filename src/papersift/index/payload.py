@@ -145,8 +145,8 @@ class Payload:
 
     def category_counts(self, slots: np.ndarray, limit: int) -> list[tuple[str, int]]:
         """(category as first spelled, papers among `slots` in it), commonest first, then by name:
-        the facet counts of a results page's candidates from one bit unpacking (~0.1 ms for 100
-        slots) instead of an aggregation over the lexical index (~2 ms at 1M papers, D80)."""
+        the facet counts of a results page's candidates from one bit unpacking (~0.13 ms for 100
+        slots at 1M) instead of an aggregation over the lexical index (2.2 ms, D80)."""
         if not slots.size or limit <= 0:
             return []
         columns = np.ascontiguousarray(self.cats[:, slots], dtype="<u8")  # [words, n]; bits as little-endian bytes

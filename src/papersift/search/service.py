@@ -313,7 +313,8 @@ class SearchService:
 
     def _candidate_facets(self, ids: list[str]) -> list[tuple[str, int]]:
         """Category counts of the ranked candidates: from the vector index's filter columns when it
-        holds them all (~0.1 ms), else an aggregation over the lexical index (~2 ms at 1M; D80)."""
+        holds them all (0.7 ms at 1M, most of it finding the ids' slots), else an aggregation over the
+        lexical index (2.2 ms; D80)."""
         counts = self.store.vectors.category_counts(ids, FACET_LIMIT)
         return counts if counts is not None else self.store.lexical.facets_among(ids, limit=FACET_LIMIT)
 
