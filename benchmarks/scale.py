@@ -232,8 +232,14 @@ def main() -> int:
         figures["inprocess_load_before"] = os.getloadavg()[0]
         figures |= json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
         figures["inprocess_load_after"] = os.getloadavg()[0]
+    clients = (1, 4, 8)
+    # fresh queries per client-count row: a repeated one would be answered from the worker's query-embedding cache
+    timed = set(queries)
+    fresh = make_queries(args.shared, args.queries * (len(clients) + 1), seed=8)
+    served = [q for q in dict.fromkeys(fresh) if q not in timed]
+    served = served[: args.queries * len(clients)]
     for workers in [int(w) for w in args.http.split(",") if w]:
-        for key, value in measure(work / "home", queries, workers, (1, 4, 8)).items():
+        for key, value in measure(work / "home", served, workers, clients).items():
             figures[f"http_w{workers}_{key}"] = value
     if args.json:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}, indent=2))

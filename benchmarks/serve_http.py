@@ -3,10 +3,12 @@
 What is measured, exactly: the server is started as an operator would (`python -m papersift
 --home H serve --workers N`), warm-up included; `first_ms` is the first search request once
 /healthz answers and the server's processes have gone quiet (`ready_s` after start); then every
-query is sent once per client-count as `GET /api/search?q=...&mode=hybrid&per_page=20` (page of
-20 with snippets, facets, total, vote counts, JSON) by C client threads over keep-alive
-connections. Reported: requests/s, client-side p50/p99 (ms), the server-side p50/p99 from the
-app's Server-Timing header, and the memory of the whole server process tree from /proc: RSS
+query is sent once as `GET /api/search?q=...&mode=hybrid&per_page=20` (page of 20 with
+snippets, facets, total, vote counts, JSON) by C client threads over keep-alive connections, each
+client-count row with its own queries (a row replaying an earlier row's queries would find their
+embeddings in the worker's query cache: 2-3 ms of CPU a search that a fresh query pays).
+Reported: requests/s, client-side p50/p99 (ms), the server-side p50/p99 from the app's
+Server-Timing header, and the memory of the whole server process tree from /proc: RSS
 summed over processes (counts shared index pages once per process) and PSS (shared pages split
 between the processes that map them: the honest total).
 The client threads run on the same 2 cores, so q/s is a lower bound for the server alone; the
@@ -178,15 +180,17 @@ def memory_mib(pid: int) -> dict[str, float]:
 
 
 def measure(home: Path, queries: list[str], workers: int, clients: tuple[int, ...]) -> dict[str, float]:
-    """Start a server with `workers` workers, measure, stop it (always)."""
+    """Start a server with `workers` workers, measure, stop it (always). `queries` are split into
+    one equal slice per client count, in order: no query is sent twice."""
     port = free_port()
     server = start(home, workers, port)
     figures: dict[str, float] = {}
     try:
         figures["ready_s"] = wait_ready(port, server.pid)
         figures["first_ms"] = first_request_ms(port, search_path("warm start " + queries[0]))
-        for c in clients:
-            for key, value in load(port, queries, c).items():
+        per_row = len(queries) // len(clients)
+        for row, c in enumerate(clients):
+            for key, value in load(port, queries[row * per_row : (row + 1) * per_row], c).items():
                 figures[f"c{c}_{key}"] = value
         for key, value in memory_mib(server.pid).items():
             figures[f"mem_{key}"] = value
