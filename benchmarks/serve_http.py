@@ -8,9 +8,10 @@ snippets, facets, total, vote counts, JSON) by C client threads over keep-alive 
 client-count row with its own queries (a row replaying an earlier row's queries would find their
 embeddings in the worker's query cache: 2-3 ms of CPU a search that a fresh query pays).
 Reported: requests/s, client-side p50/p99 (ms), the server-side p50/p99 from the app's
-Server-Timing header, and the memory of the whole server process tree from /proc: RSS
-summed over processes (counts shared index pages once per process) and PSS (shared pages split
-between the processes that map them: the honest total).
+Server-Timing header, the server's CPU per request (all its processes, from /proc), and the
+memory of the whole server process tree from /proc: RSS summed over processes (counts shared
+index pages once per process) and PSS (shared pages split between the processes that map them:
+the honest total).
 The client threads run on the same 2 cores, so q/s is a lower bound for the server alone; the
 client's own CPU seconds are reported beside it. Only 127.0.0.1 is ever bound.
 """
@@ -190,8 +191,11 @@ def measure(home: Path, queries: list[str], workers: int, clients: tuple[int, ..
         figures["first_ms"] = first_request_ms(port, search_path("warm start " + queries[0]))
         per_row = len(queries) // len(clients)
         for row, c in enumerate(clients):
+            cpu0 = tree_cpu_s(server.pid)
             for key, value in load(port, queries[row * per_row : (row + 1) * per_row], c).items():
                 figures[f"c{c}_{key}"] = value
+            # the server's own CPU per search, all processes: what throughput on N cores is bounded by
+            figures[f"c{c}_server_cpu_ms"] = (tree_cpu_s(server.pid) - cpu0) * 1000 / per_row
         for key, value in memory_mib(server.pid).items():
             figures[f"mem_{key}"] = value
         figures["load"] = os.getloadavg()[0]
