@@ -41,6 +41,25 @@ def test_mapped_ids_answer_like_the_dict(
     assert np.array_equal(mapped.alive(), live.alive())
     every = np.arange(live.slots)
     assert mapped.at_many(every) == live.at_many(every)
+    # again, now from the memo of recent look-ups (at_many remembered deleted slots' "" too: never a slot)
+    assert mapped.locate(asked).tolist() == live.locate(asked).tolist()
+    assert all(mapped.slot_of(pid) == live.slot_of(pid) for pid in asked)
+    assert mapped.slots_of(asked).tolist() == live.slots_of(asked).tolist()
+
+
+def test_locate_keeps_order_and_marks_unknown_ids_past_the_memo(tmp_path: Path) -> None:
+    """Order and -1 for unknown ids, through the memo, the binary search and a batch too big to remember."""
+    ids = SlotIds()
+    for i in range(3000):
+        ids.append(f"2401.{i:05d}")
+    ids.remove("2401.00007")
+    mapped = _mapped(ids, tmp_path / "ids.npy")
+    asked = ["2401.00009", "nope", "2401.00007", "", "2401.00000"]
+    assert mapped.locate(asked).tolist() == [9, -1, -1, -1, 0]
+    assert mapped.locate(asked).tolist() == [9, -1, -1, -1, 0]  # remembered
+    many = [f"2401.{i:05d}" for i in reversed(range(3000))]
+    expected = [-1 if i == 7 else i for i in reversed(range(3000))]
+    assert mapped.locate(many).tolist() == ids.locate(many).tolist() == expected
 
 
 def test_a_longer_id_is_not_truncated_to_a_stored_one(tmp_path: Path) -> None:

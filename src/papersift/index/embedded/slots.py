@@ -10,9 +10,12 @@ list and a dict, which make single inserts and deletes cheap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
+
+MEMO_SIZE = 16_384  # id -> slot pairs a served generation remembers (~2 MiB; cleared when full)
+MEMO_BATCH = 1_000  # larger look-ups (a filter's allowed ids) bypass the memo instead of flushing it
 
 
 class SlotIds:
@@ -28,6 +31,7 @@ class SlotIds:
         self._live = int(np.count_nonzero(saved != "")) if saved is not None else 0
         self._list: list[str] = []
         self._slot: dict[str, int] = {}
+        self._memo: dict[str, int] = {}  # served form only: recently seen id -> slot (-1: none)
 
     @property
     def slots(self) -> int:
@@ -49,25 +53,56 @@ class SlotIds:
 
     def at_many(self, slots: np.ndarray) -> list[str]:
         if self._saved is not None:
-            return [str(pid) for pid in self._saved[slots.astype(np.int64)].tolist()]
+            ids = [str(pid) for pid in self._saved[slots.astype(np.int64)].tolist()]
+            if len(ids) <= MEMO_BATCH:
+                self._remember(ids, slots)
+            return ids
         return [self._list[int(slot)] for slot in slots]
 
     def slot_of(self, pid: str) -> int | None:
         if self._saved is None:
             return self._slot.get(pid)
-        found = self.slots_of([pid])
-        return int(found[0]) if found.size else None
+        slot = int(self.locate([pid])[0])
+        return None if slot < 0 else slot
 
     def slots_of(self, ids: Iterable[str]) -> np.ndarray:
         """The slots of those `ids` that are live, as an int64 array (unknown ids left out)."""
+        located = self.locate(ids if isinstance(ids, list) else list(ids))
+        found: np.ndarray = located[located >= 0]
+        return found
+
+    def locate(self, ids: Sequence[str]) -> np.ndarray:
+        """The slot of each of `ids` in order, -1 for an id that has none (int64, one per id)."""
         if self._saved is None:
-            return np.fromiter((s for p in ids if (s := self._slot.get(p)) is not None), dtype=np.int64)
-        wanted = np.array([pid.encode("utf-8") for pid in ids if pid], dtype=bytes)  # own width: never truncated
-        if wanted.size == 0 or self._order is None or self._sorted is None or not self._order.size:
-            return np.zeros(0, dtype=np.int64)
+            return np.fromiter((self._slot.get(pid, -1) for pid in ids), dtype=np.int64, count=len(ids))
+        if len(ids) > MEMO_BATCH:
+            return self._search(ids)
+        memo = self._memo
+        located = np.fromiter((memo.get(pid, -2) for pid in ids), dtype=np.int64, count=len(ids))
+        missed = np.flatnonzero(located == -2)
+        if missed.size:
+            asked = [ids[i] for i in missed.tolist()]
+            slots = self._search(asked)
+            located[missed] = slots
+            self._remember(asked, slots)
+        return located
+
+    def _search(self, ids: Sequence[str]) -> np.ndarray:
+        """Binary search of `ids` among the sorted saved ids; -1 for one not there ("" never is)."""
+        located = np.full(len(ids), -1, dtype=np.int64)
+        if not len(ids) or self._order is None or self._sorted is None or not self._order.size:
+            return located
+        wanted = np.array([pid.encode("utf-8") for pid in ids], dtype=bytes)  # own width: never truncated
         pos = np.minimum(np.searchsorted(self._sorted, wanted), len(self._order) - 1)
-        found: np.ndarray = self._order[pos[self._sorted[pos] == wanted]]
-        return found.astype(np.int64)
+        hit = (self._sorted[pos] == wanted) & (wanted != b"")  # "" is a deleted slot's id, nobody's
+        located[hit] = self._order[pos[hit]]
+        return located
+
+    def _remember(self, ids: list[str], slots: np.ndarray) -> None:
+        memo = self._memo
+        if len(memo) + len(ids) > MEMO_SIZE:
+            memo.clear()
+        memo.update({pid: slot for pid, slot in zip(ids, slots.tolist(), strict=True) if pid})  # "": deleted
 
     def __contains__(self, pid: str) -> bool:
         return self.slot_of(pid) is not None
@@ -78,6 +113,7 @@ class SlotIds:
             self._list = self._saved.tolist()
             self._slot = {pid: slot for slot, pid in enumerate(self._list) if pid}
             self._saved = self._order = self._sorted = None
+            self._memo = {}
 
     def append(self, pid: str) -> int:
         self.mutable()
