@@ -9,7 +9,7 @@ merged. Milvus's HNSW search is approximate; `ef` is at least twice the number o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -48,6 +48,13 @@ class MilvusVectors:
         """Vectors of those of `ids` that have one (one query per chunk, not one per id)."""
         rows = self.table.rows(ids, ["id", "vec", "has_vec"])
         return {pid: np.asarray(row["vec"], dtype=np.float32) for pid, row in rows.items() if row["has_vec"]}
+
+    def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in `ids` of those that have a vector, their vectors as rows in that order)."""
+        found = self.get_many(ids)
+        positions = [i for i, pid in enumerate(ids) if pid in found]
+        rows = np.array([found[ids[i]] for i in positions], dtype=np.float32).reshape(len(positions), self.dim)
+        return np.array(positions, dtype=np.int64), rows
 
     # Provisional (static-encoder) vectors are not supported here yet: the schema has no field
     # for the mark, so the indexer embeds a Milvus home with the full encoder only.
