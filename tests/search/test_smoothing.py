@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papersift.search.smoothing import regularise
+from papersift.search.smoothing import CandidateVectors
+from papersift.search.smoothing import regularise as regularise_read
+
+
+def regularise(fused: list[tuple[str, float]], vectors: dict[str, np.ndarray], **kw: Any) -> list[tuple[str, float]]:
+    """`smoothing.regularise` reading the candidates' vectors from a dict, as the service reads the index's."""
+    return regularise_read(fused, CandidateVectors(reader(vectors)), **kw)
+
+
+def reader(vectors: dict[str, np.ndarray]) -> Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]:
+    def read(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        positions = [i for i, pid in enumerate(ids) if pid in vectors]
+        rows = np.array([vectors[ids[i]] for i in positions], dtype=np.float32)
+        return np.array(positions, dtype=np.int64), rows
+
+    return read
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -60,3 +78,21 @@ def test_the_head_is_a_permutation_with_scores_inside_its_range(scores: list[flo
         assert all(lo - 1e-9 <= s <= hi + 1e-9 for _, s in out[: len(head)])
     assert out[len(head) :] == fused[len(head) :]
     assert [s for _, s in out[: len(head)]] == sorted((s for _, s in out[: len(head)]), reverse=True)
+
+
+def test_candidate_vectors_reads_each_id_once_and_keeps_rows_across_reads() -> None:
+    """The service's two fusions share one CandidateVectors: an id is read at most once, rows stay valid."""
+    vectors = {"a": unit(1, 0), "b": unit(0, 1), "c": unit(1, 1)}
+    asked: list[list[str]] = []
+    read = reader(vectors)
+
+    def counting(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        asked.append(list(ids))
+        return read(ids)
+
+    known = CandidateVectors(counting)
+    assert known.rows(["a", "x", "a"]).tolist() == [0, -1, 0]
+    assert known.rows(["c", "x", "b", "a"]).tolist() == [1, -1, 2, 0]
+    assert asked == [["a", "x"], ["c", "b"]]
+    assert np.array_equal(known.matrix, np.stack([vectors["a"], vectors["c"], vectors["b"]]))
+    assert [v.tolist() for v in known.present(["x", "b", "a"])] == [vectors["b"].tolist(), vectors["a"].tolist()]

@@ -29,7 +29,7 @@ from papersift.query.types import Filters, QueryError
 from papersift.search.answer import Answer, Coverage, constrained, impute_missing, keyword_condition
 from papersift.search.feedback import FEEDBACK_DOCS, rocchio
 from papersift.search.fusion import convex, rrf
-from papersift.search.smoothing import SMOOTH_WEIGHT, regularise
+from papersift.search.smoothing import SMOOTH_WEIGHT, CandidateVectors, regularise
 from papersift.search.types import (
     MAX_PAGE,
     MODES,
@@ -142,30 +142,21 @@ class SearchService:
         again under the same constraints, and the lists are fused again. Each fusion's scores are
         regularised over each candidate's nearest fellow candidates (D57), the first one before
         it picks the feedback papers."""
-        known: dict[str, np.ndarray] = {}  # candidates' vectors, read once for both fusions
+        known = CandidateVectors(self.store.vectors.vectors_of)  # read once for both fusions
         fused = self._smoothed(self._fuse(lex, den, coverage), depth, known)
         text = parsed.dense_text()
-        vectors = self.store.vectors
-        top = [
-            v
-            for pid, _ in fused[: self.feedback_docs]
-            if (v := known[pid] if pid in known else vectors.get(pid)) is not None
-        ]
+        top = known.present([pid for pid, _ in fused[: self.feedback_docs]])
         if top and text:
             den = self._meaning(parsed, depth, rocchio(self.embed_query(text), top))
             fused = self._smoothed(self._fuse(lex, den, coverage), depth, known)
         return fused, den
 
-    def _smoothed(
-        self, fused: list[tuple[str, float]], depth: int, known: dict[str, np.ndarray]
-    ) -> list[tuple[str, float]]:
-        """`fused` with its head's scores regularised (search/smoothing.py); `known` caches vectors.
+    def _smoothed(self, fused: list[tuple[str, float]], depth: int, known: CandidateVectors) -> list[tuple[str, float]]:
+        """`fused` with its head's scores regularised (search/smoothing.py) over the vectors in `known`.
         Convex fusion only: its scores are in [0, 1] as the weight was tuned for; RRF's are 1/(60 + rank)
         sums, so close together that the same mix reorders them wholesale (SciFact 0.721 -> 0.674)."""
         if self.smooth_weight <= 0 or self.fusion != "convex":
             return fused
-        missing = [pid for pid, _ in fused[:depth] if pid not in known]
-        known.update(self.store.vectors.get_many(missing))
         return regularise(fused, known, self.smooth_weight, depth=depth)
 
     def _fuse(
