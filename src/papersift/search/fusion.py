@@ -12,6 +12,7 @@ The default is chosen by measurement (benchmarks/relevance.py, docs/DECISIONS.md
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 Ranked = Sequence[tuple[str, float]]
 
@@ -36,9 +37,16 @@ def minmax(ranked: Ranked) -> dict[str, float]:
 
 
 def convex(lexical: Ranked, dense: Ranked, alpha: float = 0.5) -> list[tuple[str, float]]:
-    """alpha * minmax(dense) + (1 - alpha) * minmax(lexical); a doc missing from a list gets 0 there."""
+    """alpha * minmax(dense) + (1 - alpha) * minmax(lexical); a doc missing from a list gets 0 there.
+    Best first, ties by id."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     lex, den = minmax(lexical), minmax(dense)
-    fused = {d: alpha * den.get(d, 0.0) + (1 - alpha) * lex.get(d, 0.0) for d in {*lex, *den}}
-    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+    # a lexical-only doc's alpha * 0.0 + (1 - alpha) * s is exactly (1 - alpha) * s (both terms >= +0.0)
+    fused = {d: (1 - alpha) * s for d, s in lex.items()}
+    for d, s in den.items():
+        fused[d] = alpha * s + (1 - alpha) * lex.get(d, 0.0)
+    # by id, then stably by score: the order of key=(-score, id) without a tuple per doc (half the time)
+    ranked = sorted(fused.items())
+    ranked.sort(key=itemgetter(1), reverse=True)
+    return ranked
