@@ -80,3 +80,20 @@ def test_first_change_makes_the_mapped_ids_mutable(tmp_path: Path) -> None:
     assert mapped.remove("nope") is None
     assert mapped.remove("b") == 1 and mapped.append("d") == 3
     assert (list(mapped), len(mapped), mapped.slot_of("d"), "b" in mapped) == (["a", "", "c", "d"], 3, 3, False)
+
+
+class Colliding(SlotIds):
+    """Every id hashes alike: the worst case of the hash table behind the mapped form's look-ups."""
+
+    _hash = staticmethod(lambda ids: np.zeros(len(ids), dtype=np.uint64))
+
+
+def test_ids_whose_hashes_collide_are_still_told_apart(tmp_path: Path) -> None:
+    ids = SlotIds()
+    for pid in ("b", "a", "c", "ab"):
+        ids.append(pid)
+    ids.remove("c")
+    np.save(tmp_path / "ids.npy", ids.as_array(), allow_pickle=False)
+    mapped = Colliding(np.load(tmp_path / "ids.npy", mmap_mode="r", allow_pickle=False))
+    asked = ["ab", "c", "a", "b", "abc", "", "zz"]
+    assert mapped.locate(asked).tolist() == [3, -1, 1, 0, -1, -1, -1]

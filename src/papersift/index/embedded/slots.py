@@ -1,11 +1,14 @@
 """Slot <-> paper id for the vector index, without a per-process copy when serving.
 
 A served generation keeps its saved id array (`gen-<n>.ids.npy`) memory-mapped, so every worker
-shares the same file pages, and answers "which slot holds this id" by binary search in a sorted
-UTF-8 copy of the ids plus their slots (~14 bytes a paper, built on open: ~0.5 s at 1M). A Python
+shares the same file pages, and answers "which slot holds this id" by binary search in the sorted
+64-bit hashes of the live ids plus their slots (12 bytes a paper, built on open from the mapped
+array without a Python string per id), then a check of the id itself at the slot found. A Python
 list plus a dict of the ids cost each worker ~120 MiB more private heap at 1M papers (opening the
-vector index: 215 -> 96 MiB, docs/DECISIONS.md D61). The first change (the indexer) converts to a
-list and a dict, which make single inserts and deletes cheap.
+vector index: 215 -> 96 MiB, docs/DECISIONS.md D61). Binary search in the sorted ids themselves
+(bytes compared through a function pointer, ~10 MB at 1M) cost ~2 us an id; integers ~0.3 us
+(D86). The first change (the indexer) converts to a list and a dict, which make single inserts
+and deletes cheap.
 """
 
 from __future__ import annotations
@@ -16,18 +19,33 @@ import numpy as np
 
 MEMO_SIZE = 16_384  # id -> slot pairs a served generation remembers (~2 MiB; cleared when full)
 MEMO_BATCH = 1_000  # larger look-ups (a filter's allowed ids) bypass the memo instead of flushing it
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
+def _hashes(ids: np.ndarray) -> np.ndarray:
+    """FNV-1a over the UTF-32 code units of a '<U' array (its own width), one uint64 per id, vectorised
+    by column. Equal ids of equal width hash equal; collisions only cost a second look (`_search`)."""
+    codes = np.ascontiguousarray(ids).view(np.uint32).reshape(len(ids), ids.dtype.itemsize // 4)
+    hashed = np.full(len(ids), _FNV_OFFSET, dtype=np.uint64)
+    for column in codes.T:
+        hashed ^= column
+        hashed *= _FNV_PRIME  # wraps modulo 2**64, as FNV does
+    return hashed
 
 
 class SlotIds:
     """slot -> paper id ("" for a deleted slot) and paper id -> slot."""
 
+    _hash = staticmethod(_hashes)  # the look-up table's hash (a subclass may collide on purpose: tests)
+
     def __init__(self, saved: np.ndarray | None = None):
         self._saved = saved  # a read-only (usually memory-mapped) array of ids, or None once mutable
-        self._order: np.ndarray | None = None  # sorted position -> slot
-        self._sorted: np.ndarray | None = None  # the ids in sorted order, UTF-8 (a quarter of the '<U' width)
+        self._order: np.ndarray | None = None  # sorted position -> slot of a live id
+        self._sorted: np.ndarray | None = None  # the live ids' hashes (`_hashes`), sorted
         if saved is not None:
-            self._order = np.argsort(saved, kind="stable").astype(np.int32)
-            self._sorted = np.char.encode(saved[self._order], "utf-8")
+            hashed, live = self._hash(saved), np.flatnonzero(saved != "")
+            self._order = live[np.argsort(hashed[live], kind="stable")].astype(np.int32)
+            self._sorted = hashed[self._order]
         self._live = int(np.count_nonzero(saved != "")) if saved is not None else 0
         self._list: list[str] = []
         self._slot: dict[str, int] = {}
@@ -88,14 +106,29 @@ class SlotIds:
         return located
 
     def _search(self, ids: Sequence[str]) -> np.ndarray:
-        """Binary search of `ids` among the sorted saved ids; -1 for one not there ("" never is)."""
+        """Each of `ids`' slot by binary search among the sorted hashes, checked against the id stored
+        there; -1 for one not there ("" never is: deleted slots are not in the table)."""
         located = np.full(len(ids), -1, dtype=np.int64)
-        if not len(ids) or self._order is None or self._sorted is None or not self._order.size:
+        if not len(ids) or self._saved is None or self._order is None or self._sorted is None or not self._order.size:
             return located
-        wanted = np.array([pid.encode("utf-8") for pid in ids], dtype=bytes)  # own width: never truncated
-        pos = np.minimum(np.searchsorted(self._sorted, wanted), len(self._order) - 1)
-        hit = (self._sorted[pos] == wanted) & (wanted != b"")  # "" is a deleted slot's id, nobody's
-        located[hit] = self._order[pos[hit]]
+        width = self._saved.dtype.itemsize // 4
+        fits = [i for i, pid in enumerate(ids) if 0 < len(pid) <= width]  # a longer id is nobody's
+        if not fits:
+            return located
+        wanted = np.array([ids[i] for i in fits], dtype=self._saved.dtype)
+        hashed = self._hash(wanted)
+        pos = np.minimum(np.searchsorted(self._sorted, hashed), len(self._order) - 1)
+        slots = self._order[pos].astype(np.int64)
+        same = self._sorted[pos] == hashed
+        hit = same & (self._saved[slots] == wanted)
+        located[np.asarray(fits)[hit]] = slots[hit]
+        for j in np.flatnonzero(same & ~hit).tolist():  # a hash collision (rare): try the rest of its run
+            at = int(pos[j]) + 1
+            while at < len(self._order) and self._sorted[at] == hashed[j]:
+                if self._saved[self._order[at]] == wanted[j]:
+                    located[fits[j]] = int(self._order[at])
+                    break
+                at += 1
         return located
 
     def _remember(self, ids: list[str], slots: np.ndarray) -> None:
