@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from papersift.demo import VECTORS
 from papersift.index.embedded.store import EmbeddedStore
-from papersift.index.embedded.vectors import HnswIndex
+from papersift.index.embedded.vectors import EXPANSION_ADD, EXPANSION_SEARCH, HnswIndex
 from papersift.index.payload import meta_of
 from papersift.paper import make_paper
 from papersift.query.syntax import parse
@@ -253,3 +253,22 @@ def test_filter_masks_are_remembered_until_the_columns_change() -> None:
     payload.forget([0])
     after = payload.mask(cv)
     assert after is not None and after.tolist() == [False, False, True, True]
+
+
+def test_a_reopened_index_searches_as_the_one_that_was_saved(
+    tmp_path: Path, real: tuple[list[str], np.ndarray]
+) -> None:
+    """usearch's file keeps no expansion settings: a restored graph searched with usearch's default
+    (64) instead of EXPANSION_SEARCH, so a served index found fewer true neighbours than the one
+    built, and a reloaded one added with EXPANSION_ADD's rejected value (128)."""
+    ids, vectors = real
+    built = HnswIndex(tmp_path / "v", DIM, "m", exact_below=0)
+    built.upsert(ids, vectors)
+    queries = vectors[::19]
+    before = [built.search(q, 50) for q in queries]
+    built.save()
+    served = HnswIndex.open(tmp_path / "v", DIM, "m", exact_below=0)
+    assert [served.search(q, 50) for q in queries] == before
+    assert (served._graph.expansion_search, served._graph.expansion_add) == (EXPANSION_SEARCH, EXPANSION_ADD)
+    served.upsert(["new"], vectors[:1])  # loads the graph for writing
+    assert (served._graph.expansion_search, served._graph.expansion_add) == (EXPANSION_SEARCH, EXPANSION_ADD)

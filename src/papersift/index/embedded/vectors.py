@@ -81,6 +81,18 @@ def _new_graph(dim: int) -> Index:
     )
 
 
+def _restored(path: Path, *, view: bool) -> Index | None:
+    """A saved graph, memory-mapped (`view`) or loaded, with our expansion settings: usearch's file
+    keeps neither, and `restore` fell back to its defaults (search 64 instead of EXPANSION_SEARCH,
+    add 128, which D15 measured at twice the build time of EXPANSION_ADD)."""
+    graph = Index.restore(str(path), view=view)
+    if graph is not None:
+        # usearch's setters have no annotations, so mypy sees read-only properties
+        graph.expansion_add = EXPANSION_ADD  # type: ignore[misc]
+        graph.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]
+    return graph
+
+
 class HnswIndex:
     """Vectors keyed by paper id; `open` it, change it, `save()` it."""
 
@@ -135,7 +147,9 @@ class HnswIndex:
         generation = int(manifest["generation"])
         try:
             ids = SlotIds(np.load(index._file(generation, ".ids.npy"), mmap_mode="r", allow_pickle=False))
-            graph = Index.restore(str(index._file(generation, ".usearch")), view=True)
+            graph = _restored(index._file(generation, ".usearch"), view=True)
+            if graph is None:
+                raise ValueError("graph unreadable")
             alive = ids.alive()
             matrix, rows = vector_block.open_vectors(index._file(generation, ""), dim, alive)
             provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
@@ -294,7 +308,7 @@ class HnswIndex:
             self._graph = _new_graph(self.dim)
             self._buffer = np.zeros((self._ids.slots, self.dim), dtype=np.float16)
         else:
-            graph = Index.restore(str(self._file(self.generation, ".usearch")), view=False)
+            graph = _restored(self._file(self.generation, ".usearch"), view=False)
             if graph is None:
                 raise VectorIndexCorrupt(f"{self.dir}: generation {self.generation} graph unreadable")
             self._graph = graph
