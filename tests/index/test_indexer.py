@@ -207,3 +207,30 @@ def test_a_lexical_index_of_an_older_schema_is_rebuilt_and_vectors_kept(
     report = run_indexer(catalog, reopened, HashEncoder())
     assert report.dense_indexed == 0 and reopened.lexical.doc_count() == 5
     assert [pid for pid, _ in reopened.lexical.search(parse("surface codes"), 10)] != []
+
+
+def test_the_lexical_checkpoint_moves_only_with_a_commit(
+    setup: tuple[Catalog, EmbeddedStore], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Papers are read and added in small batches but committed in big ones (fewer segments, D94):
+    at every step the checkpoint on disk never claims a paper the committed index lacks, so a crash
+    there loses only uncommitted work, which the next run redoes; one segment per commit."""
+    catalog, store = setup
+    monkeypatch.setattr("papersift.index.indexer.LEXICAL_BATCH", 3)
+    monkeypatch.setattr("papersift.index.indexer.LEXICAL_COMMIT_EVERY", 7)
+    catalog.upsert([paper(i) for i in range(1, 21)])
+    seen: list[tuple[int, int]] = []
+
+    def check(phase: str, done: int, total: int) -> None:
+        on_disk = EmbeddedStore(tmp_path / "index", "hash-test", 384)  # what a restart would read
+        committed = on_disk.lexical.doc_count()
+        claimed = 20 - catalog.count_changes_since(on_disk.state.lexical_seq)  # one change a paper here
+        seen.append((claimed, committed))
+        assert claimed <= committed and committed <= done
+        on_disk.close()
+
+    assert index_lexical(catalog, store, check) == (20, 0)
+    assert seen[-1][0] < 20  # the last batch was still uncommitted when reported
+    assert store.lexical.doc_count() == 20 and store.state.lexical_seq == catalog.max_seq()
+    meta = json.loads((tmp_path / "index" / "lexical" / "meta.json").read_text())
+    assert len(meta["segments"]) == 3  # 20 papers added 3 at a time: commits at 9, 18 and the end

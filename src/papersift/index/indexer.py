@@ -22,7 +22,10 @@ from papersift.encoder.static import StaticMiniLMEncoder
 from papersift.index.payload import meta_of
 from papersift.index.protocols import IndexStore
 
-LEXICAL_BATCH = 10_000  # papers per lexical commit: each commit is a segment to merge later (D48)
+LEXICAL_BATCH = 10_000  # papers read from the catalog and added at a time (D48)
+# papers per lexical commit: each commit is a segment, and a query pays per segment (a first build of 1M
+# papers left 9 segments with 10k-paper commits, 3 with 100k ones: keyword step -8% CPU, D94)
+LEXICAL_COMMIT_EVERY = 100_000
 DENSE_BATCH = 256
 PROVISIONAL_BATCH = 4096  # the static encoder is cheap: bigger batches amortise catalog reads and inserts
 DENSE_SAVE_EVERY_S = 60.0  # bound the work a crash can lose without rewriting vectors constantly
@@ -49,22 +52,37 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 def index_lexical(catalog: Catalog, store: IndexStore, progress: Progress | None = None) -> tuple[int, int]:
-    """Apply all catalog changes after the lexical checkpoint; returns (indexed, deleted)."""
+    """Apply all catalog changes after the lexical checkpoint; returns (indexed, deleted).
+
+    The checkpoint moves only with a commit, so a crash loses at most the uncommitted papers' work
+    (up to LEXICAL_COMMIT_EVERY), which the next run redoes."""
     total = catalog.count_changes_since(store.state.lexical_seq)
-    done = deleted = 0
-    while changes := catalog.changes_since(store.state.lexical_seq, LEXICAL_BATCH):
+    done = deleted = uncommitted = 0
+    seq = store.state.lexical_seq
+    while changes := catalog.changes_since(seq, LEXICAL_BATCH):
         gone = [c.id for c in changes if c.deleted]
         papers = catalog.get_many(c.id for c in changes if not c.deleted)
         store.lexical.delete(gone)
         store.lexical.upsert(papers.values())
-        store.lexical.commit()
-        store.state.lexical_seq = changes[-1].seq
-        store.save_state()
+        seq = changes[-1].seq
+        uncommitted += len(changes)
         done += len(changes)
         deleted += len(gone)
+        if uncommitted >= LEXICAL_COMMIT_EVERY:
+            _commit_lexical(store, seq)
+            uncommitted = 0
         if progress:
             progress("lexical", done, total)
+    if uncommitted:
+        _commit_lexical(store, seq)
     return done - deleted, deleted
+
+
+def _commit_lexical(store: IndexStore, seq: int) -> None:
+    """Publish the keyword index's pending writes, then record how far they reach."""
+    store.lexical.commit()
+    store.state.lexical_seq = seq
+    store.save_state()
 
 
 def index_dense(
