@@ -29,7 +29,7 @@ import numpy as np
 
 from papersift.config import load_settings
 from papersift.context import AppContext
-from papersift.evaluate.beir import evaluate, load_collection, score
+from papersift.evaluate.beir import Collection, evaluate, load_collection, score
 from papersift.index.embedded.vectors import EXACT_BELOW, EXPANSION_SEARCH, HnswIndex
 from papersift.index.indexer import run_indexer
 
@@ -46,6 +46,19 @@ def searches(expansions: str) -> list[tuple[int, str]]:
 
 def row(*cells: object) -> None:
     print("| " + " | ".join(str(c) for c in cells) + " |", flush=True)
+
+
+def header(cost: str) -> None:
+    row("collection", "distractors", "search", "nDCG@10", "Recall@100", cost)
+    row(*["---"] * 6)
+
+
+def opened(args: argparse.Namespace, name: str) -> tuple[AppContext, Collection, list[str], np.ndarray]:
+    """The relevance benchmark's home of a collection (built there if missing), the collection, and
+    its papers' ids and vectors."""
+    ctx, _ = prepare(args.shared / name, args.homes / name)
+    ids, matrix = collection_vectors(ctx)
+    return ctx, load_collection(args.shared / name), ids, matrix
 
 
 def collection_vectors(ctx: AppContext) -> tuple[list[str], np.ndarray]:
@@ -65,12 +78,9 @@ def hybrid(args: argparse.Namespace) -> int:
     extra_vectors = source.search.store.vectors.get_many(p.id for p in extra)
     extra = [p for p in extra if p.id in extra_vectors]
     source.close()
-    print("| collection | distractors | search | nDCG@10 | Recall@100 | ms a query |")
-    print("|---|---|---|---|---|---|")
+    header("ms a query")
     for name in args.collections.split(","):
-        bench, _ = prepare(args.shared / name, args.homes / name)
-        collection = load_collection(args.shared / name)
-        ids, matrix = collection_vectors(bench)
+        bench, collection, ids, matrix = opened(args, name)
         papers = bench.catalog.get_many(ids)
         bench.close()
         prefix = f"{collection.name}:"
@@ -127,12 +137,9 @@ def main() -> int:
         home.close()
     else:
         distractors = np.load(args.corpus / "vectors.npy", mmap_mode="r")[: args.distractors]
-    print("| collection | distractors | search | nDCG@10 | Recall@100 | us CPU a query |")
-    print("|---|---|---|---|---|---|")
+    header("us CPU a query")
     for name in args.collections.split(","):
-        ctx, _ = prepare(args.shared / name, args.homes / name)
-        collection = load_collection(args.shared / name)
-        ids, matrix = collection_vectors(ctx)
+        ctx, collection, ids, matrix = opened(args, name)
         queries = {qid: ctx.search.encoder.encode_query(text) for qid, text in collection.queries.items()}
         prefix = f"{collection.name}:"
         with tempfile.TemporaryDirectory() as tmp:
