@@ -32,7 +32,6 @@ import importlib.resources
 import itertools
 import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +50,7 @@ from papersift.encoder.onnx_build import (
     source_model_dir,
     verify,
 )
+from papersift.fsutil import atomic_write_via
 
 log = logging.getLogger(__name__)
 
@@ -280,12 +280,12 @@ class StaticMiniLMEncoder:
 
     def save_calibration(self, path: Path) -> None:
         """Keep the calibrated map beside the index, so a resumed run writes the same vectors."""
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, map=np.vstack([self._map, self._bias[None, :]]), source=str(self.path.name))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, map=np.vstack([self._map, self._bias[None, :]]), source=str(self.path.name))
+
+        atomic_write_via(path, write)
 
     def load_calibration(self, path: Path) -> bool:
         """Use a map saved by `save_calibration` for this same table; False when there is none."""

@@ -16,48 +16,26 @@ Why this shape (measured, docs/DECISIONS.md D15; benchmarks/results/scale.md):
 * Serving processes memory-map both files (`view`), so the OS shares and pages them; the first
   write in a process loads them into RAM ("copy on write"), because a viewed usearch index is
   read-only (removing from one crashes the process).
-
-On disk, under `directory/`:
-    manifest.json       {"generation", "model", "dim", "count"}: which generation is current
-    gen-<n>.usearch     the HNSW graph and its block of vectors (f16); keys are slots
-    gen-<n>.rows.npy    slot -> row of that block (-1 for a deleted slot)
-    gen-<n>.npy         slot -> vector (f16), instead of rows.npy in generations written before
-                        D75 or when the block could not be matched (read as before)
-    gen-<n>.ids.npy     slot -> paper id ("" for a deleted slot)
-    gen-<n>.days.npy    slot -> date ordinal (filter column)
-    gen-<n>.cats.npy    category bits, [words, slots] (filter column; vocabulary in the manifest)
-    gen-<n>.prov.npy    slot -> provisional (a static-encoder stand-in awaiting the full model;
-                        absent in generations written before provisional vectors existed)
-`save()` writes a new generation's files (fsync'd), then swaps the manifest atomically, then
-removes older generations: a crash at any point leaves the previous generation intact and a
-reader never sees a half-written file; a save that fails (a full disk) removes what it wrote.
-Readers poll `stale()` to pick up a new generation.
+* The files, their layout and how a generation is published atomically belong to `vector_files`;
+  the graph's settings to `hnsw_graph`.
 """
 
 from __future__ import annotations
 
-import errno
-import json
-import os
-import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numkong
 import numpy as np
-from usearch.index import Index
 
-from papersift.fsutil import atomic_write_json
-from papersift.index.embedded import vector_block
+from papersift.index.embedded import vector_files
+from papersift.index.embedded.hnsw_graph import EXPANSION_ADD, EXPANSION_SEARCH, new_graph, restored
 from papersift.index.embedded.slots import SlotIds
+from papersift.index.embedded.vector_files import VectorIndexCorrupt
 from papersift.index.payload import Meta, Payload
 from papersift.query import syntax as q
 
 EXACT_BELOW = 50_000  # up to this many vectors, scan exactly (recall 1.0 in a few ms)
-CONNECTIVITY = 16
-EXPANSION_ADD = 64  # 128 doubled build time for +0.001 recall@10 (D15)
-EXPANSION_SEARCH = 128
 EXACT_ROWS = 20_000  # a filter allowing at most this many papers is scored exactly (~0.2 us/row)
 # Past EXACT_ROWS, the graph walk must return ~2k * live / allowed results to find k allowed ones
 # (~3-4 us each) while the exact scan costs ~0.14 us per allowed row: the scan wins while
@@ -66,31 +44,7 @@ EXACT_ROWS = 20_000  # a filter allowing at most this many papers is scored exac
 EXACT_RATIO = 40
 
 
-class VectorIndexCorrupt(Exception):
-    """The stored vector files are unreadable or inconsistent; rebuild from the catalog."""
-
-
-def _new_graph(dim: int) -> Index:
-    return Index(
-        ndim=dim,
-        metric="ip",
-        dtype="f16",
-        connectivity=CONNECTIVITY,
-        expansion_add=EXPANSION_ADD,
-        expansion_search=EXPANSION_SEARCH,
-    )
-
-
-def _restored(path: Path, *, view: bool) -> Index | None:
-    """A saved graph, memory-mapped (`view`) or loaded, with our expansion settings: usearch's file
-    keeps neither, and `restore` fell back to its defaults (search 64 instead of EXPANSION_SEARCH,
-    add 128, which D15 measured at twice the build time of EXPANSION_ADD)."""
-    graph = Index.restore(str(path), view=view)
-    if graph is not None:
-        # usearch's setters have no annotations, so mypy sees read-only properties
-        graph.expansion_add = EXPANSION_ADD  # type: ignore[misc]
-        graph.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]
-    return graph
+__all__ = ["EXACT_BELOW", "EXPANSION_ADD", "EXPANSION_SEARCH", "HnswIndex", "VectorIndexCorrupt"]
 
 
 class HnswIndex:
@@ -104,7 +58,7 @@ class HnswIndex:
         self.model = model
         self.exact_below = exact_below
         self.generation = 0
-        self._graph = _new_graph(dim)
+        self._graph = new_graph(dim)
         self._buffer = np.zeros((0, dim), dtype=np.float16)  # slot -> vector (+ spare rows); may be a memory map
         self._rows: np.ndarray | None = None  # slot -> row of _buffer when _buffer is the usearch block
         self._ids = SlotIds()  # slot <-> paper id ("" once deleted)
@@ -114,70 +68,17 @@ class HnswIndex:
         self._viewed = False  # graph and matrix are read-only memory maps
         self._dirty = False
 
-    # --- files ---------------------------------------------------------------------------------
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.dir / "manifest.json"
-
-    def _file(self, generation: int, suffix: str) -> Path:
-        return self.dir / f"gen-{generation}{suffix}"
-
-    def _read_manifest(self) -> dict[str, Any] | None:
-        try:
-            manifest: dict[str, Any] = json.loads(self.manifest_path.read_text("utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise VectorIndexCorrupt(f"{self.manifest_path}: unreadable ({exc})") from exc
-        return manifest
-
     @classmethod
     def open(cls, directory: Path, dim: int, model: str, *, exact_below: int = EXACT_BELOW) -> HnswIndex:
         """Memory-map the current generation (checking model and shape), or start empty."""
         index = cls(directory, dim, model, exact_below=exact_below)
-        manifest = index._read_manifest()
-        if manifest is None:
-            return index
-        if manifest.get("model") != model or manifest.get("dim") != dim:
-            raise VectorIndexCorrupt(
-                f"{index.manifest_path}: built with model {manifest.get('model')!r} "
-                f"dim {manifest.get('dim')}, expected {model!r} dim {dim}"
-            )
-        generation = int(manifest["generation"])
-        try:
-            ids = SlotIds(np.load(index._file(generation, ".ids.npy"), mmap_mode="r", allow_pickle=False))
-            graph = _restored(index._file(generation, ".usearch"), view=True)
-            if graph is None:
-                raise ValueError("graph unreadable")
-            alive = ids.alive()
-            matrix, rows = vector_block.open_vectors(index._file(generation, ""), dim, alive)
-            provisional = _load_flags(index._file(generation, ".prov.npy"), len(ids))
-            payload = Payload(
-                # mapped like the ids: the first append copies them (a read-only map is never written)
-                np.load(index._file(generation, ".days.npy"), mmap_mode="r", allow_pickle=False),
-                np.load(index._file(generation, ".cats.npy"), mmap_mode="r", allow_pickle=False),
-                list(manifest.get("vocab", [])),
-                alive,
-            )
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise VectorIndexCorrupt(f"{directory}: generation {generation} unreadable ({exc})") from exc
-        if (
-            graph is None
-            or graph.ndim != dim
-            or len(graph) != len(ids)
-            or payload.size != ids.slots
-            or provisional.shape != (ids.slots,)
-        ):
-            raise VectorIndexCorrupt(
-                f"{directory}: generation {generation} is inconsistent "
-                f"({ids.slots} slots, {len(ids)} ids, {0 if graph is None else len(graph)} "
-                "graph nodes)"
-            )
-        index.generation, index._ids = generation, ids
-        index._graph, index._buffer, index._rows, index._payload = graph, matrix, rows, payload
-        index._viewed = True
-        index._provisional, index._provisional_count = provisional, int(np.count_nonzero(provisional))
+        loaded = vector_files.load(index.dir, dim, model)
+        if loaded is not None:
+            index.generation, index._ids, index._graph = loaded.number, loaded.ids, loaded.graph
+            index._buffer, index._rows, index._payload = loaded.vectors, loaded.rows, loaded.payload
+            index._provisional = loaded.provisional
+            index._provisional_count = int(np.count_nonzero(loaded.provisional))
+            index._viewed = True
         return index
 
     @property
@@ -187,11 +88,8 @@ class HnswIndex:
 
     def stale(self) -> bool:
         """True when another process saved a newer generation than the one this object holds."""
-        try:
-            manifest = self._read_manifest()
-        except VectorIndexCorrupt:
-            return False  # mid-way or damaged: keep serving what we have
-        return manifest is not None and int(manifest.get("generation", 0)) != self.generation
+        published = vector_files.current(self.dir)
+        return published is not None and published != self.generation
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -305,10 +203,10 @@ class HnswIndex:
         if not self._viewed:
             return
         if not len(self._ids):  # usearch 2.25 segfaults adding to a restored graph whose every node was removed
-            self._graph = _new_graph(self.dim)
+            self._graph = new_graph(self.dim)
             self._buffer = np.zeros((self._ids.slots, self.dim), dtype=np.float16)
         else:
-            graph = _restored(self._file(self.generation, ".usearch"), view=False)
+            graph = restored(vector_files.file_of(self.dir, self.generation, ".usearch"), view=False)
             if graph is None:
                 raise VectorIndexCorrupt(f"{self.dir}: generation {self.generation} graph unreadable")
             self._graph = graph
@@ -382,38 +280,18 @@ class HnswIndex:
         """Publish the current contents as a new generation (no-op when nothing changed)."""
         if not self._dirty:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
         generation = self.generation + 1
-        try:
-            _durable(self._file(generation, ".usearch"), self._save_graph)
-            rows = vector_block.rows_for(self._file(generation, ".usearch"), self._matrix, self._ids.alive())
-            if rows is not None:
-                _durable(self._file(generation, ".rows.npy"), lambda tmp: _save_array(tmp, rows))
-            else:
-                _durable(self._file(generation, ".npy"), lambda tmp: _save_array(tmp, self._matrix))
-            _durable(self._file(generation, ".ids.npy"), lambda tmp: _save_array(tmp, self._ids.as_array()))
-            _durable(self._file(generation, ".days.npy"), lambda tmp: _save_array(tmp, self._payload.days))
-            _durable(self._file(generation, ".cats.npy"), lambda tmp: _save_array(tmp, self._payload.cats))
-            flags = self._provisional[: self._ids.slots]
-            _durable(self._file(generation, ".prov.npy"), lambda tmp: _save_array(tmp, flags))
-            atomic_write_json(
-                self.manifest_path,
-                {
-                    "generation": generation,
-                    "model": self.model,
-                    "dim": self.dim,
-                    "count": len(self._ids),
-                    "provisional": self._provisional_count,
-                    "vocab": self._payload.vocab,
-                },
-            )
-        except BaseException:
-            self._discard(generation)
-            raise
+        vector_files.write(
+            self.dir,
+            generation,
+            graph=self._graph,
+            matrix=self._matrix,
+            ids=self._ids,
+            payload=self._payload,
+            provisional=self._provisional[: self._ids.slots],
+            model=self.model,
+        )
         self.generation, self._dirty = generation, False
-        for old in self.dir.glob("gen-*"):
-            if not old.name.startswith(f"gen-{generation}."):
-                old.unlink(missing_ok=True)  # readers still mapping it keep their copy until they reopen
 
     def republish(self) -> None:
         """Save the current contents as a new generation even when unchanged: rewrites a generation
@@ -422,49 +300,9 @@ class HnswIndex:
         self._dirty = True
         self.save()
 
-    def _save_graph(self, tmp: Path) -> None:
-        """usearch reports a failed write as a bare RuntimeError; when the graph no longer fits in
-        the free space, say what it is (ENOSPC), so the CLI gives its one-line "disk is full"."""
-        try:
-            self._graph.save(str(tmp))
-        except RuntimeError as exc:
-            tmp.unlink(missing_ok=True)
-            if shutil.disk_usage(tmp.parent).free < self._graph.serialized_length:
-                raise OSError(errno.ENOSPC, f"no space left for the vector graph ({exc})") from exc
-            raise
-
-    def _discard(self, generation: int) -> None:
-        """Remove what a failed save wrote of `generation`, unless the manifest already names it."""
-        manifest = self._read_manifest()
-        if manifest is not None and int(manifest.get("generation", 0)) == generation:
-            return
-        for stale in [*self.dir.glob(f"gen-{generation}.*"), *self.dir.glob(f".gen-{generation}.*.tmp")]:
-            stale.unlink(missing_ok=True)
-
 
 def _float32(vectors: np.ndarray) -> np.ndarray:
     """f16 rows widened to a plain float32 array, exactly: numkong's SIMD cast is ~20x numpy's astype
     (4 vs 83 us for 100 x 384 values), and a plain array's rows index without the memmap subclass's
     ~3 us each."""
     return np.asarray(numkong.astype(vectors, "float32"))
-
-
-def _load_flags(path: Path, slots: int) -> np.ndarray:
-    """The provisional flags of a generation, all False for one written before they existed."""
-    if not path.exists():
-        return np.zeros(slots, dtype=bool)
-    return np.array(np.load(path, allow_pickle=False), dtype=bool)
-
-
-def _save_array(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as fh:
-        np.save(fh, array, allow_pickle=False)
-
-
-def _durable(path: Path, write: Callable[[Path], object]) -> None:
-    """Write via a temp name, fsync, rename: `path` is either absent, old, or complete."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
