@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOME_DIR ?= .papersift-demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# test processes (pytest-xdist): 2 takes the suite from ~13 to ~9 minutes on 2 cores (D95); 0 runs it in one
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test demo lint check
 
@@ -37,7 +39,7 @@ run: demo
 	$(BIN)/papersift --home $(HOME_DIR) serve --host $(HOST) --port $(PORT)
 
 test: setup $(BIN)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Lint, format and type gates (CI runs this before the tests): ruff, ruff format, mypy --strict.
 check: setup $(BIN)/.installed-test
