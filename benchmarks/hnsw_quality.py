@@ -30,7 +30,8 @@ import numpy as np
 from papersift.config import load_settings
 from papersift.context import AppContext
 from papersift.evaluate.beir import Collection, evaluate, load_collection, score
-from papersift.index.embedded.vectors import EXACT_BELOW, EXPANSION_SEARCH, HnswIndex
+from papersift.index.embedded.hnsw_graph import EXPANSION_SEARCH
+from papersift.index.embedded.vectors import EXACT_BELOW, HnswIndex
 from papersift.index.indexer import run_indexer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papersift.index.embedded import vector_block
-from papersift.index.embedded.vectors import HnswIndex, VectorIndexCorrupt
+from papersift.index.embedded.vector_files import VectorIndexCorrupt
+from papersift.index.embedded.vectors import HnswIndex
 from papersift.index.payload import meta_of
 from papersift.paper import make_paper
 from papersift.query.syntax import parse

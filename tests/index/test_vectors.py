@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papersift.demo import VECTORS
+from papersift.index.embedded.hnsw_graph import EXPANSION_ADD, EXPANSION_SEARCH
 from papersift.index.embedded.store import EmbeddedStore
-from papersift.index.embedded.vectors import EXPANSION_ADD, EXPANSION_SEARCH, HnswIndex
+from papersift.index.embedded.vectors import HnswIndex
 from papersift.index.payload import meta_of
 from papersift.paper import make_paper
 from papersift.query.syntax import parse

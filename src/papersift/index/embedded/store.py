@@ -25,7 +25,8 @@ import numpy as np
 
 from papersift.fsutil import atomic_write_json
 from papersift.index.embedded.lexical import IndexCorrupt, IndexOutdated, TantivyIndex
-from papersift.index.embedded.vectors import HnswIndex, VectorIndexCorrupt
+from papersift.index.embedded.vector_files import VectorIndexCorrupt
+from papersift.index.embedded.vectors import HnswIndex
 from papersift.index.protocols import IndexState, IndexStore
 
 log = logging.getLogger(__name__)

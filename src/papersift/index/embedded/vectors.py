@@ -29,7 +29,7 @@ import numkong
 import numpy as np
 
 from papersift.index.embedded import vector_files
-from papersift.index.embedded.hnsw_graph import EXPANSION_ADD, EXPANSION_SEARCH, new_graph, restored
+from papersift.index.embedded.hnsw_graph import new_graph, restored
 from papersift.index.embedded.slots import SlotIds
 from papersift.index.embedded.vector_files import VectorIndexCorrupt
 from papersift.index.payload import Meta, Payload
@@ -42,9 +42,6 @@ EXACT_ROWS = 20_000  # a filter allowing at most this many papers is scored exac
 # allowed^2 <= EXACT_RATIO * k * live. At 3M papers a one-month filter (24,826 papers) took
 # 88.6 ms through the graph and 3.4 ms exactly (D66).
 EXACT_RATIO = 40
-
-
-__all__ = ["EXACT_BELOW", "EXPANSION_ADD", "EXPANSION_SEARCH", "HnswIndex", "VectorIndexCorrupt"]
 
 
 class HnswIndex:
